@@ -1,0 +1,212 @@
+//! The load-balancer port over Elastic Load Balancing v2.
+//!
+//! Writes replace only the forward action's target-group list; the action list is read first and
+//! written back whole, so stickiness, authentication actions and ordering survive a shift.
+
+use crate::{AwsError, LoadBalancer};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple,
+};
+use aws_sdk_elasticloadbalancingv2::Client;
+use cutover_core::traffic::{ForwardRoute, RouteRef, WeightedGroup};
+
+pub struct Elbv2 {
+    client: Client,
+}
+
+impl Elbv2 {
+    pub fn new(client: Client) -> Self {
+        Elbv2 { client }
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        Elbv2::new(Client::new(conf))
+    }
+
+    async fn actions(&self, at: &RouteRef) -> Result<Vec<Action>, AwsError> {
+        match at {
+            RouteRef::Listener(arn) => {
+                let out = self
+                    .client
+                    .describe_listeners()
+                    .listener_arns(arn)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_listener_not_found_exception())
+                        {
+                            AwsError::NotFound {
+                                what: "listener",
+                                id: arn.clone(),
+                            }
+                        } else {
+                            AwsError::from_sdk("DescribeListeners", e)
+                        }
+                    })?;
+                let listener = out.listeners().first().ok_or_else(|| AwsError::NotFound {
+                    what: "listener",
+                    id: arn.clone(),
+                })?;
+                Ok(listener.default_actions().to_vec())
+            }
+            RouteRef::Rule(arn) => {
+                let out = self
+                    .client
+                    .describe_rules()
+                    .rule_arns(arn)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_rule_not_found_exception())
+                        {
+                            AwsError::NotFound {
+                                what: "listener rule",
+                                id: arn.clone(),
+                            }
+                        } else {
+                            AwsError::from_sdk("DescribeRules", e)
+                        }
+                    })?;
+                let rule = out.rules().first().ok_or_else(|| AwsError::NotFound {
+                    what: "listener rule",
+                    id: arn.clone(),
+                })?;
+                Ok(rule.actions().to_vec())
+            }
+        }
+    }
+}
+
+fn what(at: &RouteRef) -> &'static str {
+    match at {
+        RouteRef::Listener(_) => "listener",
+        RouteRef::Rule(_) => "listener rule",
+    }
+}
+
+/// The index of the single forward action; anything else is a configuration Cutover cannot shift.
+fn forward_index(at: &RouteRef, actions: &[Action]) -> Result<usize, AwsError> {
+    let forwards: Vec<usize> = actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.r#type() == Some(&ActionTypeEnum::Forward))
+        .map(|(i, _)| i)
+        .collect();
+    match forwards.as_slice() {
+        [i] => Ok(*i),
+        _ => Err(AwsError::Unusable {
+            what: what(at),
+            id: at.arn().to_string(),
+            problem: format!(
+                "has {} forward actions; Cutover shifts exactly one",
+                forwards.len()
+            ),
+        }),
+    }
+}
+
+fn route_of(action: &Action) -> ForwardRoute {
+    let groups = match action.forward_config() {
+        Some(fc) if !fc.target_groups().is_empty() => fc
+            .target_groups()
+            .iter()
+            .map(|t| WeightedGroup {
+                target_group_arn: t.target_group_arn().unwrap_or_default().to_string(),
+                // ELBv2 treats an unspecified weight as 1.
+                weight: t.weight().unwrap_or(1),
+            })
+            .collect(),
+        _ => action
+            .target_group_arn()
+            .map(|arn| {
+                vec![WeightedGroup {
+                    target_group_arn: arn.to_string(),
+                    weight: 1,
+                }]
+            })
+            .unwrap_or_default(),
+    };
+    ForwardRoute { groups }
+}
+
+impl LoadBalancer for Elbv2 {
+    async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, AwsError> {
+        let actions = self.actions(at).await?;
+        let i = forward_index(at, &actions)?;
+        Ok(route_of(&actions[i]))
+    }
+
+    async fn set_forward_route(&self, at: &RouteRef, route: &ForwardRoute) -> Result<(), AwsError> {
+        let mut actions = self.actions(at).await?;
+        let i = forward_index(at, &actions)?;
+        let forward = &mut actions[i];
+        let stickiness = forward
+            .forward_config()
+            .and_then(|f| f.target_group_stickiness_config())
+            .cloned();
+        let tuples = route
+            .groups
+            .iter()
+            .map(|g| {
+                TargetGroupTuple::builder()
+                    .target_group_arn(&g.target_group_arn)
+                    .weight(g.weight)
+                    .build()
+            })
+            .collect();
+        forward.forward_config = Some(
+            ForwardActionConfig::builder()
+                .set_target_groups(Some(tuples))
+                .set_target_group_stickiness_config(stickiness)
+                .build(),
+        );
+        // With several groups the single-group shorthand must be absent, or ELBv2 rejects the action.
+        forward.target_group_arn = None;
+        match at {
+            RouteRef::Listener(arn) => {
+                self.client
+                    .modify_listener()
+                    .listener_arn(arn)
+                    .set_default_actions(Some(actions))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_listener_not_found_exception())
+                        {
+                            AwsError::NotFound {
+                                what: "listener",
+                                id: arn.clone(),
+                            }
+                        } else {
+                            AwsError::from_sdk("ModifyListener", e)
+                        }
+                    })?;
+            }
+            RouteRef::Rule(arn) => {
+                self.client
+                    .modify_rule()
+                    .rule_arn(arn)
+                    .set_actions(Some(actions))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_rule_not_found_exception())
+                        {
+                            AwsError::NotFound {
+                                what: "listener rule",
+                                id: arn.clone(),
+                            }
+                        } else {
+                            AwsError::from_sdk("ModifyRule", e)
+                        }
+                    })?;
+            }
+        }
+        tracing::info!(arn = at.arn(), groups = ?route.groups, "forward action written");
+        Ok(())
+    }
+}

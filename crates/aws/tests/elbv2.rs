@@ -1,0 +1,251 @@
+//! The ELBv2 adapter against mocked SDK responses: exact requests, preserved settings, error mapping.
+
+use aws_sdk_elasticloadbalancingv2::config::retry::RetryConfig;
+use aws_sdk_elasticloadbalancingv2::operation::describe_listeners::{
+    DescribeListenersError, DescribeListenersOutput,
+};
+use aws_sdk_elasticloadbalancingv2::operation::modify_listener::ModifyListenerOutput;
+use aws_sdk_elasticloadbalancingv2::types::error::ListenerNotFoundException;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, AuthenticateOidcActionConfig, ForwardActionConfig, Listener,
+    TargetGroupStickinessConfig, TargetGroupTuple,
+};
+use aws_sdk_elasticloadbalancingv2::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use cutover_aws::elbv2::Elbv2;
+use cutover_aws::{AwsError, LoadBalancer};
+use cutover_core::traffic::{ForwardRoute, RouteRef, Weights};
+use cutover_core::ErrorType;
+use std::time::Duration;
+
+const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/live/1/2";
+const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1";
+const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2";
+
+const THROTTLED: &str = r#"<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">
+  <Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>
+  <RequestId>5b2b9e8e-0000-0000-0000-000000000000</RequestId></ErrorResponse>"#;
+
+fn stickiness() -> TargetGroupStickinessConfig {
+    TargetGroupStickinessConfig::builder()
+        .enabled(true)
+        .duration_seconds(600)
+        .build()
+}
+
+/// A listener as owners set it up: an OIDC action first, then a sticky forward 100/0.
+fn listener(blue: i32, green: i32) -> DescribeListenersOutput {
+    let auth = Action::builder()
+        .r#type(ActionTypeEnum::AuthenticateOidc)
+        .order(1)
+        .authenticate_oidc_config(
+            AuthenticateOidcActionConfig::builder()
+                .issuer("https://idp.example.com")
+                .client_id("cutover")
+                .build(),
+        )
+        .build();
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .order(2)
+        .forward_config(
+            ForwardActionConfig::builder()
+                .target_groups(
+                    TargetGroupTuple::builder()
+                        .target_group_arn(BLUE)
+                        .weight(blue)
+                        .build(),
+                )
+                .target_groups(
+                    TargetGroupTuple::builder()
+                        .target_group_arn(GREEN)
+                        .weight(green)
+                        .build(),
+                )
+                .target_group_stickiness_config(stickiness())
+                .build(),
+        )
+        .build();
+    DescribeListenersOutput::builder()
+        .listeners(
+            Listener::builder()
+                .listener_arn(LISTENER)
+                .default_actions(auth)
+                .default_actions(forward)
+                .build(),
+        )
+        .build()
+}
+
+fn client(rules: &[&Rule]) -> Client {
+    mock_client!(
+        aws_sdk_elasticloadbalancingv2,
+        RuleMode::MatchAny,
+        rules,
+        |c| c.retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+        )
+    )
+}
+
+fn route() -> RouteRef {
+    RouteRef::Listener(LISTENER.into())
+}
+
+#[tokio::test]
+async fn reads_the_forward_weights() {
+    let describe = mock!(Client::describe_listeners)
+        .match_requests(|r| r.listener_arns() == [LISTENER])
+        .then_output(|| listener(90, 10));
+    let lb = Elbv2::new(client(&[&describe]));
+    let r = lb.forward_route(&route()).await.unwrap();
+    assert_eq!(
+        r.weights(BLUE, GREEN).unwrap(),
+        Weights::new(90, 10).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn write_keeps_stickiness_and_other_actions() {
+    let describe = mock!(Client::describe_listeners).then_output(|| listener(100, 0));
+    let modify = mock!(Client::modify_listener)
+        .match_requests(|r| {
+            let actions = r.default_actions();
+            let fwd = actions[1].forward_config().unwrap();
+            r.listener_arn() == Some(LISTENER)
+                && actions.len() == 2
+                && actions[0].r#type() == Some(&ActionTypeEnum::AuthenticateOidc)
+                && actions[0].order() == Some(1)
+                && actions[1].order() == Some(2)
+                && actions[1].target_group_arn().is_none()
+                && fwd.target_group_stickiness_config() == Some(&stickiness())
+                && fwd
+                    .target_groups()
+                    .iter()
+                    .map(|t| (t.target_group_arn().unwrap(), t.weight().unwrap()))
+                    .collect::<Vec<_>>()
+                    == vec![(BLUE, 90), (GREEN, 10)]
+        })
+        .then_output(|| ModifyListenerOutput::builder().build());
+    let lb = Elbv2::new(client(&[&describe, &modify]));
+    let new = ForwardRoute::for_weights(BLUE, GREEN, Weights::new(90, 10).unwrap());
+    lb.set_forward_route(&route(), &new).await.unwrap();
+    assert_eq!(
+        modify.num_calls(),
+        1,
+        "the ModifyListener request did not match"
+    );
+}
+
+#[tokio::test]
+async fn missing_listener_is_invalid_input() {
+    let describe = mock!(Client::describe_listeners).then_error(|| {
+        DescribeListenersError::ListenerNotFoundException(
+            ListenerNotFoundException::builder()
+                .message("One or more listeners not found")
+                .build(),
+        )
+    });
+    let lb = Elbv2::new(client(&[&describe]));
+    let err = lb.forward_route(&route()).await.unwrap_err();
+    assert_eq!(
+        err,
+        AwsError::NotFound {
+            what: "listener",
+            id: LISTENER.into()
+        }
+    );
+    assert_eq!(err.error_type(), ErrorType::InvalidInput);
+    assert_eq!(
+        describe.num_calls(),
+        1,
+        "a missing listener must not be retried"
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk_then_succeeds() {
+    let describe = mock!(Client::describe_listeners)
+        .sequence()
+        .http_status(400, Some(THROTTLED.into()))
+        .times(2)
+        .output(|| listener(100, 0))
+        .build();
+    let lb = Elbv2::new(client(&[&describe]));
+    let r = lb.forward_route(&route()).await.unwrap();
+    assert_eq!(
+        r.weights(BLUE, GREEN).unwrap(),
+        Weights::new(100, 0).unwrap()
+    );
+    assert_eq!(describe.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn throttling_past_the_sdk_retries_is_aws_transient() {
+    let describe = mock!(Client::describe_listeners)
+        .sequence()
+        .http_status(400, Some(THROTTLED.into()))
+        .repeatedly()
+        .build();
+    let lb = Elbv2::new(client(&[&describe]));
+    let err = lb.forward_route(&route()).await.unwrap_err();
+    assert!(
+        matches!(&err, AwsError::Transient { operation: "DescribeListeners", message } if message.contains("Throttling")),
+        "{err:?}"
+    );
+    assert_eq!(err.error_type(), ErrorType::AwsTransient);
+    assert_eq!(describe.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn server_errors_are_transient_and_validation_is_not() {
+    let five = mock!(Client::describe_listeners)
+        .sequence()
+        .http_status(503, None)
+        .repeatedly()
+        .build();
+    let err = Elbv2::new(client(&[&five]))
+        .forward_route(&route())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), ErrorType::AwsTransient, "{err:?}");
+
+    let bad = r#"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>bad arn</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
+    let invalid = mock!(Client::describe_listeners)
+        .sequence()
+        .http_status(400, Some(bad.into()))
+        .repeatedly()
+        .build();
+    let err = Elbv2::new(client(&[&invalid]))
+        .forward_route(&route())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AwsError::Rejected { code, .. } if code == "ValidationError"),
+        "{err:?}"
+    );
+    assert_eq!(invalid.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn two_forward_actions_are_refused_before_any_write() {
+    let describe = mock!(Client::describe_listeners).then_output(|| {
+        let mut out = listener(100, 0);
+        let fwd = out.listeners.as_mut().unwrap()[0].default_actions()[1].clone();
+        out.listeners.as_mut().unwrap()[0]
+            .default_actions
+            .as_mut()
+            .unwrap()
+            .push(fwd);
+        out
+    });
+    let modify =
+        mock!(Client::modify_listener).then_output(|| ModifyListenerOutput::builder().build());
+    let lb = Elbv2::new(client(&[&describe, &modify]));
+    let new = ForwardRoute::for_weights(BLUE, GREEN, Weights::new(90, 10).unwrap());
+    let err = lb.set_forward_route(&route(), &new).await.unwrap_err();
+    assert!(matches!(err, AwsError::Unusable { .. }), "{err:?}");
+    assert_eq!(modify.num_calls(), 0);
+}

@@ -1,0 +1,448 @@
+//! The target configuration: what Cutover deploys and how it judges it. Stored as JSON in SSM at
+//! `/cutover/<app>/<env>/target`; every bad field is reported by name, all at once, so a person can fix
+//! the parameter in one edit.
+
+use crate::strategy::Strategy;
+use crate::traffic::Colour;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PerColour<T> {
+    pub blue: T,
+    pub green: T,
+}
+
+impl<T> PerColour<T> {
+    pub fn get(&self, colour: Colour) -> &T {
+        match colour {
+            Colour::Blue => &self.blue,
+            Colour::Green => &self.green,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JudgeSettings {
+    /// Confidence of the Mann-Whitney test (Kayenta's default 0.98).
+    pub confidence: f64,
+    /// Allowed effect size as a fraction of the baseline (Kayenta's default 0.25).
+    pub tolerance: f64,
+    pub pass_score: f64,
+    pub marginal_score: f64,
+}
+
+impl Default for JudgeSettings {
+    fn default() -> Self {
+        JudgeSettings {
+            confidence: 0.98,
+            tolerance: 0.25,
+            pass_score: 95.0,
+            marginal_score: 75.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthPolicy {
+    /// Highest acceptable share of 5XX responses, 0..=1.
+    pub max_5xx_rate: f64,
+    pub max_p95_ms: f64,
+    /// Requests the candidate must have served before its numbers are judged.
+    pub min_request_count: u64,
+    pub judge: JudgeSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetConfig {
+    pub cluster: String,
+    pub services: PerColour<String>,
+    pub container_name: String,
+    pub listener_arn: String,
+    pub listener_rule_arn: Option<String>,
+    pub test_listener_arn: Option<String>,
+    pub target_groups: PerColour<String>,
+    /// The `LoadBalancer` dimension value, `app/<name>/<id>`.
+    pub load_balancer: String,
+    pub alarms: Vec<String>,
+    pub health_policy: HealthPolicy,
+    #[serde(skip)]
+    pub default_strategy: Strategy,
+    pub termination_wait_seconds: u32,
+}
+
+/// One bad field: its JSON path and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+/// Reads fields out of a JSON object, remembering every problem instead of stopping at the first.
+struct Reader<'a> {
+    errors: &'a mut Vec<FieldError>,
+    obj: Option<&'a Map<String, Value>>,
+    prefix: String,
+}
+
+impl<'a> Reader<'a> {
+    fn path(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
+    }
+
+    fn fail(&mut self, key: &str, problem: impl Into<String>) {
+        let field = self.path(key);
+        self.errors.push(FieldError {
+            field,
+            problem: problem.into(),
+        });
+    }
+
+    fn value(&mut self, key: &str, required: bool) -> Option<&'a Value> {
+        match self.obj.and_then(|o| o.get(key)).filter(|v| !v.is_null()) {
+            Some(v) => Some(v),
+            None => {
+                if required && self.obj.is_some() {
+                    self.fail(key, "is required");
+                }
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, key: &str, required: bool) -> Option<String> {
+        let v = self.value(key, required)?;
+        match v.as_str().map(str::trim) {
+            Some(s) if !s.is_empty() => Some(s.to_string()),
+            _ => {
+                self.fail(key, format!("must be a non-empty string, got {v}"));
+                None
+            }
+        }
+    }
+
+    fn arn(&mut self, key: &str, required: bool, resource: &str) -> Option<String> {
+        let s = self.string(key, required)?;
+        if is_elb_arn(&s, resource) {
+            Some(s)
+        } else {
+            self.fail(
+                key,
+                format!("must be an Elastic Load Balancing {resource} ARN, got \"{s}\""),
+            );
+            None
+        }
+    }
+
+    fn number(&mut self, key: &str, min: f64, max: f64, default: f64) -> f64 {
+        let Some(v) = self.value(key, false) else {
+            return default;
+        };
+        match v.as_f64() {
+            Some(n) if (min..=max).contains(&n) => n,
+            _ => {
+                self.fail(
+                    key,
+                    format!("must be a number from {min} to {max}, got {v}"),
+                );
+                default
+            }
+        }
+    }
+
+    fn integer(&mut self, key: &str, max: u64, default: u64) -> u64 {
+        let Some(v) = self.value(key, false) else {
+            return default;
+        };
+        match v.as_u64() {
+            Some(n) if n <= max => n,
+            _ => {
+                self.fail(key, format!("must be an integer from 0 to {max}, got {v}"));
+                default
+            }
+        }
+    }
+
+    fn child(&mut self, key: &str, required: bool) -> Reader<'_> {
+        let prefix = self.path(key);
+        let obj = match self.value(key, required) {
+            Some(Value::Object(o)) => Some(o),
+            Some(other) => {
+                self.fail(key, format!("must be an object, got {other}"));
+                None
+            }
+            None => None,
+        };
+        Reader {
+            errors: self.errors,
+            obj,
+            prefix,
+        }
+    }
+
+    fn per_colour(&mut self, key: &str, arn_resource: Option<&str>) -> Option<PerColour<String>> {
+        let mut r = self.child(key, true);
+        let mut read = |c: &str| match arn_resource {
+            Some(res) => r.arn(c, true, res),
+            None => r.string(c, true),
+        };
+        let (blue, green) = (read("blue"), read("green"));
+        let (blue, green) = (blue?, green?);
+        if blue == green {
+            r.fail("green", "must differ from blue");
+            return None;
+        }
+        Some(PerColour { blue, green })
+    }
+}
+
+/// `arn:<partition>:elasticloadbalancing:<region>:<account>:<resource>/...`
+fn is_elb_arn(s: &str, resource: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "elasticloadbalancing"
+        && parts[5]
+            .strip_prefix(resource)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+}
+
+impl TargetConfig {
+    pub fn from_json(value: &Value) -> Result<TargetConfig, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let Some(obj) = value.as_object() else {
+            return Err(vec![FieldError {
+                field: "$".into(),
+                problem: "must be a JSON object".into(),
+            }]);
+        };
+        let mut r = Reader {
+            errors: &mut errors,
+            obj: Some(obj),
+            prefix: String::new(),
+        };
+        let cluster = r.string("cluster", true);
+        let services = r.per_colour("services", None);
+        let container_name = r.string("containerName", true);
+        let listener_arn = r.arn("listenerArn", true, "listener");
+        let listener_rule_arn = r.arn("listenerRuleArn", false, "listener-rule");
+        let test_listener_arn = r.arn("testListenerArn", false, "listener");
+        let target_groups = r.per_colour("targetGroups", Some("targetgroup"));
+        let load_balancer = r.string("loadBalancer", true);
+        if let Some(lb) = &load_balancer {
+            if lb.split('/').count() != 3 || !lb.starts_with("app/") {
+                r.fail(
+                    "loadBalancer",
+                    format!("must be the dimension value app/<name>/<id>, got \"{lb}\""),
+                );
+            }
+        }
+        let alarms = match r.value("alarms", false) {
+            None => Vec::new(),
+            Some(Value::Array(items))
+                if items
+                    .iter()
+                    .all(|a| a.as_str().is_some_and(|s| !s.is_empty())) =>
+            {
+                items
+                    .iter()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect()
+            }
+            Some(other) => {
+                r.fail(
+                    "alarms",
+                    format!("must be a list of alarm names, got {other}"),
+                );
+                Vec::new()
+            }
+        };
+        let health_policy = {
+            let mut h = r.child("healthPolicy", false);
+            let max_5xx_rate = h.number("max5xxRate", 0.0, 1.0, 0.01);
+            let max_p95_ms = h.number("maxP95Ms", 1.0, 600_000.0, 1000.0);
+            let min_request_count = h.integer("minRequestCount", u64::MAX, 50);
+            let d = JudgeSettings::default();
+            let mut j = h.child("judge", false);
+            let judge = JudgeSettings {
+                confidence: j.number("confidence", 0.5, 0.9999, d.confidence),
+                tolerance: j.number("tolerance", 0.0, 10.0, d.tolerance),
+                pass_score: j.number("passScore", 0.0, 100.0, d.pass_score),
+                marginal_score: j.number("marginalScore", 0.0, 100.0, d.marginal_score),
+            };
+            if judge.marginal_score > judge.pass_score {
+                j.fail("marginalScore", "must not exceed passScore");
+            }
+            HealthPolicy {
+                max_5xx_rate,
+                max_p95_ms,
+                min_request_count,
+                judge,
+            }
+        };
+        let default_strategy = match r.value("defaultStrategy", false) {
+            None => Some(Strategy::preset("Canary10Percent5Minutes").expect("known preset")),
+            Some(v) => match Strategy::from_json(v) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    r.fail("defaultStrategy", e.to_string());
+                    None
+                }
+            },
+        };
+        let termination_wait_seconds = r.integer("terminationWaitSeconds", 86_400, 300) as u32;
+
+        match (
+            cluster,
+            services,
+            container_name,
+            listener_arn,
+            target_groups,
+            load_balancer,
+            default_strategy,
+        ) {
+            (
+                Some(cluster),
+                Some(services),
+                Some(container_name),
+                Some(listener_arn),
+                Some(target_groups),
+                Some(load_balancer),
+                Some(default_strategy),
+            ) if errors.is_empty() => Ok(TargetConfig {
+                cluster,
+                services,
+                container_name,
+                listener_arn,
+                listener_rule_arn,
+                test_listener_arn,
+                target_groups,
+                load_balancer,
+                alarms,
+                health_policy,
+                default_strategy,
+                termination_wait_seconds,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/live/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    const BLUE_TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/live-blue/73e2d6bc24d8a067";
+    const GREEN_TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/live-green/83e2d6bc24d8a068";
+
+    fn valid() -> Value {
+        json!({
+            "cluster": "live-event",
+            "services": {"blue": "live-event-service-blue", "green": "live-event-service-green"},
+            "containerName": "app",
+            "listenerArn": LISTENER,
+            "targetGroups": {"blue": BLUE_TG, "green": GREEN_TG},
+            "loadBalancer": "app/live/50dc6c495c0c9188",
+            "alarms": ["live-event-5xx"],
+            "healthPolicy": {"max5xxRate": 0.02, "maxP95Ms": 400, "minRequestCount": 100},
+            "defaultStrategy": "Linear10PercentEvery1Minute",
+            "terminationWaitSeconds": 60
+        })
+    }
+
+    fn fields(v: Value) -> Vec<String> {
+        TargetConfig::from_json(&v)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_config_loads_with_defaults_filled_in() {
+        let c = TargetConfig::from_json(&valid()).unwrap();
+        assert_eq!(c.services.get(Colour::Green), "live-event-service-green");
+        assert_eq!(c.target_groups.blue, BLUE_TG);
+        assert_eq!(c.health_policy.max_p95_ms, 400.0);
+        assert_eq!(c.health_policy.judge, JudgeSettings::default());
+        assert_eq!(c.default_strategy.plan().len(), 10);
+        assert_eq!(c.listener_rule_arn, None);
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let mut v = valid();
+        v["cluster"] = json!("");
+        v["services"]["green"] = json!("live-event-service-blue");
+        v["listenerArn"] = json!("arn:aws:ecs:us-east-1:1:listener/x");
+        v["targetGroups"] = json!({"blue": BLUE_TG});
+        v["loadBalancer"] = json!("live");
+        v["healthPolicy"]["max5xxRate"] = json!(5);
+        v["healthPolicy"]["judge"] = json!({"confidence": "high"});
+        v["defaultStrategy"] = json!("Canary99");
+        v["terminationWaitSeconds"] = json!(-1);
+        v["alarms"] = json!(["ok", 3]);
+        assert_eq!(
+            fields(v),
+            vec![
+                "cluster",
+                "services.green",
+                "listenerArn",
+                "targetGroups.green",
+                "loadBalancer",
+                "alarms",
+                "healthPolicy.max5xxRate",
+                "healthPolicy.judge.confidence",
+                "defaultStrategy",
+                "terminationWaitSeconds",
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        assert_eq!(
+            fields(json!({})),
+            vec![
+                "cluster",
+                "services",
+                "containerName",
+                "listenerArn",
+                "targetGroups",
+                "loadBalancer"
+            ]
+        );
+        assert_eq!(fields(json!("nope")), vec!["$"]);
+    }
+
+    #[test]
+    fn arn_shapes_are_checked() {
+        assert!(is_elb_arn(LISTENER, "listener"));
+        assert!(!is_elb_arn(LISTENER, "targetgroup"));
+        assert!(!is_elb_arn(
+            "arn:aws:elasticloadbalancing:us-east-1:1:listener/",
+            "listener"
+        ));
+        assert!(!is_elb_arn("listener/app/x", "listener"));
+        let mut v = valid();
+        v["listenerRuleArn"] = json!(LISTENER);
+        assert_eq!(fields(v), vec!["listenerRuleArn"]);
+    }
+}
