@@ -1,1 +1,162 @@
+//! Reaching the local cloud from scenario tests: clients on its endpoints and what seed/deploy wrote.
+//! `make test` starts the cloud, seeds it and deploys the template before these tests run.
 
+use aws_sdk_elasticloadbalancingv2 as elbv2;
+use aws_sdk_lambda as lambda;
+use cutover_core::traffic::{ForwardRoute, WeightedGroup, Weights};
+use serde_json::Value;
+use std::path::PathBuf;
+
+pub struct LocalCloud {
+    pub seed: Value,
+    pub stack: Value,
+    pub lambda: lambda::Client,
+    pub elbv2: elbv2::Client,
+}
+
+fn run_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../local/.run")
+}
+
+fn read_json(name: &str) -> Value {
+    let path = run_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{} is missing ({e}): scenario tests need the local cloud; run `make test`",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).expect("run file is JSON")
+}
+
+/// An invocation's outcome: the payload, and the `errorType` when the function failed.
+pub struct Invocation {
+    pub payload: Value,
+    pub error_type: Option<String>,
+}
+
+impl LocalCloud {
+    pub async fn connect() -> LocalCloud {
+        let ministack =
+            std::env::var("MINISTACK_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
+        let moto = std::env::var("MOTO_URL").unwrap_or_else(|_| "http://127.0.0.1:4567".into());
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::for_tests())
+            .load()
+            .await;
+        let lambda = lambda::Client::from_conf(
+            lambda::config::Builder::from(&conf)
+                .endpoint_url(ministack)
+                .build(),
+        );
+        let elbv2 = elbv2::Client::from_conf(
+            elbv2::config::Builder::from(&conf)
+                .endpoint_url(moto)
+                .build(),
+        );
+        LocalCloud {
+            seed: read_json("seed.json"),
+            stack: read_json("stack.json"),
+            lambda,
+            elbv2,
+        }
+    }
+
+    pub fn seeded(&self, path: &str) -> String {
+        let v = path.split('.').fold(&self.seed, |v, k| &v[k]);
+        v.as_str()
+            .unwrap_or_else(|| panic!("seed.json has no string at {path}"))
+            .to_string()
+    }
+
+    pub fn output(&self, key: &str) -> String {
+        self.stack[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("stack output {key} missing"))
+            .to_string()
+    }
+
+    pub async fn invoke(&self, function: &str, payload: &Value) -> Invocation {
+        let out = self
+            .lambda
+            .invoke()
+            .function_name(function)
+            .payload(lambda::primitives::Blob::new(payload.to_string()))
+            .send()
+            .await
+            .expect("Lambda Invoke call");
+        let body = out
+            .payload()
+            .map(|b| b.as_ref().to_vec())
+            .unwrap_or_default();
+        let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let error_type = out
+            .function_error()
+            .map(|_| payload["errorType"].as_str().unwrap_or("?").to_string());
+        Invocation {
+            payload,
+            error_type,
+        }
+    }
+
+    /// The production listener's split as the load balancer reports it.
+    pub async fn listener_weights(&self) -> Weights {
+        let arn = self.seeded("listenerArn");
+        let out = self
+            .elbv2
+            .describe_listeners()
+            .listener_arns(&arn)
+            .send()
+            .await
+            .expect("DescribeListeners");
+        let action = out.listeners()[0]
+            .default_actions()
+            .iter()
+            .find(|a| a.forward_config().is_some())
+            .expect("forward action");
+        let groups = action
+            .forward_config()
+            .unwrap()
+            .target_groups()
+            .iter()
+            .map(|t| WeightedGroup {
+                target_group_arn: t.target_group_arn().unwrap().into(),
+                weight: t.weight().unwrap_or(1),
+            })
+            .collect();
+        ForwardRoute { groups }
+            .weights(
+                &self.seeded("targetGroups.blue"),
+                &self.seeded("targetGroups.green"),
+            )
+            .expect("listener holds a percentage split")
+    }
+
+    /// Arrange the listener directly on the emulator, bypassing Cutover.
+    pub async fn set_listener_weights(&self, weights: Weights) {
+        use elbv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
+        let tuple = |arn: String, w: u8| {
+            TargetGroupTuple::builder()
+                .target_group_arn(arn)
+                .weight(w.into())
+                .build()
+        };
+        let forward = ForwardActionConfig::builder()
+            .target_groups(tuple(self.seeded("targetGroups.blue"), weights.blue()))
+            .target_groups(tuple(self.seeded("targetGroups.green"), weights.green()))
+            .build();
+        self.elbv2
+            .modify_listener()
+            .listener_arn(self.seeded("listenerArn"))
+            .default_actions(
+                Action::builder()
+                    .r#type(ActionTypeEnum::Forward)
+                    .forward_config(forward)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("ModifyListener on the emulator");
+    }
+}

@@ -212,7 +212,7 @@ impl<'a> Reader<'a> {
 }
 
 /// `arn:<partition>:elasticloadbalancing:<region>:<account>:<resource>/...`
-fn is_elb_arn(s: &str, resource: &str) -> bool {
+pub fn is_elb_arn(s: &str, resource: &str) -> bool {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     parts.len() == 6
         && parts[0] == "arn"

@@ -1,0 +1,28 @@
+# The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
+SHELL := /bin/bash
+.PHONY: demo test setup unit lint scenarios cloud-up cloud-down
+
+demo: setup
+	local/demo.sh
+
+test: setup unit lint scenarios
+
+setup:
+	local/setup.sh
+
+unit:
+	cargo test --workspace --exclude cutover-scenarios
+
+lint: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	source local/env.sh && sam validate --lint --region us-east-1 && cfn-lint template.yaml
+
+scenarios: setup
+	local/scenarios.sh
+
+cloud-up: setup
+	local/start.sh && local/seed.sh && local/deploy.sh
+
+cloud-down:
+	local/stop.sh

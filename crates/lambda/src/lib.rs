@@ -1,0 +1,63 @@
+//! The glue between a handler `Value → Result<Value, Failure>` and the Lambda runtime.
+//!
+//! A `Failure` leaves the function as `errorType` = its `ErrorType` string (what the state machines'
+//! Retry/Catch match) and `errorMessage` = its JSON reason (what Step Functions shows as `Cause`).
+
+use cutover_core::Failure;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+use std::future::Future;
+
+/// `Failure` is foreign to this crate's users and `Diagnostic` to core: this wrapper joins them.
+#[derive(Debug)]
+pub struct LambdaFailure(pub Failure);
+
+impl From<LambdaFailure> for Diagnostic {
+    fn from(f: LambdaFailure) -> Diagnostic {
+        Diagnostic {
+            error_type: f.0.error_type.as_str().to_string(),
+            error_message: f.0.message_json(),
+        }
+    }
+}
+
+/// Run `handler` for every invocation until the runtime stops, logging each outcome.
+pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(Value) -> Fut,
+    Fut: Future<Output = Result<Value, Failure>>,
+{
+    lambda_runtime::tracing::init_default_subscriber();
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let request_id = event.context.request_id.clone();
+        match handler(event.payload).await {
+            Ok(out) => Ok(out),
+            Err(f) => {
+                tracing::error!(
+                    request_id,
+                    error_type = f.error_type.as_str(),
+                    cause = f.message_json(),
+                    "invocation failed"
+                );
+                Err(LambdaFailure(f))
+            }
+        }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cutover_core::ErrorType;
+
+    #[test]
+    fn failure_becomes_error_type_and_json_message() {
+        let d: Diagnostic =
+            LambdaFailure(Failure::new(ErrorType::Conflict, "listener moved")).into();
+        assert_eq!(d.error_type, "Conflict");
+        let v: Value = serde_json::from_str(&d.error_message).unwrap();
+        assert_eq!(v["reason"], "listener moved");
+    }
+}

@@ -1,0 +1,16 @@
+# Sourced by every local-cloud script: where things live and how to reach them. All on 127.0.0.1.
+LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT_DIR="$(dirname "$LOCAL_DIR")"
+RUN_DIR="$LOCAL_DIR/.run"
+TOOLS_VENV="$LOCAL_DIR/.venv"
+MINISTACK_VENV="$LOCAL_DIR/.venv-ministack"
+export MINISTACK_PORT="${MINISTACK_PORT:-4566}"
+export MOTO_PORT="${MOTO_PORT:-4567}"
+export MINISTACK_URL="http://127.0.0.1:$MINISTACK_PORT"
+export MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+export STACK_NAME="${STACK_NAME:-cutover}"
+# Dummy credentials: nothing here talks to AWS.
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export SAM_CLI_TELEMETRY=0
+export PATH="$TOOLS_VENV/bin:$PATH"
+mkdir -p "$RUN_DIR"

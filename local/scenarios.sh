@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Bring the local cloud up, seed it, deploy the template, run the scenario tests, stop the cloud.
+# KEEP_CLOUD=1 leaves it running afterwards for poking at.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+[[ "${KEEP_CLOUD:-0}" == 1 ]] || trap '"$LOCAL_DIR/stop.sh"' EXIT
+"$LOCAL_DIR/start.sh"
+"$LOCAL_DIR/seed.sh"
+"$LOCAL_DIR/deploy.sh"
+cd "$ROOT_DIR"
+cargo test -p cutover-scenarios

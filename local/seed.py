@@ -1,0 +1,125 @@
+"""Seed the application's own infrastructure, as its owners run it today, into the local cloud.
+
+ECS cluster and the two services (ministack), the ALB with two target groups and a production listener
+forwarding 100/0 (moto, the only emulator that keeps listener weights), an SNS topic for alarms.
+Idempotent: existing resources are found by name and reused, never recreated or reset.
+Writes the ARNs to local/.run/seed.json for deploy.sh and the tests.
+"""
+
+import json
+import os
+import sys
+
+import boto3
+
+MINISTACK = os.environ["MINISTACK_URL"]
+MOTO = os.environ["MOTO_URL"]
+RUN_DIR = os.environ["RUN_DIR"]
+
+APP = "live-event-service"
+CLUSTER = "live-event"
+CONTAINER = "app"
+IMAGE = "public.ecr.aws/live-event/service:1.0.0"
+LB_NAME = "live-event-alb"
+
+
+def client(service, url):
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1")
+
+
+def seed_network_and_alb():
+    ec2, elb = client("ec2", MOTO), client("elbv2", MOTO)
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["live-event"]}])["Vpcs"]
+    if vpcs:
+        vpc_id = vpcs[0]["VpcId"]
+        subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]]
+    else:
+        vpc_id = ec2.create_vpc(
+            CidrBlock="10.20.0.0/16",
+            TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "live-event"}]}],
+        )["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+            for cidr, az in [("10.20.1.0/24", "us-east-1a"), ("10.20.2.0/24", "us-east-1b")]
+        ]
+
+    lbs = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == LB_NAME]
+    lb = lbs[0] if lbs else elb.create_load_balancer(
+        Name=LB_NAME, Subnets=subnets, Scheme="internet-facing", Type="application"
+    )["LoadBalancers"][0]
+
+    existing = {tg["TargetGroupName"]: tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]}
+    tgs = {}
+    for colour in ("blue", "green"):
+        name = f"live-event-{colour}"
+        tgs[colour] = existing.get(name) or elb.create_target_group(
+            Name=name, Protocol="HTTP", Port=8080, VpcId=vpc_id, TargetType="ip",
+            HealthCheckPath="/health", Matcher={"HttpCode": "200"},
+        )["TargetGroups"][0]["TargetGroupArn"]
+
+    listeners = [l for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"] if l["Port"] == 80]
+    listener = listeners[0] if listeners else elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+        DefaultActions=[{
+            "Type": "forward",
+            "ForwardConfig": {"TargetGroups": [
+                {"TargetGroupArn": tgs["blue"], "Weight": 100},
+                {"TargetGroupArn": tgs["green"], "Weight": 0},
+            ]},
+        }],
+    )["Listeners"][0]
+    # The CloudWatch dimension value is the ARN's tail after "loadbalancer/".
+    dimension = lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
+    return {
+        "vpcId": vpc_id,
+        "subnets": subnets,
+        "loadBalancerArn": lb["LoadBalancerArn"],
+        "loadBalancer": dimension,
+        "listenerArn": listener["ListenerArn"],
+        "targetGroups": tgs,
+    }
+
+
+def seed_ecs(net):
+    ecs = client("ecs", MINISTACK)
+    ecs.create_cluster(clusterName=CLUSTER)
+    registered = _task_defs(ecs)
+    task_def = registered[-1] if registered else ecs.register_task_definition(
+        family=APP, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{
+            "name": CONTAINER, "image": IMAGE, "essential": True,
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+        }],
+    )["taskDefinition"]["taskDefinitionArn"]
+    services = {}
+    for colour, desired in (("blue", 2), ("green", 0)):
+        name = f"{APP}-{colour}"
+        found = [s for s in ecs.describe_services(cluster=CLUSTER, services=[name]).get("services", [])
+                 if s.get("status") == "ACTIVE"]
+        if not found:
+            ecs.create_service(
+                cluster=CLUSTER, serviceName=name, taskDefinition=task_def, desiredCount=desired,
+                launchType="FARGATE",
+                networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"], "assignPublicIp": "DISABLED"}},
+                loadBalancers=[{"targetGroupArn": net["targetGroups"][colour], "containerName": CONTAINER, "containerPort": 8080}],
+            )
+        services[colour] = name
+    return {"cluster": CLUSTER, "services": services, "containerName": CONTAINER, "taskDefinitionArn": task_def}
+
+
+def _task_defs(ecs):
+    return ecs.list_task_definitions(familyPrefix=APP)["taskDefinitionArns"]
+
+
+def main():
+    net = seed_network_and_alb()
+    ecs = seed_ecs(net)
+    topic = client("sns", MINISTACK).create_topic(Name="live-event-alarms")["TopicArn"]
+    seed = {**net, **ecs, "alarmTopicArn": topic}
+    with open(os.path.join(RUN_DIR, "seed.json"), "w") as f:
+        json.dump(seed, f, indent=2)
+    print(f"local: seeded listener {seed['listenerArn']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
