@@ -11,11 +11,11 @@ setup:
 	local/setup.sh
 
 unit:
-	cargo test --workspace --exclude cutover-scenarios
+	cargo test --workspace --all-features --exclude cutover-scenarios
 
 lint: setup
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	source local/env.sh && sam validate --lint --region us-east-1 && cfn-lint template.yaml
 
 scenarios: setup

@@ -4,13 +4,23 @@
 //! `aws-smithy-mocks`, which checks the exact requests and the error mapping. Each SDK crate sits
 //! behind a cargo feature so a Lambda links only the clients it calls.
 
+#[cfg(feature = "config")]
+pub mod config;
+#[cfg(feature = "ecs")]
+pub mod ecs;
 #[cfg(feature = "elbv2")]
 pub mod elbv2;
 pub mod error;
+#[cfg(feature = "fakes")]
+pub mod fakes;
+#[cfg(feature = "flags")]
+pub mod flags;
+#[cfg(feature = "ledger")]
+pub mod ledger;
 pub mod ports;
 
 pub use error::AwsError;
-pub use ports::LoadBalancer;
+pub use ports::{update_ledger, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).
 pub async fn sdk_config() -> aws_config::SdkConfig {

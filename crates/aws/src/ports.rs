@@ -2,6 +2,7 @@
 
 use crate::AwsError;
 use cutover_core::traffic::{ForwardRoute, RouteRef};
+use cutover_core::{ErrorType, Failure, Flags, Ledger, Release, ServiceState, TargetConfig};
 use std::future::Future;
 
 /// The production listener (or listener rule) that splits traffic between blue and green.
@@ -19,4 +20,110 @@ pub trait LoadBalancer {
         at: &RouteRef,
         route: &ForwardRoute,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Where the deployment ledger is kept.
+pub trait LedgerStore {
+    /// The current record, read consistently; `None` before the first deployment.
+    fn load(
+        &self,
+        app: &str,
+        env: &str,
+    ) -> impl Future<Output = Result<Option<Ledger>, AwsError>> + Send;
+
+    /// Write `ledger` as version `ledger.version + 1`, only if the stored version is still
+    /// `ledger.version` (or, for version 0, if there is no record yet). `Ok(false)`: someone else wrote
+    /// first; reload and decide again.
+    fn save(&self, ledger: &Ledger) -> impl Future<Output = Result<bool, AwsError>> + Send;
+}
+
+/// How many times a change is re-applied to a freshly loaded ledger before giving up.
+pub const LEDGER_ATTEMPTS: usize = 8;
+
+/// Load the ledger (or start it with `initial`), apply `change`, and write it back conditionally,
+/// re-applying the change to the latest record whenever another writer got there first. A change that
+/// leaves the record as it was is not written. Returns the change's value and the record as stored.
+pub async fn update_ledger<S, T, F>(
+    store: &S,
+    app: &str,
+    env: &str,
+    initial: Option<&Ledger>,
+    mut change: F,
+) -> Result<(T, Ledger), Failure>
+where
+    S: LedgerStore,
+    F: FnMut(&mut Ledger) -> Result<T, Failure>,
+{
+    for attempt in 1..=LEDGER_ATTEMPTS {
+        let loaded = match (store.load(app, env).await?, initial) {
+            (Some(l), _) => l,
+            (None, Some(init)) => init.clone(),
+            (None, None) => {
+                return Err(Failure::new(
+                    ErrorType::InvalidInput,
+                    format!("no ledger for {app}/{env}"),
+                )
+                .with_details(serde_json::json!({ "app": app, "env": env })))
+            }
+        };
+        let mut ledger = loaded.clone();
+        let value = change(&mut ledger)?;
+        if ledger == loaded && loaded.version > 0 {
+            return Ok((value, ledger));
+        }
+        if store.save(&ledger).await? {
+            ledger.version += 1;
+            return Ok((value, ledger));
+        }
+        tracing::info!(
+            app,
+            env,
+            attempt,
+            "ledger changed under us; re-applying to the latest record"
+        );
+    }
+    Err(Failure::new(
+        ErrorType::AwsTransient,
+        format!("ledger for {app}/{env} kept changing; gave up after {LEDGER_ATTEMPTS} attempts"),
+    ))
+}
+
+/// The ECS services behind the two colours.
+pub trait Services {
+    fn service(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<ServiceState, AwsError>> + Send;
+
+    /// Register a new revision of task definition `from` in which only `container`'s image differs.
+    fn register_with_image(
+        &self,
+        from: &str,
+        container: &str,
+        image: &str,
+    ) -> impl Future<Output = Result<Release, AwsError>> + Send;
+
+    /// Point `name` at `task_definition` (when given) and set its desired count.
+    fn update_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        task_definition: Option<&str>,
+        desired: i32,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// The validated target configuration of an app/env.
+pub trait TargetSource {
+    fn target(
+        &self,
+        app: &str,
+        env: &str,
+    ) -> impl Future<Output = Result<TargetConfig, Failure>> + Send;
+}
+
+/// Cutover's feature flags.
+pub trait FlagSource {
+    fn flags(&self) -> impl Future<Output = Result<Flags, AwsError>> + Send;
 }

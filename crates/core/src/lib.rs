@@ -1,13 +1,19 @@
 //! Cutover's domain. Pure: no AWS types and no I/O, so every rule here is unit- and property-tested
 //! without a cloud. Adapters (cutover-aws) and Lambda binaries translate to and from these types.
 
+pub mod deployment;
 pub mod error;
+pub mod flags;
+pub mod health;
 pub mod ledger;
 pub mod strategy;
 pub mod target;
 pub mod traffic;
 
+pub use deployment::{Acquired, Deployment, Ledger, Release, Shift};
 pub use error::{ErrorType, Failure};
+pub use flags::{check_name, Flags};
+pub use health::{Rollout, ServiceState, Verdict};
 pub use ledger::{Status, TransitionError};
 pub use strategy::{PlanStep, Strategy, StrategyError};
 pub use target::{FieldError, TargetConfig};

@@ -39,7 +39,8 @@ impl fmt::Display for Colour {
 }
 
 /// A validated split of production traffic between the two colours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawWeights")]
 pub struct Weights {
     blue: u8,
     green: u8,
@@ -57,6 +58,20 @@ pub enum WeightsError {
     NotAPercentage { colour: &'static str, value: String },
     #[error("weights must sum to 100, got {blue} + {green} = {sum}")]
     BadSum { blue: u64, green: u64, sum: u64 },
+}
+
+/// Stored weights are validated again when read back: a hand-edited record cannot smuggle in 60/60.
+#[derive(Deserialize)]
+struct RawWeights {
+    blue: u64,
+    green: u64,
+}
+
+impl TryFrom<RawWeights> for Weights {
+    type Error = WeightsError;
+    fn try_from(r: RawWeights) -> Result<Weights, WeightsError> {
+        Weights::new(r.blue, r.green)
+    }
 }
 
 impl Weights {

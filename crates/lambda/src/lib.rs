@@ -21,6 +21,13 @@ impl From<LambdaFailure> for Diagnostic {
     }
 }
 
+/// Wall-clock milliseconds since the epoch, for ledger timestamps.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// Run `handler` for every invocation until the runtime stops, logging each outcome.
 pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where

@@ -1,0 +1,83 @@
+//! Target configurations from SSM Parameter Store (`/cutover/<app>/<env>/target`), validated on load
+//! and cached across warm invocations for a short while.
+
+use crate::{AwsError, TargetSource};
+use aws_sdk_ssm::Client;
+use cutover_core::{ErrorType, Failure, TargetConfig};
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// Long enough to spare SSM on every step of a deployment, short enough that an edit lands soon.
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
+
+pub struct SsmTargets {
+    client: Client,
+    cache: Mutex<HashMap<String, (Instant, TargetConfig)>>,
+}
+
+pub fn parameter_name(app: &str, env: &str) -> String {
+    format!("/cutover/{app}/{env}/target")
+}
+
+impl SsmTargets {
+    pub fn new(client: Client) -> Self {
+        SsmTargets {
+            client,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        SsmTargets::new(Client::new(conf))
+    }
+}
+
+impl TargetSource for SsmTargets {
+    async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
+        let name = parameter_name(app, env);
+        if let Some((at, t)) = self.cache.lock().await.get(&name) {
+            if at.elapsed() < CACHE_TTL {
+                return Ok(t.clone());
+            }
+        }
+        let out = self
+            .client
+            .get_parameter()
+            .name(&name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found())
+                {
+                    Failure::new(
+                        ErrorType::InvalidInput,
+                        format!("unknown service {app}/{env}: no parameter {name}"),
+                    )
+                    .with_details(json!({ "app": app, "env": env, "parameter": name }))
+                } else {
+                    AwsError::from_sdk("GetParameter", e).into()
+                }
+            })?;
+        let text = out.parameter().and_then(|p| p.value()).unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            Failure::new(ErrorType::InvalidInput, format!("{name} is not JSON: {e}"))
+                .with_details(json!({ "parameter": name }))
+        })?;
+        let target = TargetConfig::from_json(&value).map_err(|errors| {
+            Failure::new(
+                ErrorType::InvalidInput,
+                format!("{name} has {} bad field(s)", errors.len()),
+            )
+            .with_details(json!({ "parameter": name, "fields": errors }))
+        })?;
+        self.cache
+            .lock()
+            .await
+            .insert(name, (Instant::now(), target.clone()));
+        Ok(target)
+    }
+}

@@ -1,0 +1,187 @@
+//! In-memory ports for the functions' tests: they keep state the way the cloud would, so a handler's
+//! test asserts what it changed, not which calls it made.
+
+use crate::{AwsError, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_core::traffic::{ForwardRoute, RouteRef};
+use cutover_core::{
+    ErrorType, Failure, Flags, Ledger, Release, Rollout, ServiceState, TargetConfig,
+};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct FakeLb {
+    pub routes: Mutex<HashMap<String, ForwardRoute>>,
+    pub writes: Mutex<usize>,
+}
+
+impl FakeLb {
+    pub fn with(arn: &str, route: ForwardRoute) -> FakeLb {
+        let lb = FakeLb::default();
+        lb.routes.lock().unwrap().insert(arn.into(), route);
+        lb
+    }
+
+    pub fn route(&self, arn: &str) -> ForwardRoute {
+        self.routes.lock().unwrap()[arn].clone()
+    }
+}
+
+impl LoadBalancer for FakeLb {
+    async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, AwsError> {
+        self.routes
+            .lock()
+            .unwrap()
+            .get(at.arn())
+            .cloned()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "listener",
+                id: at.arn().into(),
+            })
+    }
+
+    async fn set_forward_route(&self, at: &RouteRef, route: &ForwardRoute) -> Result<(), AwsError> {
+        *self.writes.lock().unwrap() += 1;
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(at.arn().into(), route.clone());
+        Ok(())
+    }
+}
+
+/// A ledger table with DynamoDB's conditional-write semantics.
+#[derive(Default)]
+pub struct MemoryLedger {
+    pub items: Mutex<HashMap<String, Ledger>>,
+}
+
+impl MemoryLedger {
+    pub fn get(&self, app: &str, env: &str) -> Option<Ledger> {
+        self.items
+            .lock()
+            .unwrap()
+            .get(&format!("{app}#{env}"))
+            .cloned()
+    }
+}
+
+impl LedgerStore for MemoryLedger {
+    async fn load(&self, app: &str, env: &str) -> Result<Option<Ledger>, AwsError> {
+        Ok(self.get(app, env))
+    }
+
+    async fn save(&self, ledger: &Ledger) -> Result<bool, AwsError> {
+        let mut items = self.items.lock().unwrap();
+        let key = format!("{}#{}", ledger.app, ledger.env);
+        let stored = items.get(&key).map_or(0, |l| l.version);
+        if stored != ledger.version {
+            return Ok(false);
+        }
+        items.insert(
+            key,
+            Ledger {
+                version: ledger.version + 1,
+                ..ledger.clone()
+            },
+        );
+        Ok(true)
+    }
+}
+
+pub struct StaticTargets(pub HashMap<String, TargetConfig>);
+
+impl TargetSource for StaticTargets {
+    async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
+        self.0.get(&format!("{app}#{env}")).cloned().ok_or_else(|| {
+            Failure::new(
+                ErrorType::InvalidInput,
+                format!("unknown service {app}/{env}"),
+            )
+        })
+    }
+}
+
+pub struct StaticFlags(pub Flags);
+
+impl FlagSource for StaticFlags {
+    async fn flags(&self) -> Result<Flags, AwsError> {
+        Ok(self.0)
+    }
+}
+
+/// ECS as the local emulator behaves: updates complete at once.
+#[derive(Default)]
+pub struct FakeServices {
+    pub services: Mutex<HashMap<String, ServiceState>>,
+    pub registered: Mutex<Vec<Release>>,
+}
+
+impl FakeServices {
+    pub fn add(&self, name: &str, task_definition_arn: &str, desired: i32) {
+        let s = ServiceState {
+            name: name.into(),
+            task_definition_arn: task_definition_arn.into(),
+            desired,
+            running: desired,
+            pending: 0,
+            rollout: Rollout::Completed,
+            failed_tasks: 0,
+            deployments: 1,
+        };
+        self.services.lock().unwrap().insert(name.into(), s);
+    }
+
+    pub fn get(&self, name: &str) -> ServiceState {
+        self.services.lock().unwrap()[name].clone()
+    }
+}
+
+impl Services for FakeServices {
+    async fn service(&self, cluster: &str, name: &str) -> Result<ServiceState, AwsError> {
+        self.services
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "ECS service",
+                id: format!("{cluster}/{name}"),
+            })
+    }
+
+    async fn register_with_image(
+        &self,
+        from: &str,
+        _container: &str,
+        image: &str,
+    ) -> Result<Release, AwsError> {
+        let mut registered = self.registered.lock().unwrap();
+        let release = Release {
+            task_definition_arn: format!("{from}+{}", registered.len() + 1),
+            image: image.into(),
+        };
+        registered.push(release.clone());
+        Ok(release)
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        task_definition: Option<&str>,
+        desired: i32,
+    ) -> Result<(), AwsError> {
+        let mut services = self.services.lock().unwrap();
+        let s = services.get_mut(name).ok_or_else(|| AwsError::NotFound {
+            what: "ECS service",
+            id: format!("{cluster}/{name}"),
+        })?;
+        if let Some(td) = task_definition {
+            s.task_definition_arn = td.into();
+        }
+        s.desired = desired;
+        s.running = desired;
+        Ok(())
+    }
+}

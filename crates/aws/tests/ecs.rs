@@ -1,0 +1,173 @@
+//! The ECS adapter against mocked responses, including what the local emulator never produces:
+//! rollouts that stay in progress, failed tasks, failed rollouts.
+
+use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
+use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput;
+use aws_sdk_ecs::types::{
+    ContainerDefinition, Deployment, DeploymentRolloutState, NetworkMode, Service, TaskDefinition,
+};
+use aws_sdk_ecs::Client;
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use cutover_aws::ecs::Ecs;
+use cutover_aws::{AwsError, Services};
+use cutover_core::{Rollout, Verdict};
+
+fn service(
+    rollout: DeploymentRolloutState,
+    running: i32,
+    failed: i32,
+    deployments: usize,
+) -> DescribeServicesOutput {
+    let mut svc = Service::builder()
+        .service_name("live-green")
+        .status("ACTIVE")
+        .task_definition("td:2")
+        .desired_count(2)
+        .running_count(running)
+        .pending_count(2 - running)
+        .deployments(
+            Deployment::builder()
+                .status("PRIMARY")
+                .task_definition("td:2")
+                .rollout_state(rollout)
+                .failed_tasks(failed)
+                .build(),
+        );
+    for _ in 1..deployments {
+        svc = svc.deployments(
+            Deployment::builder()
+                .status("ACTIVE")
+                .task_definition("td:1")
+                .build(),
+        );
+    }
+    DescribeServicesOutput::builder()
+        .services(svc.build())
+        .build()
+}
+
+#[tokio::test]
+async fn a_rollout_in_progress_is_pending() {
+    let rule = mock!(Client::describe_services)
+        .then_output(|| service(DeploymentRolloutState::InProgress, 1, 0, 2));
+    let s = Ecs::new(mock_client!(aws_sdk_ecs, [&rule]))
+        .service("live", "live-green")
+        .await
+        .unwrap();
+    assert_eq!(s.rollout, Rollout::InProgress);
+    assert!(matches!(s.stability("td:2"), Verdict::Pending(r) if r.len() == 3));
+}
+
+#[tokio::test]
+async fn failed_tasks_and_failed_rollouts_are_unhealthy() {
+    let failed_tasks = mock!(Client::describe_services)
+        .then_output(|| service(DeploymentRolloutState::InProgress, 0, 3, 1));
+    let s = Ecs::new(mock_client!(aws_sdk_ecs, [&failed_tasks]))
+        .service("live", "live-green")
+        .await
+        .unwrap();
+    assert_eq!(s.failed_tasks, 3);
+    assert!(matches!(s.stability("td:2"), Verdict::Unhealthy(_)));
+    let failed = mock!(Client::describe_services)
+        .then_output(|| service(DeploymentRolloutState::Failed, 0, 0, 1));
+    let s = Ecs::new(mock_client!(aws_sdk_ecs, [&failed]))
+        .service("live", "live-green")
+        .await
+        .unwrap();
+    assert!(
+        matches!(s.stability("td:2"), Verdict::Unhealthy(r) if r[0].contains("rollout failed"))
+    );
+}
+
+#[tokio::test]
+async fn a_missing_service_is_not_found() {
+    let rule =
+        mock!(Client::describe_services).then_output(|| DescribeServicesOutput::builder().build());
+    let err = Ecs::new(mock_client!(aws_sdk_ecs, [&rule]))
+        .service("live", "nope")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AwsError::NotFound {
+            what: "ECS service",
+            id: "live/nope".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_new_revision_changes_only_the_named_containers_image() {
+    let describe = mock!(Client::describe_task_definition).then_output(|| {
+        DescribeTaskDefinitionOutput::builder()
+            .task_definition(
+                TaskDefinition::builder()
+                    .family("live")
+                    .network_mode(NetworkMode::Awsvpc)
+                    .cpu("256")
+                    .memory("512")
+                    .execution_role_arn("arn:aws:iam::1:role/exec")
+                    .container_definitions(
+                        ContainerDefinition::builder()
+                            .name("app")
+                            .image("img:1")
+                            .memory(256)
+                            .build(),
+                    )
+                    .container_definitions(
+                        ContainerDefinition::builder()
+                            .name("sidecar")
+                            .image("envoy:1")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let register = mock!(Client::register_task_definition)
+        .match_requests(|r| {
+            let images: Vec<_> = r
+                .container_definitions()
+                .iter()
+                .map(|c| (c.name().unwrap(), c.image().unwrap()))
+                .collect();
+            images == vec![("app", "img:2"), ("sidecar", "envoy:1")]
+                && r.family() == Some("live")
+                && r.cpu() == Some("256")
+                && r.execution_role_arn() == Some("arn:aws:iam::1:role/exec")
+                && r.container_definitions()[0].memory() == Some(256)
+        })
+        .then_output(|| {
+            RegisterTaskDefinitionOutput::builder()
+                .task_definition(
+                    TaskDefinition::builder()
+                        .task_definition_arn("arn:aws:ecs:us-east-1:1:task-definition/live:2")
+                        .build(),
+                )
+                .build()
+        });
+    let ecs = Ecs::new(mock_client!(
+        aws_sdk_ecs,
+        RuleMode::MatchAny,
+        [&describe, &register]
+    ));
+    let r = ecs
+        .register_with_image("td:1", "app", "img:2")
+        .await
+        .unwrap();
+    assert_eq!(
+        r.task_definition_arn,
+        "arn:aws:ecs:us-east-1:1:task-definition/live:2"
+    );
+    assert_eq!(
+        register.num_calls(),
+        1,
+        "the RegisterTaskDefinition request did not match"
+    );
+    let err = ecs
+        .register_with_image("td:1", "web", "img:2")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AwsError::Unusable { .. }), "{err:?}");
+}

@@ -1,0 +1,196 @@
+//! Health verdicts (DESIGN.md §2) and the rules that produce them from what the cloud reports.
+//!
+//! `Pending` means the data is not there yet and asking again later may help; `Unhealthy` means the
+//! candidate must be rolled back. Missing data past the deadline is never `Healthy`.
+
+use crate::error::{ErrorType, Failure};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", content = "reasons")]
+pub enum Verdict {
+    Healthy,
+    Pending(Vec<String>),
+    Unhealthy(Vec<String>),
+}
+
+impl Verdict {
+    /// Combine checks: any Unhealthy wins, then any Pending; reasons of the deciding kind are kept.
+    pub fn all(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
+        let (mut pending, mut unhealthy) = (Vec::new(), Vec::new());
+        for v in verdicts {
+            match v {
+                Verdict::Healthy => {}
+                Verdict::Pending(r) => pending.extend(r),
+                Verdict::Unhealthy(r) => unhealthy.extend(r),
+            }
+        }
+        match (unhealthy.is_empty(), pending.is_empty()) {
+            (false, _) => Verdict::Unhealthy(unhealthy),
+            (true, false) => Verdict::Pending(pending),
+            (true, true) => Verdict::Healthy,
+        }
+    }
+
+    /// Past the deadline, waiting longer is not an answer: pending becomes unhealthy.
+    pub fn at_deadline(self) -> Verdict {
+        match self {
+            Verdict::Pending(mut r) => {
+                r.push("still pending at the verification deadline".into());
+                Verdict::Unhealthy(r)
+            }
+            v => v,
+        }
+    }
+
+    /// The function result for Step Functions: Ok for healthy, `HealthPending` / `HealthFailed` otherwise.
+    pub fn into_result(self) -> Result<(), Failure> {
+        match self {
+            Verdict::Healthy => Ok(()),
+            Verdict::Pending(r) => Err(Failure::new(ErrorType::HealthPending, r.join("; "))
+                .with_details(json!({ "reasons": r }))),
+            Verdict::Unhealthy(r) => Err(Failure::new(ErrorType::HealthFailed, r.join("; "))
+                .with_details(json!({ "reasons": r }))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rollout {
+    Completed,
+    InProgress,
+    Failed,
+}
+
+/// An ECS service as Cutover judges it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceState {
+    pub name: String,
+    pub task_definition_arn: String,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    /// The PRIMARY deployment's rollout state and failed-task count.
+    pub rollout: Rollout,
+    pub failed_tasks: i32,
+    /// How many ECS deployments the service has (more than one: an old one is still draining).
+    pub deployments: usize,
+}
+
+impl ServiceState {
+    /// Stable means running the expected task definition, all desired tasks running, one deployment.
+    pub fn stability(&self, expected_task_definition: &str) -> Verdict {
+        let n = &self.name;
+        if self.rollout == Rollout::Failed {
+            return Verdict::Unhealthy(vec![format!("{n}: ECS rollout failed")]);
+        }
+        if self.failed_tasks > 0 {
+            return Verdict::Unhealthy(vec![format!(
+                "{n}: {} task(s) failed to start",
+                self.failed_tasks
+            )]);
+        }
+        if self.task_definition_arn != expected_task_definition {
+            return Verdict::Unhealthy(vec![format!(
+                "{n}: runs {} instead of {expected_task_definition}",
+                self.task_definition_arn
+            )]);
+        }
+        let mut pending = Vec::new();
+        if self.rollout == Rollout::InProgress {
+            pending.push(format!("{n}: ECS rollout in progress"));
+        }
+        if self.running < self.desired {
+            pending.push(format!(
+                "{n}: {}/{} tasks running ({} pending)",
+                self.running, self.desired, self.pending
+            ));
+        }
+        if self.deployments > 1 {
+            pending.push(format!(
+                "{n}: {} deployments still active",
+                self.deployments
+            ));
+        }
+        if pending.is_empty() {
+            Verdict::Healthy
+        } else {
+            Verdict::Pending(pending)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc() -> ServiceState {
+        ServiceState {
+            name: "live-green".into(),
+            task_definition_arn: "td:2".into(),
+            desired: 2,
+            running: 2,
+            pending: 0,
+            rollout: Rollout::Completed,
+            failed_tasks: 0,
+            deployments: 1,
+        }
+    }
+
+    #[test]
+    fn a_settled_service_is_stable() {
+        assert_eq!(svc().stability("td:2"), Verdict::Healthy);
+    }
+
+    #[test]
+    fn a_rollout_in_progress_is_pending_and_failures_are_unhealthy() {
+        let s = ServiceState {
+            rollout: Rollout::InProgress,
+            running: 1,
+            pending: 1,
+            deployments: 2,
+            ..svc()
+        };
+        let Verdict::Pending(r) = s.stability("td:2") else {
+            panic!()
+        };
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert!(matches!(
+            ServiceState {
+                failed_tasks: 1,
+                ..svc()
+            }
+            .stability("td:2"),
+            Verdict::Unhealthy(_)
+        ));
+        assert!(matches!(
+            ServiceState {
+                rollout: Rollout::Failed,
+                ..svc()
+            }
+            .stability("td:2"),
+            Verdict::Unhealthy(_)
+        ));
+        assert!(matches!(svc().stability("td:3"), Verdict::Unhealthy(_)));
+    }
+
+    #[test]
+    fn verdicts_combine_worst_first_and_pending_expires() {
+        let p = Verdict::Pending(vec!["a".into()]);
+        let u = Verdict::Unhealthy(vec!["b".into()]);
+        assert_eq!(Verdict::all([Verdict::Healthy, p.clone(), u.clone()]), u);
+        assert_eq!(Verdict::all([Verdict::Healthy, p.clone()]), p);
+        assert_eq!(
+            Verdict::all([Verdict::Healthy, Verdict::Healthy]),
+            Verdict::Healthy
+        );
+        assert!(matches!(p.at_deadline(), Verdict::Unhealthy(_)));
+        assert_eq!(Verdict::Healthy.at_deadline(), Verdict::Healthy);
+        assert_eq!(
+            u.into_result().unwrap_err().error_type,
+            ErrorType::HealthFailed
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! prepare: the first step of a deployment.
+//!
+//! Refuses when deployments are frozen or another deployment owns the app/env; otherwise claims the
+//! ledger, registers a revision of the live task definition in which only the deployed container's
+//! image changes, and starts the idle colour's service on it at the live service's size. Every step
+//! is safe to retry: a retried prepare finds its own claim and its registered release in the ledger.
+
+use cutover_aws::{update_ledger, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_core::traffic::RouteRef;
+use cutover_core::{
+    check_name, Colour, ErrorType, Failure, Ledger, Strategy, TargetConfig, Weights,
+};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrepareRequest {
+    pub app: String,
+    pub env: String,
+    pub image: String,
+    pub deployment_id: String,
+    pub strategy: Option<Strategy>,
+    pub execution_arn: Option<String>,
+}
+
+impl PrepareRequest {
+    pub fn from_event(event: &Value) -> Result<PrepareRequest, Failure> {
+        let invalid = |field: &str, problem: &str| {
+            Failure::new(ErrorType::InvalidInput, format!("{field}: {problem}"))
+                .with_details(json!({ "field": field }))
+        };
+        let text = |field: &str| -> Result<String, Failure> {
+            event
+                .get(field)
+                .and_then(Value::as_str)
+                .map(String::from)
+                .ok_or_else(|| invalid(field, "is required and must be a string"))
+        };
+        let (app, env, image, deployment_id) = (
+            text("app")?,
+            text("env")?,
+            text("image")?,
+            text("deploymentId")?,
+        );
+        check_name("app", &app)?;
+        check_name("env", &env)?;
+        check_name("deploymentId", &deployment_id)?;
+        if image.is_empty() || image.len() > 255 || image.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                "image",
+                "must be an image reference without spaces, at most 255 characters",
+            ));
+        }
+        let strategy = match event.get("strategy").filter(|v| !v.is_null()) {
+            Some(v) => {
+                Some(Strategy::from_json(v).map_err(|e| invalid("strategy", &e.to_string()))?)
+            }
+            None => None,
+        };
+        let execution_arn = event
+            .get("executionArn")
+            .and_then(Value::as_str)
+            .map(String::from);
+        Ok(PrepareRequest {
+            app,
+            env,
+            image,
+            deployment_id,
+            strategy,
+            execution_arn,
+        })
+    }
+}
+
+pub struct Ports<'a, L, D, T, F, S> {
+    pub lb: &'a L,
+    pub ledger: &'a D,
+    pub targets: &'a T,
+    pub flags: &'a F,
+    pub services: &'a S,
+}
+
+pub async fn handle<L, D, T, F, S>(
+    p: &Ports<'_, L, D, T, F, S>,
+    event: &Value,
+    now_ms: u64,
+) -> Result<Value, Failure>
+where
+    L: LoadBalancer,
+    D: LedgerStore,
+    T: TargetSource,
+    F: FlagSource,
+    S: Services,
+{
+    let req = PrepareRequest::from_event(event)?;
+    if p.flags.flags().await?.deployments_frozen {
+        return Err(Failure::new(
+            ErrorType::Frozen,
+            "deployments are frozen (AppConfig flag deploymentsFrozen)",
+        )
+        .with_details(json!({ "app": req.app, "env": req.env })));
+    }
+    let target = p.targets.target(&req.app, &req.env).await?;
+    let initial = match p.ledger.load(&req.app, &req.env).await? {
+        Some(_) => None,
+        None => Some(Ledger::new(
+            &req.app,
+            &req.env,
+            live_colour_from_listener(p.lb, &target).await?,
+            None,
+        )),
+    };
+    let (acquired, ledger) = update_ledger(p.ledger, &req.app, &req.env, initial.as_ref(), |l| {
+        l.acquire(
+            &req.deployment_id,
+            &req.image,
+            req.execution_arn.as_deref(),
+            now_ms,
+        )
+    })
+    .await?;
+    let live = ledger.live_colour;
+    let candidate = live.other();
+    tracing::info!(app = req.app, env = req.env, id = req.deployment_id, ?acquired, %live, %candidate, "ledger claimed");
+
+    let live_service = p
+        .services
+        .service(&target.cluster, target.services.get(live))
+        .await?;
+    let existing = ledger.deployment.as_ref().and_then(|d| d.release.clone());
+    let release = match existing {
+        Some(r) => r,
+        None => {
+            let r = p
+                .services
+                .register_with_image(
+                    &live_service.task_definition_arn,
+                    &target.container_name,
+                    &req.image,
+                )
+                .await?;
+            update_ledger(p.ledger, &req.app, &req.env, None, |l| {
+                l.set_release(&req.deployment_id, r.clone(), now_ms)
+            })
+            .await?;
+            r
+        }
+    };
+    p.services
+        .update_service(
+            &target.cluster,
+            target.services.get(candidate),
+            Some(&release.task_definition_arn),
+            live_service.desired,
+        )
+        .await?;
+
+    let strategy = req
+        .strategy
+        .unwrap_or_else(|| target.default_strategy.clone());
+    let plan: Vec<Value> = strategy
+        .plan()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({ "stepIndex": i, "weight": s.weight, "bakeSeconds": s.bake_seconds }))
+        .collect();
+    Ok(json!({
+        "app": req.app,
+        "env": req.env,
+        "deploymentId": req.deployment_id,
+        "image": req.image,
+        "live": live,
+        "candidate": candidate,
+        "taskDefinitionArn": release.task_definition_arn,
+        "desiredCount": live_service.desired,
+        "plan": plan,
+        "terminationWaitSeconds": target.termination_wait_seconds,
+    }))
+}
+
+/// Before the first deployment the ledger does not know which colour is live: the listener does,
+/// provided it sends everything to one colour.
+async fn live_colour_from_listener<L: LoadBalancer>(
+    lb: &L,
+    target: &TargetConfig,
+) -> Result<Colour, Failure> {
+    let at = target.listener_rule_arn.clone().map_or(
+        RouteRef::Listener(target.listener_arn.clone()),
+        RouteRef::Rule,
+    );
+    let route = lb.forward_route(&at).await?;
+    let weights = route
+        .weights(&target.target_groups.blue, &target.target_groups.green)
+        .map_err(|e| {
+            Failure::new(ErrorType::InvalidInput, e.to_string())
+                .with_details(json!({ "listener": at.arn() }))
+        })?;
+    Colour::BOTH
+        .into_iter()
+        .find(|c| weights == Weights::all_on(*c))
+        .ok_or_else(|| {
+            Failure::new(
+                ErrorType::Conflict,
+                format!("the listener is split {weights}; finish or roll back that change first"),
+            )
+            .with_details(json!({ "listener": at.arn(), "weights": weights }))
+        })
+}
