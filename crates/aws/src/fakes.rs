@@ -185,3 +185,79 @@ impl Services for FakeServices {
         Ok(())
     }
 }
+
+pub const LISTENER: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/live/1/2";
+pub const BLUE_TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1";
+pub const GREEN_TG: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2";
+
+/// The target configuration of app `live`, env `prod`, in every function test.
+pub fn sample_target() -> TargetConfig {
+    TargetConfig::from_json(&serde_json::json!({
+        "cluster": "live-event",
+        "services": {"blue": "svc-blue", "green": "svc-green"},
+        "containerName": "app",
+        "listenerArn": LISTENER,
+        "targetGroups": {"blue": BLUE_TG, "green": GREEN_TG},
+        "loadBalancer": "app/live/1",
+        "alarms": ["live-5xx"],
+        "defaultStrategy": "Canary10Percent5Minutes"
+    }))
+    .expect("sample target is valid")
+}
+
+/// A whole fake cloud for `live/prod`: blue is live (3 tasks on td:1) with the listener at 100/0.
+pub struct Cloud {
+    pub lb: FakeLb,
+    pub ledger: MemoryLedger,
+    pub targets: StaticTargets,
+    pub flags: StaticFlags,
+    pub services: FakeServices,
+}
+
+impl Cloud {
+    pub fn new() -> Cloud {
+        let services = FakeServices::default();
+        services.add("svc-blue", "td:1", 3);
+        services.add("svc-green", "td:1", 0);
+        Cloud {
+            lb: FakeLb::with(
+                LISTENER,
+                ForwardRoute::for_weights(
+                    BLUE_TG,
+                    GREEN_TG,
+                    cutover_core::Weights::all_on(cutover_core::Colour::Blue),
+                ),
+            ),
+            ledger: MemoryLedger::default(),
+            targets: StaticTargets(HashMap::from([("live#prod".to_string(), sample_target())])),
+            flags: StaticFlags(Flags::default()),
+            services,
+        }
+    }
+
+    pub fn weights(&self) -> cutover_core::Weights {
+        self.lb
+            .route(LISTENER)
+            .weights(BLUE_TG, GREEN_TG)
+            .expect("percentages")
+    }
+
+    pub fn set_weights(&self, w: cutover_core::Weights) {
+        self.lb.routes.lock().unwrap().insert(
+            LISTENER.into(),
+            ForwardRoute::for_weights(BLUE_TG, GREEN_TG, w),
+        );
+    }
+
+    pub fn ledger(&self) -> Ledger {
+        self.ledger.get("live", "prod").expect("a ledger")
+    }
+}
+
+impl Default for Cloud {
+    fn default() -> Self {
+        Cloud::new()
+    }
+}

@@ -18,6 +18,7 @@ pub mod flags;
 #[cfg(feature = "ledger")]
 pub mod ledger;
 pub mod ports;
+pub mod traffic;
 
 pub use error::AwsError;
 pub use ports::{update_ledger, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};

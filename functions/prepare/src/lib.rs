@@ -5,8 +5,8 @@
 //! image changes, and starts the idle colour's service on it at the live service's size. Every step
 //! is safe to retry: a retried prepare finds its own claim and its registered release in the ledger.
 
+use cutover_aws::traffic::read_weights;
 use cutover_aws::{update_ledger, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
-use cutover_core::traffic::RouteRef;
 use cutover_core::{
     check_name, Colour, ErrorType, Failure, Ledger, Strategy, TargetConfig, Weights,
 };
@@ -183,17 +183,7 @@ async fn live_colour_from_listener<L: LoadBalancer>(
     lb: &L,
     target: &TargetConfig,
 ) -> Result<Colour, Failure> {
-    let at = target.listener_rule_arn.clone().map_or(
-        RouteRef::Listener(target.listener_arn.clone()),
-        RouteRef::Rule,
-    );
-    let route = lb.forward_route(&at).await?;
-    let weights = route
-        .weights(&target.target_groups.blue, &target.target_groups.green)
-        .map_err(|e| {
-            Failure::new(ErrorType::InvalidInput, e.to_string())
-                .with_details(json!({ "listener": at.arn() }))
-        })?;
+    let weights = read_weights(lb, target).await?;
     Colour::BOTH
         .into_iter()
         .find(|c| weights == Weights::all_on(*c))
@@ -202,6 +192,6 @@ async fn live_colour_from_listener<L: LoadBalancer>(
                 ErrorType::Conflict,
                 format!("the listener is split {weights}; finish or roll back that change first"),
             )
-            .with_details(json!({ "listener": at.arn(), "weights": weights }))
+            .with_details(json!({ "listener": target.listener_arn, "weights": weights }))
         })
 }

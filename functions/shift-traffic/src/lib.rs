@@ -1,79 +1,30 @@
-//! shift-traffic: put the production split at the requested weights.
+//! shift-traffic: move production traffic to one step of a deployment's plan.
 //!
-//! A shift is read → check → write → read back (DESIGN.md §2). Input is validated before the first
-//! AWS call; a listener already at the requested weights is left alone, so retries are harmless.
+//! Read → check → write → read back (DESIGN.md §2), bracketed by the ledger: the deployment must still
+//! own the ledger and not be rolling back before the write, and the new split is recorded after it.
+//! If a rollback claimed the ledger while the write was in flight, this function puts the live weights
+//! back itself and reports `Aborted`, so a rollback always wins. A repeated step changes nothing.
 
-use cutover_aws::LoadBalancer;
-use cutover_core::target::is_elb_arn;
-use cutover_core::traffic::{ForwardRoute, RouteError, RouteRef, Weights};
-use cutover_core::{ErrorType, Failure};
+use cutover_aws::traffic::{read_weights, write_weights};
+use cutover_aws::{update_ledger, LedgerStore, LoadBalancer, TargetSource};
+use cutover_core::{check_name, Colour, ErrorType, Failure, TargetConfig, Weights};
 use serde_json::{json, Value};
-
-/// Where to shift: the production listener (or rule) and the two target groups.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub route: RouteRef,
-    pub blue_target_group: String,
-    pub green_target_group: String,
-}
-
-impl Settings {
-    /// From the function's environment, which the template fills from its parameters.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Failure> {
-        let mut problems = Vec::new();
-        let mut arn = |name: &str, resource: &str, required: bool| -> Option<String> {
-            match get(name).filter(|v| !v.trim().is_empty()) {
-                Some(v) if is_elb_arn(&v, resource) => Some(v),
-                Some(v) => {
-                    problems.push(format!(
-                        "{name} must be an ELBv2 {resource} ARN, got \"{v}\""
-                    ));
-                    None
-                }
-                None if required => {
-                    problems.push(format!("{name} is not set"));
-                    None
-                }
-                None => None,
-            }
-        };
-        let listener = arn("LISTENER_ARN", "listener", true);
-        let rule = arn("LISTENER_RULE_ARN", "listener-rule", false);
-        let blue = arn("BLUE_TARGET_GROUP_ARN", "targetgroup", true);
-        let green = arn("GREEN_TARGET_GROUP_ARN", "targetgroup", true);
-        match (listener, blue, green) {
-            (Some(listener), Some(blue), Some(green)) if problems.is_empty() => Ok(Settings {
-                route: rule.map_or(RouteRef::Listener(listener), RouteRef::Rule),
-                blue_target_group: blue,
-                green_target_group: green,
-            }),
-            _ => Err(Failure::new(
-                ErrorType::InvalidInput,
-                "the function's configuration is invalid",
-            )
-            .with_details(json!({ "problems": problems }))),
-        }
-    }
-
-    fn weights_of(&self, route: &ForwardRoute) -> Result<Weights, Failure> {
-        route
-            .weights(&self.blue_target_group, &self.green_target_group)
-            .map_err(|e| {
-                let kind = match e {
-                    RouteError::UnexpectedGroups { .. } => ErrorType::InvalidInput,
-                    RouteError::NotPercentages { .. } => ErrorType::Conflict,
-                };
-                Failure::new(kind, e.to_string()).with_details(json!({ "arn": self.route.arn() }))
-            })
-    }
-}
 
 /// The validated request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShiftRequest {
-    pub weights: Weights,
-    /// What the caller believes the split is now; a listener in any other state is a conflict.
-    pub expect: Option<Weights>,
+    pub app: String,
+    pub env: String,
+    pub deployment_id: String,
+    pub step_index: u32,
+    pub target: Requested,
+}
+
+/// Either an explicit split, or the candidate's percentage (what the state machine's plan holds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Requested {
+    Weights(Weights),
+    CandidatePercent(u8),
 }
 
 impl ShiftRequest {
@@ -85,56 +36,138 @@ impl ShiftRequest {
         let obj = event
             .as_object()
             .ok_or_else(|| invalid("$", "the event must be a JSON object".into()))?;
-        let weights = obj
-            .get("weights")
-            .ok_or_else(|| invalid("weights", "is required".into()))?;
-        let weights = Weights::from_json(weights).map_err(|e| invalid("weights", e.to_string()))?;
-        let expect = match obj.get("expect").filter(|v| !v.is_null()) {
-            Some(v) => Some(Weights::from_json(v).map_err(|e| invalid("expect", e.to_string()))?),
-            None => None,
+        // The split is checked first: it is what a caller most often gets wrong.
+        let target = match (obj.get("weights"), obj.get("weight")) {
+            (Some(w), None) => Requested::Weights(
+                Weights::from_json(w).map_err(|e| invalid("weights", e.to_string()))?,
+            ),
+            (None, Some(w)) => {
+                Requested::CandidatePercent(w.as_u64().filter(|p| *p <= 100).ok_or_else(|| {
+                    invalid(
+                        "weight",
+                        format!("must be an integer from 0 to 100, got {w}"),
+                    )
+                })? as u8)
+            }
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "weights",
+                    "give either weights or weight, not both".into(),
+                ))
+            }
+            (None, None) => return Err(invalid("weights", "is required".into())),
         };
-        Ok(ShiftRequest { weights, expect })
+        let text = |field: &str| -> Result<String, Failure> {
+            obj.get(field)
+                .and_then(Value::as_str)
+                .map(String::from)
+                .ok_or_else(|| invalid(field, "is required and must be a string".into()))
+        };
+        let (app, env, deployment_id) = (text("app")?, text("env")?, text("deploymentId")?);
+        check_name("app", &app)?;
+        check_name("env", &env)?;
+        check_name("deploymentId", &deployment_id)?;
+        let step_index = match obj.get("stepIndex") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    invalid(
+                        "stepIndex",
+                        format!("must be a non-negative integer, got {v}"),
+                    )
+                })?,
+        };
+        Ok(ShiftRequest {
+            app,
+            env,
+            deployment_id,
+            step_index,
+            target,
+        })
     }
 }
 
-pub async fn handle<L: LoadBalancer>(
+pub async fn handle<L, D, T>(
     lb: &L,
-    settings: &Settings,
+    ledger: &D,
+    targets: &T,
     event: &Value,
-) -> Result<Value, Failure> {
-    let request = ShiftRequest::from_event(event)?;
-    let at = &settings.route;
-    let before = settings.weights_of(&lb.forward_route(at).await?)?;
-    let arn = at.arn();
-    if before == request.weights {
-        tracing::info!(arn, weights = %before, "already at the requested weights; nothing written");
-        return Ok(output(arn, before, before, false));
-    }
-    if let Some(expect) = request.expect.filter(|e| *e != before) {
-        return Err(Failure::new(
-            ErrorType::Conflict,
-            format!("expected {expect} on the listener, found {before}"),
-        )
-        .with_details(json!({ "arn": arn, "expected": expect, "found": before })));
-    }
-    let target = ForwardRoute::for_weights(
-        &settings.blue_target_group,
-        &settings.green_target_group,
-        request.weights,
+    now_ms: u64,
+) -> Result<Value, Failure>
+where
+    L: LoadBalancer,
+    D: LedgerStore,
+    T: TargetSource,
+{
+    let req = ShiftRequest::from_event(event)?;
+    let (app, env, id) = (
+        req.app.as_str(),
+        req.env.as_str(),
+        req.deployment_id.as_str(),
     );
-    lb.set_forward_route(at, &target).await?;
-    let after = settings.weights_of(&lb.forward_route(at).await?)?;
-    if after != request.weights {
+    let target = targets.target(app, env).await?;
+    let mut record = ledger.load(app, env).await?.ok_or_else(|| {
+        Failure::new(
+            ErrorType::InvalidInput,
+            format!("no deployment ledger for {app}/{env}"),
+        )
+        .with_details(json!({ "app": app, "env": env }))
+    })?;
+    let live = record.live_colour;
+    let deployment = record.active(id)?;
+    let (expected, candidate) = (deployment.weights, deployment.candidate);
+    let wanted = match req.target {
+        Requested::Weights(w) => w,
+        Requested::CandidatePercent(p) => Weights::with_candidate(candidate, p),
+    };
+    // The ledger must accept this step before the listener is touched: no half-applied shift.
+    record
+        .clone()
+        .record_shift(id, req.step_index, wanted, now_ms)?;
+
+    let before = read_weights(lb, &target).await?;
+    if before != expected && before != wanted {
         return Err(Failure::new(
             ErrorType::Conflict,
-            format!("wrote {}, read back {after}", request.weights),
+            format!("the ledger expects {expected} on the listener, found {before}"),
         )
-        .with_details(json!({ "arn": arn, "wrote": request.weights, "found": after })));
+        .with_details(json!({ "deploymentId": id, "expected": expected, "found": before })));
     }
-    tracing::info!(arn, from = %before, to = %after, "traffic shifted");
-    Ok(output(arn, before, after, true))
+    if before != wanted {
+        write_weights(lb, &target, wanted).await?;
+    }
+    match update_ledger(ledger, app, env, None, |l| {
+        l.record_shift(id, req.step_index, wanted, now_ms)
+    })
+    .await
+    {
+        Ok(_) => {
+            tracing::info!(app, env, id, step = req.step_index, from = %before, to = %wanted, "traffic shifted");
+            Ok(
+                json!({ "deploymentId": id, "stepIndex": req.step_index, "previous": before, "weights": wanted, "changed": before != wanted }),
+            )
+        }
+        Err(f) if f.error_type == ErrorType::Aborted => {
+            restore_live(lb, &target, live, wanted).await?;
+            Err(f)
+        }
+        Err(f) => Err(f),
+    }
 }
 
-fn output(arn: &str, previous: Weights, weights: Weights, changed: bool) -> Value {
-    json!({ "arn": arn, "previous": previous, "weights": weights, "changed": changed })
+/// A rollback claimed the ledger during our write: undo it, unless the listener has moved on already.
+async fn restore_live<L: LoadBalancer>(
+    lb: &L,
+    target: &TargetConfig,
+    live: Colour,
+    ours: Weights,
+) -> Result<(), Failure> {
+    let now = read_weights(lb, target).await?;
+    if now == ours && now != Weights::all_on(live) {
+        tracing::warn!(%live, "rollback began during this shift; restoring the live weights");
+        write_weights(lb, target, Weights::all_on(live)).await?;
+    }
+    Ok(())
 }

@@ -1,14 +1,15 @@
-use cutover_aws::elbv2::Elbv2;
-use shift_traffic::{handle, Settings};
+use cutover_aws::{config::SsmTargets, elbv2::Elbv2, ledger::DynamoLedger};
+use shift_traffic::handle;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    // A bad environment is reported on every invocation, as a typed error Step Functions can see.
-    let settings = Settings::from_env(|k| std::env::var(k).ok());
-    let lb = Elbv2::from_conf(&cutover_aws::sdk_config().await);
+    let conf = cutover_aws::sdk_config().await;
+    let lb = Elbv2::from_conf(&conf);
+    let ledger = DynamoLedger::from_conf(&conf, std::env::var("LEDGER_TABLE").unwrap_or_default());
+    let targets = SsmTargets::from_conf(&conf);
     cutover_lambda::run(|event| {
-        let (lb, settings) = (&lb, &settings);
-        async move { handle(lb, settings.as_ref().map_err(Clone::clone)?, &event).await }
+        let (lb, ledger, targets) = (&lb, &ledger, &targets);
+        async move { handle(lb, ledger, targets, &event, cutover_lambda::now_ms()).await }
     })
     .await
 }

@@ -1,173 +1,181 @@
-//! The handler over an in-memory load balancer: validation before any call, idempotence, conflicts.
+//! shift-traffic over in-memory ports: ledger-checked shifts, idempotence, refusals, and the
+//! rollback that lands while a shift is in flight.
 
-use cutover_aws::{AwsError, LoadBalancer};
-use cutover_core::traffic::{ForwardRoute, RouteRef, Weights};
-use cutover_core::ErrorType;
+use cutover_aws::fakes::Cloud;
+use cutover_aws::{LedgerStore, LoadBalancer};
+use cutover_core::traffic::{ForwardRoute, RouteRef};
+use cutover_core::{Colour, ErrorType, Failure, Ledger, Release, Status, Weights};
 use serde_json::{json, Value};
-use shift_traffic::{handle, Settings};
-use std::sync::Mutex;
+use shift_traffic::handle;
 
-const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/live/1/2";
-const BLUE: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1";
-const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2";
-
-struct FakeLb {
-    route: Mutex<ForwardRoute>,
-    calls: Mutex<Vec<&'static str>>,
-    /// Simulates another writer: what the listener holds right after our write.
-    overwrite_with: Option<ForwardRoute>,
+/// A cloud with deployment `d1` prepared: green is the candidate.
+async fn prepared() -> Cloud {
+    let c = Cloud::new();
+    let mut l = Ledger::new("live", "prod", Colour::Blue, None);
+    l.acquire("d1", "live:2", None, 1).unwrap();
+    l.set_release(
+        "d1",
+        Release {
+            task_definition_arn: "td:2".into(),
+            image: "live:2".into(),
+        },
+        1,
+    )
+    .unwrap();
+    assert!(c.ledger.save(&l).await.unwrap());
+    c
 }
 
-impl FakeLb {
-    fn at(blue: u64, green: u64) -> FakeLb {
-        FakeLb {
-            route: Mutex::new(ForwardRoute::for_weights(
-                BLUE,
-                GREEN,
-                Weights::new(blue, green).unwrap(),
-            )),
-            calls: Mutex::new(vec![]),
-            overwrite_with: None,
-        }
-    }
-    fn weights(&self) -> Weights {
-        self.route.lock().unwrap().weights(BLUE, GREEN).unwrap()
-    }
-    fn calls(&self) -> Vec<&'static str> {
-        self.calls.lock().unwrap().clone()
-    }
+async fn shift(c: &Cloud, event: Value) -> Result<Value, Failure> {
+    handle(&c.lb, &c.ledger, &c.targets, &event, 5).await
 }
 
-impl LoadBalancer for FakeLb {
-    async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, AwsError> {
-        assert_eq!(at.arn(), LISTENER);
-        self.calls.lock().unwrap().push("read");
-        Ok(self.route.lock().unwrap().clone())
-    }
-    async fn set_forward_route(
-        &self,
-        _at: &RouteRef,
-        route: &ForwardRoute,
-    ) -> Result<(), AwsError> {
-        self.calls.lock().unwrap().push("write");
-        *self.route.lock().unwrap() = self.overwrite_with.clone().unwrap_or_else(|| route.clone());
-        Ok(())
-    }
-}
-
-fn settings() -> Settings {
-    let env = |k: &str| match k {
-        "LISTENER_ARN" => Some(LISTENER.to_string()),
-        "BLUE_TARGET_GROUP_ARN" => Some(BLUE.to_string()),
-        "GREEN_TARGET_GROUP_ARN" => Some(GREEN.to_string()),
-        _ => None,
-    };
-    Settings::from_env(env).unwrap()
+fn step(i: u32, weight: u8) -> Value {
+    json!({"app": "live", "env": "prod", "deploymentId": "d1", "stepIndex": i, "weight": weight})
 }
 
 #[tokio::test]
-async fn shifts_and_reads_back() {
-    let lb = FakeLb::at(100, 0);
-    let out = handle(
-        &lb,
-        &settings(),
-        &json!({"weights": {"blue": 90, "green": 10}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(lb.weights(), Weights::new(90, 10).unwrap());
-    assert_eq!(lb.calls(), ["read", "write", "read"]);
-    assert_eq!(out["previous"], json!({"blue": 100, "green": 0}));
-    assert_eq!(out["weights"], json!({"blue": 90, "green": 10}));
-    assert_eq!(out["changed"], true);
+async fn each_step_moves_the_listener_and_is_recorded() {
+    let c = prepared().await;
+    shift(&c, step(0, 10)).await.unwrap();
+    assert_eq!(c.weights(), Weights::new(90, 10).unwrap());
+    let err = shift(&c, step(1, 100)).await.unwrap_err();
+    assert_eq!(
+        err.error_type,
+        ErrorType::Conflict,
+        "a step must be verified before the next one"
+    );
+    assert_eq!(
+        c.weights(),
+        Weights::new(90, 10).unwrap(),
+        "a refused step must not touch the listener"
+    );
+    let mut l = c.ledger();
+    l.record_verifying("d1", 4).unwrap();
+    assert!(c.ledger.save(&l).await.unwrap());
+    let out = shift(&c, step(1, 100)).await.unwrap();
+    assert_eq!(out["previous"], json!({"blue": 90, "green": 10}));
+    assert_eq!(c.weights(), Weights::all_on(Colour::Green));
+    let d = c.ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::Shifting);
+    assert_eq!(
+        d.shifts
+            .iter()
+            .map(|s| (s.step_index, s.weights.green()))
+            .collect::<Vec<_>>(),
+        [(0, 10), (1, 100)]
+    );
 }
 
 #[tokio::test]
-async fn a_repeated_shift_writes_nothing() {
-    let lb = FakeLb::at(90, 10);
-    let out = handle(
-        &lb,
-        &settings(),
-        &json!({"weights": {"blue": 90, "green": 10}, "expect": {"blue": 100, "green": 0}}),
-    )
-    .await
-    .unwrap();
+async fn a_repeated_step_writes_nothing_more() {
+    let c = prepared().await;
+    shift(&c, step(0, 10)).await.unwrap();
+    let out = shift(&c, step(0, 10)).await.unwrap();
     assert_eq!(out["changed"], false);
-    assert_eq!(lb.calls(), ["read"]);
+    assert_eq!(*c.lb.writes.lock().unwrap(), 1);
+    assert_eq!(c.ledger().deployment.unwrap().shifts.len(), 1);
 }
 
 #[tokio::test]
 async fn bad_input_is_refused_before_any_call() {
-    let lb = FakeLb::at(100, 0);
-    for event in [
-        json!({"weights": {"blue": 60, "green": 60}}),
-        json!({"weights": {"blue": 90.5, "green": 9.5}}),
-        json!({"weights": {"blue": 90}}),
-        json!({"weights": {"blue": 90, "green": 10}, "expect": {"blue": 1}}),
-        json!({}),
-        json!("90/10"),
+    let c = prepared().await;
+    for (event, field) in [
+        (json!({"weights": {"blue": 60, "green": 60}}), "weights"),
+        (json!({"weights": {"blue": 90.5, "green": 9.5}}), "weights"),
+        (
+            json!({"app": "live", "env": "prod", "deploymentId": "d1", "weight": 101}),
+            "weight",
+        ),
+        (
+            json!({"app": "live", "env": "prod", "weight": 10}),
+            "deploymentId",
+        ),
+        (
+            json!({"app": "live/x", "env": "prod", "deploymentId": "d1", "weight": 10}),
+            "app",
+        ),
+        (json!("90/10"), "$"),
     ] {
-        let err = handle(&lb, &settings(), &event).await.unwrap_err();
+        let err = shift(&c, event.clone()).await.unwrap_err();
         assert_eq!(err.error_type, ErrorType::InvalidInput, "{event}");
+        assert!(err.reason.starts_with(field), "{field}: {}", err.reason);
     }
-    assert!(lb.calls().is_empty());
-    assert_eq!(lb.weights(), Weights::new(100, 0).unwrap());
+    assert_eq!(*c.lb.writes.lock().unwrap(), 0);
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
 }
 
 #[tokio::test]
-async fn an_unexpected_listener_state_is_a_conflict_and_is_not_written() {
-    let lb = FakeLb::at(50, 50);
-    let err = handle(
-        &lb,
-        &settings(),
-        &json!({"weights": {"blue": 90, "green": 10}, "expect": {"blue": 100, "green": 0}}),
-    )
-    .await
-    .unwrap_err();
+async fn a_listener_moved_by_hand_is_a_conflict_and_is_not_written() {
+    let c = prepared().await;
+    c.set_weights(Weights::new(50, 50).unwrap());
+    let err = shift(&c, step(0, 10)).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Conflict);
     assert_eq!(err.details["found"], json!({"blue": 50, "green": 50}));
-    assert_eq!(lb.calls(), ["read"]);
+    assert_eq!(*c.lb.writes.lock().unwrap(), 0);
 }
 
 #[tokio::test]
-async fn a_lost_write_is_reported() {
-    let mut lb = FakeLb::at(100, 0);
-    lb.overwrite_with = Some(ForwardRoute::for_weights(
-        BLUE,
-        GREEN,
-        Weights::new(70, 30).unwrap(),
-    ));
+async fn a_rolling_back_deployment_is_aborted_without_a_write() {
+    let c = prepared().await;
+    let mut l = c.ledger();
+    l.begin_rollback("alarm live-5xx", 3).unwrap();
+    assert!(c.ledger.save(&l).await.unwrap());
+    let err = shift(&c, step(0, 10)).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::Aborted);
+    assert_eq!(*c.lb.writes.lock().unwrap(), 0);
+}
+
+/// The listener of a cloud in which a rollback claims the ledger right after our listener write.
+struct RollbackDuringWrite<'a>(&'a Cloud);
+
+impl LoadBalancer for RollbackDuringWrite<'_> {
+    async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, cutover_aws::AwsError> {
+        self.0.lb.forward_route(at).await
+    }
+    async fn set_forward_route(
+        &self,
+        at: &RouteRef,
+        route: &ForwardRoute,
+    ) -> Result<(), cutover_aws::AwsError> {
+        self.0.lb.set_forward_route(at, route).await?;
+        let mut l = self.0.ledger();
+        if l.begin_rollback("alarm during shift", 4).unwrap() {
+            assert!(self.0.ledger.save(&l).await.unwrap());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_rollback_during_the_write_wins_and_the_live_weights_come_back() {
+    let c = prepared().await;
     let err = handle(
-        &lb,
-        &settings(),
-        &json!({"weights": {"blue": 90, "green": 10}}),
+        &RollbackDuringWrite(&c),
+        &c.ledger,
+        &c.targets,
+        &step(0, 10),
+        5,
     )
     .await
     .unwrap_err();
-    assert_eq!(err.error_type, ErrorType::Conflict);
-    assert_eq!(err.details["found"], json!({"blue": 70, "green": 30}));
-}
-
-#[test]
-fn a_bad_environment_names_each_variable() {
-    let err = Settings::from_env(|k| (k == "LISTENER_ARN").then(|| "not-an-arn".to_string()))
-        .unwrap_err();
-    assert_eq!(err.error_type, ErrorType::InvalidInput);
-    let problems = err.details["problems"].to_string();
-    for name in [
-        "LISTENER_ARN",
-        "BLUE_TARGET_GROUP_ARN",
-        "GREEN_TARGET_GROUP_ARN",
-    ] {
-        assert!(problems.contains(name), "{problems}");
-    }
+    assert_eq!(err.error_type, ErrorType::Aborted);
+    assert_eq!(
+        c.weights(),
+        Weights::all_on(Colour::Blue),
+        "the shift must undo its own write"
+    );
+    assert_eq!(c.ledger().deployment.unwrap().status, Status::RollingBack);
 }
 
 #[tokio::test]
 async fn the_sample_event_parses_and_runs() {
-    let sample: Value = serde_json::from_str(include_str!("../../../events/shift-traffic.json"))
-        .expect("events/shift-traffic.json is JSON");
-    let lb = FakeLb::at(100, 0);
-    handle(&lb, &settings(), &sample).await.unwrap();
-    assert_eq!(lb.weights(), Weights::new(90, 10).unwrap());
+    let mut sample: Value =
+        serde_json::from_str(include_str!("../../../events/shift-traffic.json")).unwrap();
+    // The fake cloud knows live/prod and deployment d1; everything else is the sample's.
+    sample["app"] = json!("live");
+    sample["deploymentId"] = json!("d1");
+    let c = prepared().await;
+    shift(&c, sample).await.unwrap();
+    assert_eq!(c.weights(), Weights::new(90, 10).unwrap());
 }

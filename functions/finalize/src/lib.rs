@@ -1,0 +1,156 @@
+//! finalize: the end of a successful deployment, in two actions the state machine calls apart.
+//!
+//! `promote`: all traffic is on the verified candidate; the ledger makes it live and last-known-good.
+//! `scaleDown`: after the termination wait, the previous colour's service goes to 0 tasks — only if
+//! the ledger still says this deployment was promoted, so a late call can never scale down live.
+
+use cutover_aws::traffic::read_weights;
+use cutover_aws::{update_ledger, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_core::{check_name, ErrorType, Failure, Status, Weights};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Promote,
+    ScaleDown,
+}
+
+pub struct Request {
+    pub app: String,
+    pub env: String,
+    pub deployment_id: String,
+    pub action: Action,
+}
+
+impl Request {
+    pub fn from_event(event: &Value) -> Result<Request, Failure> {
+        let field = |name: &str| -> Result<String, Failure> {
+            event
+                .get(name)
+                .and_then(Value::as_str)
+                .map(String::from)
+                .ok_or_else(|| {
+                    Failure::new(
+                        ErrorType::InvalidInput,
+                        format!("{name}: is required and must be a string"),
+                    )
+                    .with_details(json!({ "field": name }))
+                })
+        };
+        let (app, env, deployment_id, action) = (
+            field("app")?,
+            field("env")?,
+            field("deploymentId")?,
+            field("action")?,
+        );
+        check_name("app", &app)?;
+        check_name("env", &env)?;
+        check_name("deploymentId", &deployment_id)?;
+        let action = match action.as_str() {
+            "promote" => Action::Promote,
+            "scaleDown" => Action::ScaleDown,
+            other => {
+                return Err(Failure::new(
+                    ErrorType::InvalidInput,
+                    format!("action: must be promote or scaleDown, got \"{other}\""),
+                )
+                .with_details(json!({ "field": "action" })))
+            }
+        };
+        Ok(Request {
+            app,
+            env,
+            deployment_id,
+            action,
+        })
+    }
+}
+
+pub async fn handle<L, D, T, S>(
+    lb: &L,
+    ledger: &D,
+    targets: &T,
+    services: &S,
+    event: &Value,
+    now_ms: u64,
+) -> Result<Value, Failure>
+where
+    L: LoadBalancer,
+    D: LedgerStore,
+    T: TargetSource,
+    S: Services,
+{
+    let req = Request::from_event(event)?;
+    let (app, env, id) = (
+        req.app.as_str(),
+        req.env.as_str(),
+        req.deployment_id.as_str(),
+    );
+    let target = targets.target(app, env).await?;
+    match req.action {
+        Action::Promote => {
+            let record = ledger
+                .load(app, env)
+                .await?
+                .ok_or_else(|| no_ledger(app, env))?;
+            let candidate = record
+                .deployment
+                .as_ref()
+                .filter(|d| d.id == id)
+                .map(|d| d.candidate)
+                .ok_or_else(|| {
+                    Failure::new(
+                        ErrorType::Aborted,
+                        format!("deployment {id} no longer owns the ledger"),
+                    )
+                })?;
+            // The ledger's word is not enough: the load balancer must agree that the candidate has it all.
+            let on_listener = read_weights(lb, &target).await?;
+            if on_listener != Weights::all_on(candidate) {
+                return Err(Failure::new(
+                    ErrorType::Conflict,
+                    format!("cannot promote {candidate}: the listener is at {on_listener}"),
+                )
+                .with_details(json!({ "deploymentId": id, "found": on_listener })));
+            }
+            let (_, record) =
+                update_ledger(ledger, app, env, None, |l| l.promote(id, now_ms)).await?;
+            tracing::info!(app, env, id, live = %record.live_colour, "promoted");
+            Ok(
+                json!({ "deploymentId": id, "live": record.live_colour, "lastKnownGood": record.last_known_good }),
+            )
+        }
+        Action::ScaleDown => {
+            let record = ledger
+                .load(app, env)
+                .await?
+                .ok_or_else(|| no_ledger(app, env))?;
+            let promoted = record
+                .deployment
+                .as_ref()
+                .is_some_and(|d| d.id == id && d.status == Status::Promoted);
+            if !promoted {
+                return Err(Failure::new(
+                    ErrorType::Aborted,
+                    format!("deployment {id} is not the promoted one; nothing scaled down"),
+                )
+                .with_details(json!({ "deploymentId": id })));
+            }
+            let old = record.live_colour.other();
+            let name = target.services.get(old);
+            services
+                .update_service(&target.cluster, name, None, 0)
+                .await?;
+            tracing::info!(app, env, id, service = name, "previous colour scaled to 0");
+            Ok(json!({ "deploymentId": id, "scaledDown": name }))
+        }
+    }
+}
+
+fn no_ledger(app: &str, env: &str) -> Failure {
+    Failure::new(
+        ErrorType::InvalidInput,
+        format!("no deployment ledger for {app}/{env}"),
+    )
+    .with_details(json!({ "app": app, "env": env }))
+}

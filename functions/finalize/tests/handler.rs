@@ -1,0 +1,132 @@
+//! finalize over in-memory ports: promotion needs the listener's agreement; scale-down only after it.
+
+use cutover_aws::fakes::Cloud;
+use cutover_aws::LedgerStore;
+use cutover_core::{Colour, ErrorType, Ledger, Release, Status, Weights};
+use finalize::handle;
+use serde_json::{json, Value};
+
+/// Deployment d1 shifted to 100 % green and verified.
+async fn verified_at(green: u8) -> Cloud {
+    let c = Cloud::new();
+    let mut l = Ledger::new("live", "prod", Colour::Blue, None);
+    l.acquire("d1", "live:2", None, 1).unwrap();
+    l.set_release(
+        "d1",
+        Release {
+            task_definition_arn: "td:2".into(),
+            image: "live:2".into(),
+        },
+        1,
+    )
+    .unwrap();
+    l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, green), 2)
+        .unwrap();
+    l.record_verifying("d1", 3).unwrap();
+    assert!(c.ledger.save(&l).await.unwrap());
+    c.set_weights(Weights::with_candidate(Colour::Green, green));
+    c
+}
+
+fn action(a: &str) -> Value {
+    json!({"app": "live", "env": "prod", "deploymentId": "d1", "action": a})
+}
+
+#[tokio::test]
+async fn promotes_then_scales_the_old_colour_down() {
+    let c = verified_at(100).await;
+    let out = handle(
+        &c.lb,
+        &c.ledger,
+        &c.targets,
+        &c.services,
+        &action("promote"),
+        9,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["live"], "green");
+    let l = c.ledger();
+    assert_eq!(
+        (l.live_colour, l.deployment.unwrap().status),
+        (Colour::Green, Status::Promoted)
+    );
+    assert_eq!(l.last_known_good.unwrap().task_definition_arn, "td:2");
+    handle(
+        &c.lb,
+        &c.ledger,
+        &c.targets,
+        &c.services,
+        &action("scaleDown"),
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.services.get("svc-blue").desired, 0);
+    assert_eq!(
+        c.services.get("svc-green").desired,
+        0,
+        "untouched by the fake's set-up"
+    );
+}
+
+#[tokio::test]
+async fn no_promotion_while_the_listener_disagrees() {
+    let c = verified_at(100).await;
+    c.set_weights(Weights::new(10, 90).unwrap());
+    let err = handle(
+        &c.lb,
+        &c.ledger,
+        &c.targets,
+        &c.services,
+        &action("promote"),
+        9,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type, ErrorType::Conflict);
+    assert_eq!(c.ledger().deployment.unwrap().status, Status::Verifying);
+}
+
+#[tokio::test]
+async fn scale_down_refuses_before_promotion() {
+    let c = verified_at(10).await;
+    let err = handle(
+        &c.lb,
+        &c.ledger,
+        &c.targets,
+        &c.services,
+        &action("scaleDown"),
+        9,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type, ErrorType::Aborted);
+    assert_eq!(c.services.get("svc-blue").desired, 3);
+}
+
+#[tokio::test]
+async fn unknown_actions_are_invalid_input() {
+    let c = verified_at(100).await;
+    let err = handle(
+        &c.lb,
+        &c.ledger,
+        &c.targets,
+        &c.services,
+        &action("destroy"),
+        9,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type, ErrorType::InvalidInput);
+}
+
+#[tokio::test]
+async fn the_sample_event_parses() {
+    let sample: Value =
+        serde_json::from_str(include_str!("../../../events/finalize.json")).unwrap();
+    assert_eq!(
+        finalize::Request::from_event(&sample).unwrap().action,
+        finalize::Action::Promote
+    );
+}
