@@ -9,6 +9,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 use cutover_core::traffic::{ForwardRoute, RouteRef, WeightedGroup};
+use cutover_core::TargetHealth;
 
 pub struct Elbv2 {
     client: Client,
@@ -208,5 +209,38 @@ impl LoadBalancer for Elbv2 {
         }
         tracing::info!(arn = at.arn(), groups = ?route.groups, "forward action written");
         Ok(())
+    }
+
+    async fn target_health(&self, target_group_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {
+        let out = self
+            .client
+            .describe_target_health()
+            .target_group_arn(target_group_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_target_group_not_found_exception())
+                {
+                    AwsError::NotFound {
+                        what: "target group",
+                        id: target_group_arn.into(),
+                    }
+                } else {
+                    AwsError::from_sdk("DescribeTargetHealth", e)
+                }
+            })?;
+        Ok(out
+            .target_health_descriptions()
+            .iter()
+            .map(|d| TargetHealth {
+                id: d.target().and_then(|t| t.id()).unwrap_or_default().into(),
+                state: d
+                    .target_health()
+                    .and_then(|h| h.state())
+                    .map_or("unknown", |s| s.as_str())
+                    .into(),
+            })
+            .collect())
     }
 }

@@ -1,10 +1,10 @@
 //! In-memory ports for the functions' tests: they keep state the way the cloud would, so a handler's
 //! test asserts what it changed, not which calls it made.
 
-use crate::{AwsError, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
+use crate::{Alarms, AwsError, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
-    ErrorType, Failure, Flags, Ledger, Release, Rollout, ServiceState, TargetConfig,
+    ErrorType, Failure, Flags, Ledger, Release, Rollout, ServiceState, TargetConfig, TargetHealth,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,6 +13,8 @@ use std::sync::Mutex;
 pub struct FakeLb {
     pub routes: Mutex<HashMap<String, ForwardRoute>>,
     pub writes: Mutex<usize>,
+    /// Target health per target group; a group not listed has no targets.
+    pub health: Mutex<HashMap<String, Vec<TargetHealth>>>,
 }
 
 impl FakeLb {
@@ -47,6 +49,44 @@ impl LoadBalancer for FakeLb {
             .unwrap()
             .insert(at.arn().into(), route.clone());
         Ok(())
+    }
+
+    async fn target_health(&self, target_group_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {
+        Ok(self
+            .health
+            .lock()
+            .unwrap()
+            .get(target_group_arn)
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// Alarm states by name; unknown names are an error, as in CloudWatch's absence of a result.
+#[derive(Default)]
+pub struct FakeAlarms(pub Mutex<HashMap<String, String>>);
+
+impl FakeAlarms {
+    pub fn set(&self, name: &str, state: &str) {
+        self.0.lock().unwrap().insert(name.into(), state.into());
+    }
+}
+
+impl Alarms for FakeAlarms {
+    async fn states(&self, names: &[String]) -> Result<Vec<(String, String)>, AwsError> {
+        let known = self.0.lock().unwrap();
+        names
+            .iter()
+            .map(|n| {
+                known
+                    .get(n)
+                    .map(|s| (n.clone(), s.clone()))
+                    .ok_or_else(|| AwsError::NotFound {
+                        what: "alarm",
+                        id: n.clone(),
+                    })
+            })
+            .collect()
     }
 }
 
@@ -214,6 +254,7 @@ pub struct Cloud {
     pub targets: StaticTargets,
     pub flags: StaticFlags,
     pub services: FakeServices,
+    pub alarms: FakeAlarms,
 }
 
 impl Cloud {
@@ -234,6 +275,7 @@ impl Cloud {
             targets: StaticTargets(HashMap::from([("live#prod".to_string(), sample_target())])),
             flags: StaticFlags(Flags::default()),
             services,
+            alarms: FakeAlarms::default(),
         }
     }
 

@@ -4,6 +4,8 @@
 //! `aws-smithy-mocks`, which checks the exact requests and the error mapping. Each SDK crate sits
 //! behind a cargo feature so a Lambda links only the clients it calls.
 
+#[cfg(feature = "alarms")]
+pub mod alarms;
 #[cfg(feature = "config")]
 pub mod config;
 #[cfg(feature = "ecs")]
@@ -21,7 +23,9 @@ pub mod ports;
 pub mod traffic;
 
 pub use error::AwsError;
-pub use ports::{update_ledger, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
+pub use ports::{
+    update_ledger, Alarms, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
+};
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).
 pub async fn sdk_config() -> aws_config::SdkConfig {

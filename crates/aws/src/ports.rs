@@ -2,7 +2,9 @@
 
 use crate::AwsError;
 use cutover_core::traffic::{ForwardRoute, RouteRef};
-use cutover_core::{ErrorType, Failure, Flags, Ledger, Release, ServiceState, TargetConfig};
+use cutover_core::{
+    ErrorType, Failure, Flags, Ledger, Release, ServiceState, TargetConfig, TargetHealth,
+};
 use std::future::Future;
 
 /// The production listener (or listener rule) that splits traffic between blue and green.
@@ -20,6 +22,12 @@ pub trait LoadBalancer {
         at: &RouteRef,
         route: &ForwardRoute,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The health of every target registered in a target group.
+    fn target_health(
+        &self,
+        target_group_arn: &str,
+    ) -> impl Future<Output = Result<Vec<TargetHealth>, AwsError>> + Send;
 }
 
 /// Where the deployment ledger is kept.
@@ -126,4 +134,13 @@ pub trait TargetSource {
 /// Cutover's feature flags.
 pub trait FlagSource {
     fn flags(&self) -> impl Future<Output = Result<Flags, AwsError>> + Send;
+}
+
+/// CloudWatch alarms by name.
+pub trait Alarms {
+    /// `(name, state)` for each name; a name CloudWatch does not know is an error, not an OK.
+    fn states(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
 }

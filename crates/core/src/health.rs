@@ -122,9 +122,97 @@ impl ServiceState {
     }
 }
 
+/// One registered target as the load balancer reports it (`healthy`, `initial`, `unhealthy`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetHealth {
+    pub id: String,
+    pub state: String,
+}
+
+/// Targets still registering are pending; unhealthy ones are too until the grace period has passed.
+pub fn targets_verdict(group: &str, targets: &[TargetHealth], past_grace: bool) -> Verdict {
+    if targets.is_empty() {
+        return Verdict::Pending(vec![format!("{group}: no targets registered yet")]);
+    }
+    let not: Vec<String> = targets
+        .iter()
+        .filter(|t| t.state != "healthy")
+        .map(|t| format!("{}={}", t.id, t.state))
+        .collect();
+    let unhealthy = targets
+        .iter()
+        .any(|t| matches!(t.state.as_str(), "unhealthy" | "unavailable"));
+    match (not.is_empty(), unhealthy && past_grace) {
+        (true, _) => Verdict::Healthy,
+        (false, true) => Verdict::Unhealthy(vec![format!(
+            "{group}: targets not healthy after the grace period: {}",
+            not.join(", ")
+        )]),
+        (false, false) => Verdict::Pending(vec![format!(
+            "{group}: targets not healthy yet: {}",
+            not.join(", ")
+        )]),
+    }
+}
+
+/// Any named alarm in ALARM fails the candidate; INSUFFICIENT_DATA does not (new metrics start there).
+pub fn alarms_verdict(states: &[(String, String)]) -> Verdict {
+    let firing: Vec<String> = states
+        .iter()
+        .filter(|(_, s)| s == "ALARM")
+        .map(|(n, _)| format!("alarm {n} is ALARM"))
+        .collect();
+    if firing.is_empty() {
+        Verdict::Healthy
+    } else {
+        Verdict::Unhealthy(firing)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_register_then_must_be_healthy() {
+        let t = |state: &str| TargetHealth {
+            id: "10.0.0.1".into(),
+            state: state.into(),
+        };
+        assert!(matches!(
+            targets_verdict("green", &[], true),
+            Verdict::Pending(_)
+        ));
+        assert!(matches!(
+            targets_verdict("green", &[t("initial")], true),
+            Verdict::Pending(_)
+        ));
+        assert!(matches!(
+            targets_verdict("green", &[t("unhealthy")], false),
+            Verdict::Pending(_)
+        ));
+        assert!(matches!(
+            targets_verdict("green", &[t("unhealthy")], true),
+            Verdict::Unhealthy(_)
+        ));
+        assert_eq!(
+            targets_verdict("green", &[t("healthy")], true),
+            Verdict::Healthy
+        );
+    }
+
+    #[test]
+    fn an_alarm_in_alarm_is_unhealthy_and_named() {
+        let s = |n: &str, v: &str| (n.to_string(), v.to_string());
+        assert_eq!(
+            alarms_verdict(&[s("a", "OK"), s("b", "INSUFFICIENT_DATA")]),
+            Verdict::Healthy
+        );
+        assert_eq!(
+            alarms_verdict(&[s("a", "OK"), s("b", "ALARM")]),
+            Verdict::Unhealthy(vec!["alarm b is ALARM".into()])
+        );
+    }
 
     fn svc() -> ServiceState {
         ServiceState {

@@ -13,7 +13,7 @@ pub mod traffic;
 pub use deployment::{Acquired, Deployment, Ledger, Release, Shift};
 pub use error::{ErrorType, Failure};
 pub use flags::{check_name, Flags};
-pub use health::{Rollout, ServiceState, Verdict};
+pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetHealth, Verdict};
 pub use ledger::{Status, TransitionError};
 pub use strategy::{PlanStep, Strategy, StrategyError};
 pub use target::{FieldError, TargetConfig};

@@ -1,0 +1,135 @@
+//! verify-health: is the candidate healthy at this step?
+//!
+//! `phase: "stable"` (after prepare) asks only whether the candidate's ECS service has settled on the
+//! new task definition; `phase: "step"` (after each bake) also requires every candidate target to be
+//! healthy and every alarm of the target configuration to be out of ALARM. The answer is `Healthy`
+//! (success), `HealthPending` (the state machine asks again, with backoff, a bounded number of times)
+//! or `HealthFailed` (the state machine rolls back). Each reason names what was seen.
+
+use cutover_aws::{update_ledger, Alarms, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_core::{alarms_verdict, check_name, targets_verdict, ErrorType, Failure, Verdict};
+use serde_json::{json, Value};
+
+/// Unhealthy targets this soon after a shift are still settling, not failing.
+pub const TARGET_GRACE_MS: u64 = 60_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Stable,
+    Step,
+}
+
+pub struct Request {
+    pub app: String,
+    pub env: String,
+    pub deployment_id: String,
+    pub phase: Phase,
+}
+
+impl Request {
+    pub fn from_event(event: &Value) -> Result<Request, Failure> {
+        let field = |name: &str| -> Result<String, Failure> {
+            event
+                .get(name)
+                .and_then(Value::as_str)
+                .map(String::from)
+                .ok_or_else(|| {
+                    Failure::new(
+                        ErrorType::InvalidInput,
+                        format!("{name}: is required and must be a string"),
+                    )
+                    .with_details(json!({ "field": name }))
+                })
+        };
+        let (app, env, deployment_id) = (field("app")?, field("env")?, field("deploymentId")?);
+        check_name("app", &app)?;
+        check_name("env", &env)?;
+        check_name("deploymentId", &deployment_id)?;
+        let phase = match event.get("phase").and_then(Value::as_str).unwrap_or("step") {
+            "stable" => Phase::Stable,
+            "step" => Phase::Step,
+            other => {
+                return Err(Failure::new(
+                    ErrorType::InvalidInput,
+                    format!("phase: must be stable or step, got \"{other}\""),
+                )
+                .with_details(json!({ "field": "phase" })))
+            }
+        };
+        Ok(Request {
+            app,
+            env,
+            deployment_id,
+            phase,
+        })
+    }
+}
+
+pub struct Ports<'a, L, D, T, S, A> {
+    pub lb: &'a L,
+    pub ledger: &'a D,
+    pub targets: &'a T,
+    pub services: &'a S,
+    pub alarms: &'a A,
+}
+
+pub async fn handle<L, D, T, S, A>(
+    p: &Ports<'_, L, D, T, S, A>,
+    event: &Value,
+    now_ms: u64,
+) -> Result<Value, Failure>
+where
+    L: LoadBalancer,
+    D: LedgerStore,
+    T: TargetSource,
+    S: Services,
+    A: Alarms,
+{
+    let req = Request::from_event(event)?;
+    let (app, env, id) = (
+        req.app.as_str(),
+        req.env.as_str(),
+        req.deployment_id.as_str(),
+    );
+    let target = p.targets.target(app, env).await?;
+    let mut record = p.ledger.load(app, env).await?.ok_or_else(|| {
+        Failure::new(
+            ErrorType::InvalidInput,
+            format!("no deployment ledger for {app}/{env}"),
+        )
+        .with_details(json!({ "app": app, "env": env }))
+    })?;
+    let d = record.active(id)?.clone();
+    let release = d.release.clone().ok_or_else(|| {
+        Failure::new(
+            ErrorType::HealthPending,
+            format!("{id}: no release registered yet"),
+        )
+    })?;
+
+    let service = p
+        .services
+        .service(&target.cluster, target.services.get(d.candidate))
+        .await?;
+    let mut checks = vec![service.stability(&release.task_definition_arn)];
+    if req.phase == Phase::Step {
+        update_ledger(p.ledger, app, env, None, |l| l.record_verifying(id, now_ms)).await?;
+        let shifted_at = d.shifts.last().map_or(d.started_at_ms, |s| s.at_ms);
+        let group = target.target_groups.get(d.candidate);
+        let health = p.lb.target_health(group).await?;
+        checks.push(targets_verdict(
+            &format!("{} target group", d.candidate),
+            &health,
+            now_ms.saturating_sub(shifted_at) >= TARGET_GRACE_MS,
+        ));
+        checks.push(alarms_verdict(&p.alarms.states(&target.alarms).await?));
+    }
+    let verdict = Verdict::all(checks);
+    tracing::info!(app, env, id, phase = ?req.phase, ?verdict, "verified");
+    let weights = d.weights;
+    verdict.clone().into_result().map_err(|f| {
+        let details = json!({ "deploymentId": id, "verdict": verdict, "weights": weights });
+        Failure { details, ..f }
+    })?;
+    Ok(json!({ "deploymentId": id, "verdict": verdict, "weights": weights }))
+}
