@@ -145,6 +145,13 @@ impl LoadBalancer for RollbackDuringWrite<'_> {
         }
         Ok(())
     }
+
+    async fn target_health(
+        &self,
+        target_group_arn: &str,
+    ) -> Result<Vec<cutover_core::TargetHealth>, cutover_aws::AwsError> {
+        self.0.lb.target_health(target_group_arn).await
+    }
 }
 
 #[tokio::test]
