@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job, locally: bring up the cloud, deploy Cutover, shift the live service's traffic to a
-# canary step by step, roll it back, and show that a bad request changes nothing.
+# The main job, locally: bring up the cloud, deploy Cutover, promote a good canary and watch an
+# alarm roll a bad one back.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 [[ "${KEEP_CLOUD:-0}" == 1 ]] || trap '"$LOCAL_DIR/stop.sh"' EXIT

@@ -68,6 +68,12 @@ def seed_network_and_alb():
             ]},
         }],
     )["Listeners"][0]
+    # ECS would register each task's IP in its service's target group; the emulators do not, so both
+    # groups get two static IP targets (moto reports them healthy at once).
+    for i, colour in enumerate(("blue", "green")):
+        elb.register_targets(TargetGroupArn=tgs[colour], Targets=[
+            {"Id": f"10.20.{i + 1}.{n}", "Port": 8080} for n in (10, 11)
+        ])
     # The CloudWatch dimension value is the ARN's tail after "loadbalancer/".
     dimension = lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1]
     return {
@@ -111,11 +117,37 @@ def _task_defs(ecs):
     return ecs.list_task_definitions(familyPrefix=APP)["taskDefinitionArns"]
 
 
+def seed_alarm_and_target(net, ecs, topic):
+    """The service's 5XX alarm, and the target configuration Cutover reads from SSM."""
+    alarm = "live-event-5xx"
+    client("cloudwatch", MINISTACK).put_metric_alarm(
+        AlarmName=alarm, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+        Dimensions=[{"Name": "LoadBalancer", "Value": net["loadBalancer"]}],
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=50, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching", AlarmActions=[topic],
+    )
+    target = {
+        "cluster": ecs["cluster"],
+        "services": ecs["services"],
+        "containerName": ecs["containerName"],
+        "listenerArn": net["listenerArn"],
+        "targetGroups": net["targetGroups"],
+        "loadBalancer": net["loadBalancer"],
+        "alarms": [alarm],
+        "healthPolicy": {"max5xxRate": 0.01, "maxP95Ms": 500, "minRequestCount": 50},
+        "defaultStrategy": "Canary10Percent5Minutes",
+        "terminationWaitSeconds": 300,
+    }
+    name = f"/cutover/{APP}/prod/target"
+    client("ssm", MINISTACK).put_parameter(Name=name, Value=json.dumps(target), Type="String", Overwrite=True)
+    return {"alarmName": alarm, "targetParameter": name, "app": APP, "env": "prod"}
+
+
 def main():
     net = seed_network_and_alb()
     ecs = seed_ecs(net)
     topic = client("sns", MINISTACK).create_topic(Name="live-event-alarms")["TopicArn"]
-    seed = {**net, **ecs, "alarmTopicArn": topic}
+    seed = {**net, **ecs, "alarmTopicArn": topic, **seed_alarm_and_target(net, ecs, topic)}
     with open(os.path.join(RUN_DIR, "seed.json"), "w") as f:
         json.dump(seed, f, indent=2)
     print(f"local: seeded listener {seed['listenerArn']}")

@@ -1,17 +1,24 @@
 //! Reaching the local cloud from scenario tests: clients on its endpoints and what seed/deploy wrote.
 //! `make test` starts the cloud, seeds it and deploys the template before these tests run.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_elasticloadbalancingv2 as elbv2;
 use aws_sdk_lambda as lambda;
 use cutover_core::traffic::{ForwardRoute, WeightedGroup, Weights};
+use cutover_core::Ledger;
 use serde_json::Value;
 use std::path::PathBuf;
 
 pub struct LocalCloud {
     pub seed: Value,
     pub stack: Value,
+    pub ministack_url: String,
     pub lambda: lambda::Client,
     pub elbv2: elbv2::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ecs: aws_sdk_ecs::Client,
 }
 
 fn run_dir() -> PathBuf {
@@ -45,21 +52,21 @@ impl LocalCloud {
             .credentials_provider(aws_sdk_lambda::config::Credentials::for_tests())
             .load()
             .await;
-        let lambda = lambda::Client::from_conf(
-            lambda::config::Builder::from(&conf)
-                .endpoint_url(ministack)
-                .build(),
-        );
-        let elbv2 = elbv2::Client::from_conf(
-            elbv2::config::Builder::from(&conf)
-                .endpoint_url(moto)
-                .build(),
-        );
+        let on_ministack = conf.to_builder().endpoint_url(&ministack).build();
         LocalCloud {
             seed: read_json("seed.json"),
             stack: read_json("stack.json"),
-            lambda,
-            elbv2,
+            lambda: lambda::Client::new(&on_ministack),
+            elbv2: elbv2::Client::from_conf(
+                elbv2::config::Builder::from(&conf)
+                    .endpoint_url(moto)
+                    .build(),
+            ),
+            sfn: aws_sdk_sfn::Client::new(&on_ministack),
+            dynamodb: aws_sdk_dynamodb::Client::new(&on_ministack),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&on_ministack),
+            ecs: aws_sdk_ecs::Client::new(&on_ministack),
+            ministack_url: ministack,
         }
     }
 
@@ -158,5 +165,136 @@ impl LocalCloud {
             .send()
             .await
             .expect("ModifyListener on the emulator");
+    }
+}
+
+impl LocalCloud {
+    /// The deployment ledger of the seeded service, as stored.
+    pub async fn ledger(&self) -> Option<Ledger> {
+        let pk = format!("{}#{}", self.seeded("app"), self.seeded("env"));
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(self.output("LedgerTableName"))
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S("LEDGER".into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem on the ledger");
+        out.item.map(|mut item| {
+            item.remove("pk");
+            item.remove("sk");
+            serde_dynamo::from_item(item).expect("ledger item")
+        })
+    }
+
+    /// ministack's Wait and Retry intervals, scaled (1.0 is real time).
+    pub async fn scale_waits(&self, scale: f64) {
+        let body = serde_json::json!({ "stepfunctions._SFN_WAIT_SCALE": scale }).to_string();
+        let status = std::process::Command::new("curl")
+            .args([
+                "-fsS",
+                "-o",
+                "/dev/null",
+                "-X",
+                "POST",
+                "-H",
+                "content-type: application/json",
+                "-d",
+                &body,
+            ])
+            .arg(format!("{}/_ministack/config", self.ministack_url))
+            .status()
+            .expect("curl");
+        assert!(status.success(), "setting SFN_WAIT_SCALE failed");
+    }
+}
+
+/// What a finished execution ended as, and the listener splits seen while it ran.
+pub struct Run {
+    pub status: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub observed: Vec<Weights>,
+}
+
+impl LocalCloud {
+    /// Start a deploy execution named `<app>-<env>-<id>` and follow it to the end, sampling the
+    /// listener every 50 ms. `during` runs once, when the listener first shows `trigger`.
+    pub async fn deploy<F, Fut>(
+        &self,
+        id: &str,
+        image: &str,
+        strategy: Value,
+        trigger: Option<Weights>,
+        during: F,
+    ) -> Run
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let (app, env) = (self.seeded("app"), self.seeded("env"));
+        let input = serde_json::json!({ "app": app, "env": env, "image": image, "deploymentId": id, "strategy": strategy });
+        let arn = self
+            .sfn
+            .start_execution()
+            .state_machine_arn(self.output("DeployStateMachineArn"))
+            .name(format!("{app}-{env}-{id}"))
+            .input(input.to_string())
+            .send()
+            .await
+            .expect("StartExecution")
+            .execution_arn;
+        let mut observed: Vec<Weights> = Vec::new();
+        let mut during = Some(during);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+        loop {
+            let w = self.listener_weights().await;
+            if observed.last() != Some(&w) {
+                observed.push(w);
+            }
+            if trigger == Some(w) {
+                if let Some(f) = during.take() {
+                    f().await;
+                }
+            }
+            let d = self
+                .sfn
+                .describe_execution()
+                .execution_arn(&arn)
+                .send()
+                .await
+                .expect("DescribeExecution");
+            if d.status().as_str() != "RUNNING" {
+                let w = self.listener_weights().await;
+                if observed.last() != Some(&w) {
+                    observed.push(w);
+                }
+                return Run {
+                    status: d.status().as_str().to_string(),
+                    error: d.error().map(String::from),
+                    cause: d.cause().map(String::from),
+                    observed,
+                };
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "execution {arn} still running after 240 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn service(&self, name: &str) -> aws_sdk_ecs::types::Service {
+        let out = self
+            .ecs
+            .describe_services()
+            .cluster(self.seeded("cluster"))
+            .services(name)
+            .send()
+            .await
+            .expect("DescribeServices");
+        out.services()[0].clone()
     }
 }

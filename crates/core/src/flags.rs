@@ -27,6 +27,8 @@ impl Flags {
     /// AppConfig's feature-flag document: `{"deploymentsFrozen": {"enabled": true}, ...}`.
     /// A flag that is missing or not a boolean keeps its default.
     pub fn from_json(doc: &Value) -> Flags {
+        // AppConfigData serves the values alone; the stored document (and some emulators) nests them.
+        let doc = doc.get("values").filter(|v| v.is_object()).unwrap_or(doc);
         let d = Flags::default();
         let flag = |name: &str, default: bool| {
             doc.get(name)
@@ -80,6 +82,8 @@ mod tests {
             }
         );
         assert_eq!(Flags::from_json(&json!({})), Flags::default());
+        let stored = json!({"version": "1", "flags": {}, "values": {"deploymentsFrozen": {"enabled": true}}});
+        assert!(Flags::from_json(&stored).deployments_frozen);
         assert!(Flags::from_json(&json!({"autoRollback": {"enabled": "no"}})).auto_rollback);
     }
 

@@ -23,7 +23,12 @@ pub struct PrepareRequest {
 }
 
 impl PrepareRequest {
-    pub fn from_event(event: &Value) -> Result<PrepareRequest, Failure> {
+    /// The execution input, either as it is or wrapped as `{input, executionArn}` by the state machine.
+    pub fn from_event(wrapped: &Value) -> Result<PrepareRequest, Failure> {
+        let event = wrapped
+            .get("input")
+            .filter(|v| v.is_object())
+            .unwrap_or(wrapped);
         let invalid = |field: &str, problem: &str| {
             Failure::new(ErrorType::InvalidInput, format!("{field}: {problem}"))
                 .with_details(json!({ "field": field }))

@@ -1,0 +1,253 @@
+//! The deploy state machine in the local cloud: real executions, real listener, real ledger.
+//! Tests share the seeded service, so they run one at a time and judge relative to the live colour.
+
+use cutover_core::{Colour, Status, Weights};
+use cutover_scenarios::LocalCloud;
+use serde_json::json;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::Mutex;
+
+fn one_at_a_time() -> &'static Mutex<()> {
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    LOCK.get_or_init(|| Mutex::new(()))
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    )
+}
+
+async fn cloud() -> LocalCloud {
+    let c = LocalCloud::connect().await;
+    // A 300 s bake becomes 3 s; Retry intervals shrink alike.
+    c.scale_waits(0.01).await;
+    c
+}
+
+async fn live_colour(c: &LocalCloud) -> Colour {
+    match c.ledger().await {
+        Some(l) => {
+            let d = l.deployment.as_ref();
+            assert!(
+                d.is_none_or(|d| d.status.is_final()),
+                "a deployment is still active: {d:?}"
+            );
+            l.live_colour
+        }
+        None => Colour::Blue,
+    }
+}
+
+#[tokio::test]
+async fn a_canary_is_promoted_and_the_next_deployment_uses_the_other_colour() {
+    let _one = one_at_a_time().lock().await;
+    let c = cloud().await;
+    let live = live_colour(&c).await;
+    let candidate = live.other();
+    let id = unique("canary");
+    let image = format!("public.ecr.aws/live-event/service:{id}");
+
+    let run = c
+        .deploy(
+            &id,
+            &image,
+            json!("Canary10Percent5Minutes"),
+            None,
+            || async {},
+        )
+        .await;
+    assert_eq!(run.status, "SUCCEEDED", "{:?} {:?}", run.error, run.cause);
+    let expected: Vec<Weights> = [0, 10, 100]
+        .iter()
+        .map(|p| Weights::with_candidate(candidate, *p))
+        .collect();
+    assert_eq!(run.observed, expected, "listener splits seen, in order");
+
+    let l = c.ledger().await.unwrap();
+    let d = l.deployment.as_ref().unwrap();
+    assert_eq!(
+        (d.id.as_str(), d.status, l.live_colour),
+        (id.as_str(), Status::Promoted, candidate)
+    );
+    let release = l.last_known_good.clone().unwrap();
+    assert_eq!(release.image, image);
+    let services = &c.seed["services"];
+    let new = c
+        .service(services[candidate.as_str()].as_str().unwrap())
+        .await;
+    assert_eq!(
+        new.task_definition(),
+        Some(release.task_definition_arn.as_str())
+    );
+    let old = c.service(services[live.as_str()].as_str().unwrap()).await;
+    assert_eq!(
+        old.desired_count(),
+        0,
+        "the old colour is scaled down after the termination wait"
+    );
+
+    // The next deployment goes back to the colour that just went idle.
+    let id2 = unique("allatonce");
+    let run = c
+        .deploy(
+            &id2,
+            &format!("public.ecr.aws/live-event/service:{id2}"),
+            json!("AllAtOnce"),
+            None,
+            || async {},
+        )
+        .await;
+    assert_eq!(run.status, "SUCCEEDED", "{:?} {:?}", run.error, run.cause);
+    assert_eq!(
+        run.observed,
+        vec![Weights::all_on(candidate), Weights::all_on(live)]
+    );
+    assert_eq!(c.ledger().await.unwrap().live_colour, live);
+}
+
+#[tokio::test]
+async fn a_linear_rollout_passes_through_all_ten_weights_in_order() {
+    let _one = one_at_a_time().lock().await;
+    let c = cloud().await;
+    let candidate = live_colour(&c).await.other();
+    let id = unique("linear");
+    let run = c
+        .deploy(
+            &id,
+            &format!("public.ecr.aws/live-event/service:{id}"),
+            json!("Linear10PercentEvery1Minute"),
+            None,
+            || async {},
+        )
+        .await;
+    assert_eq!(run.status, "SUCCEEDED", "{:?} {:?}", run.error, run.cause);
+    let d = c.ledger().await.unwrap().deployment.unwrap();
+    let recorded: Vec<(u32, u8)> = d
+        .shifts
+        .iter()
+        .map(|s| (s.step_index, s.weights.of(candidate)))
+        .collect();
+    assert_eq!(
+        recorded,
+        (0..10).map(|i| (i, (i as u8 + 1) * 10)).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn a_second_start_while_one_is_active_is_refused_with_conflict() {
+    let _one = one_at_a_time().lock().await;
+    let c = cloud().await;
+    let live = live_colour(&c).await;
+    let first = unique("long");
+    // 20 min of bake, scaled to 12 s: long enough to try a second start meanwhile.
+    let slow =
+        json!({"steps": [{"weight": 10, "bakeSeconds": 1200}, {"weight": 100, "bakeSeconds": 0}]});
+    let second = unique("intruder");
+    let c2 = LocalCloud::connect().await;
+    let (second_run, first_state) = {
+        let trigger = Some(Weights::with_candidate(live.other(), 10));
+        let mut seen = None;
+        let run = c
+            .deploy(
+                &first,
+                &format!("public.ecr.aws/live-event/service:{first}"),
+                slow,
+                trigger,
+                || async {
+                    let before = c2.ledger().await;
+                    let r = c2
+                        .deploy(
+                            &second,
+                            "public.ecr.aws/live-event/service:intruder",
+                            json!("AllAtOnce"),
+                            None,
+                            || async {},
+                        )
+                        .await;
+                    let after = c2.ledger().await;
+                    seen = Some((r, before == after));
+                },
+            )
+            .await;
+        assert_eq!(run.status, "SUCCEEDED", "{:?} {:?}", run.error, run.cause);
+        (
+            seen.expect("the second start ran during the first deployment's bake"),
+            run,
+        )
+    };
+    let (r, unchanged) = second_run;
+    assert_eq!(
+        (r.status.as_str(), r.error.as_deref()),
+        ("FAILED", Some("Conflict")),
+        "{:?}",
+        r.cause
+    );
+    assert!(unchanged, "a refused start must not touch the ledger");
+    assert!(
+        r.observed.iter().all(|w| w.of(live.other()) <= 10),
+        "the intruder moved traffic: {:?}",
+        r.observed
+    );
+    assert_eq!(
+        first_state.observed.last(),
+        Some(&Weights::all_on(live.other()))
+    );
+}
+
+#[tokio::test]
+async fn an_alarm_during_the_bake_rolls_back_to_the_live_colour() {
+    let _one = one_at_a_time().lock().await;
+    let c = cloud().await;
+    let live = live_colour(&c).await;
+    let alarm = c.seeded("alarmName");
+    let id = unique("bad");
+    let trigger = Some(Weights::with_candidate(live.other(), 10));
+    let run = c
+        .deploy(
+            &id,
+            &format!("public.ecr.aws/live-event/service:{id}"),
+            json!("Canary10Percent5Minutes"),
+            trigger,
+            || async {
+                c.cloudwatch
+                    .set_alarm_state()
+                    .alarm_name(&alarm)
+                    .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+                    .state_reason("scenario: 5XX spike during the canary bake")
+                    .send()
+                    .await
+                    .expect("SetAlarmState");
+            },
+        )
+        .await;
+    c.cloudwatch
+        .set_alarm_state()
+        .alarm_name(&alarm)
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+        .state_reason("scenario over")
+        .send()
+        .await
+        .expect("SetAlarmState");
+    assert_eq!(
+        (run.status.as_str(), run.error.as_deref()),
+        ("FAILED", Some("HealthFailed")),
+        "{:?}",
+        run.cause
+    );
+    assert!(
+        run.cause.as_deref().unwrap_or_default().contains(&alarm),
+        "{:?}",
+        run.cause
+    );
+    assert_eq!(c.listener_weights().await, Weights::all_on(live));
+    let l = c.ledger().await.unwrap();
+    let d = l.deployment.unwrap();
+    assert_eq!((d.status, l.live_colour), (Status::RolledBack, live));
+    assert!(d.reason.unwrap().contains(&alarm));
+}
