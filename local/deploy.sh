@@ -20,6 +20,11 @@ params=(
   GreenTargetGroupArn="$(field targetGroups.green)"
   LocalElbv2Endpoint="$MOTO_URL"
 )
+# The shipping profile (opt-level s, fat LTO, one codegen unit) costs minutes of linking per function;
+# the local cloud tests behaviour, not size, so it builds without LTO unless LAMBDA_PROFILE=aws.
+if [[ "${LAMBDA_PROFILE:-local}" != aws ]]; then
+  export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+fi
 t0=$(date +%s)
 sam build --parameter-overrides "${params[@]}"
 t1=$(date +%s)

@@ -246,8 +246,50 @@ async fn an_alarm_during_the_bake_rolls_back_to_the_live_colour() {
         run.cause
     );
     assert_eq!(c.listener_weights().await, Weights::all_on(live));
+    let most = run.observed.iter().map(|w| w.of(live.other())).max();
+    assert_eq!(
+        most,
+        Some(10),
+        "the failed canary must never get past its first step: {:?}",
+        run.observed
+    );
     let l = c.ledger().await.unwrap();
     let d = l.deployment.unwrap();
     assert_eq!((d.status, l.live_colour), (Status::RolledBack, live));
+    assert_eq!(d.shifts.len(), 1, "only the first step was ever recorded");
     assert!(d.reason.unwrap().contains(&alarm));
+}
+
+#[tokio::test]
+async fn a_start_while_deployments_are_frozen_is_refused_and_changes_nothing() {
+    let _one = one_at_a_time().lock().await;
+    let c = cloud().await;
+    live_colour(&c).await;
+    c.set_flags(true).await;
+    // prepare honours AppConfig's poll interval (15 s): a warm function sees the flag after that.
+    tokio::time::sleep(std::time::Duration::from_secs(16)).await;
+    let before = (c.ledger().await, c.listener_weights().await);
+    let id = unique("frozen");
+    let run = c
+        .deploy(
+            &id,
+            "public.ecr.aws/live-event/service:frozen",
+            json!("AllAtOnce"),
+            None,
+            || async {},
+        )
+        .await;
+    c.set_flags(false).await;
+    assert_eq!(
+        (run.status.as_str(), run.error.as_deref()),
+        ("FAILED", Some("Frozen")),
+        "{:?}",
+        run.cause
+    );
+    assert_eq!(
+        (c.ledger().await, c.listener_weights().await),
+        before,
+        "a frozen start must change nothing"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(16)).await;
 }

@@ -19,6 +19,7 @@ pub struct LocalCloud {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ecs: aws_sdk_ecs::Client,
+    pub appconfig: aws_sdk_appconfig::Client,
 }
 
 fn run_dir() -> PathBuf {
@@ -66,6 +67,7 @@ impl LocalCloud {
             dynamodb: aws_sdk_dynamodb::Client::new(&on_ministack),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&on_ministack),
             ecs: aws_sdk_ecs::Client::new(&on_ministack),
+            appconfig: aws_sdk_appconfig::Client::new(&on_ministack),
             ministack_url: ministack,
         }
     }
@@ -296,5 +298,42 @@ impl LocalCloud {
             .await
             .expect("DescribeServices");
         out.services()[0].clone()
+    }
+}
+
+impl LocalCloud {
+    /// Deploy a new version of Cutover's feature flags, as an operator would in AppConfig.
+    pub async fn set_flags(&self, deployments_frozen: bool) {
+        let (app, env, profile) = (
+            self.output("FlagsApplicationId"),
+            self.output("FlagsEnvironmentId"),
+            self.output("FlagsProfileId"),
+        );
+        let doc = serde_json::json!({
+            "version": "1",
+            "flags": {"deploymentsFrozen": {"name": "deploymentsFrozen"}, "autoRollback": {"name": "autoRollback"}},
+            "values": {"deploymentsFrozen": {"enabled": deployments_frozen}, "autoRollback": {"enabled": true}}
+        });
+        let version = self
+            .appconfig
+            .create_hosted_configuration_version()
+            .application_id(&app)
+            .configuration_profile_id(&profile)
+            .content_type("application/json")
+            .content(aws_sdk_appconfig::primitives::Blob::new(doc.to_string()))
+            .send()
+            .await
+            .expect("CreateHostedConfigurationVersion")
+            .version_number;
+        self.appconfig
+            .start_deployment()
+            .application_id(&app)
+            .environment_id(&env)
+            .configuration_profile_id(&profile)
+            .deployment_strategy_id(self.output("FlagsDeploymentStrategyId"))
+            .configuration_version(version.to_string())
+            .send()
+            .await
+            .expect("StartDeployment");
     }
 }

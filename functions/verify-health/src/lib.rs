@@ -4,7 +4,8 @@
 //! new task definition; `phase: "step"` (after each bake) also requires every candidate target to be
 //! healthy and every alarm of the target configuration to be out of ALARM. The answer is `Healthy`
 //! (success), `HealthPending` (the state machine asks again, with backoff, a bounded number of times)
-//! or `HealthFailed` (the state machine rolls back). Each reason names what was seen.
+//! or `HealthFailed` (the ledger turns `RollingBack` at once and the state machine rolls back). Each
+//! reason names what was seen.
 
 use cutover_aws::{update_ledger, Alarms, LedgerStore, LoadBalancer, Services, TargetSource};
 use cutover_core::{alarms_verdict, check_name, targets_verdict, ErrorType, Failure, Verdict};
@@ -126,6 +127,15 @@ where
     }
     let verdict = Verdict::all(checks);
     tracing::info!(app, env, id, phase = ?req.phase, ?verdict, "verified");
+    if let Verdict::Unhealthy(reasons) = &verdict {
+        // The ledger turns RollingBack here, before the state machine reacts: no later shift of this
+        // deployment can move traffic toward the failed candidate, whatever runs next.
+        let reason = format!("HealthFailed: {}", reasons.join("; "));
+        update_ledger(p.ledger, app, env, None, |l| {
+            l.begin_rollback(&reason, now_ms)
+        })
+        .await?;
+    }
     let weights = d.weights;
     verdict.clone().into_result().map_err(|f| {
         let details = json!({ "deploymentId": id, "verdict": verdict, "weights": weights });

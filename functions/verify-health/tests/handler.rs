@@ -71,6 +71,22 @@ async fn an_alarm_in_alarm_fails_the_step_and_is_named() {
         "{}",
         err.reason
     );
+    let d = c.ledger().deployment.unwrap();
+    assert_eq!(
+        d.status,
+        Status::RollingBack,
+        "a failed verdict stops every later shift at once"
+    );
+    assert_eq!(
+        d.reason.as_deref(),
+        Some("HealthFailed: alarm live-5xx is ALARM")
+    );
+    let next = c
+        .ledger()
+        .clone()
+        .record_shift("d1", 1, Weights::all_on(Colour::Green), 3_000)
+        .unwrap_err();
+    assert_eq!(next.error_type, ErrorType::Aborted);
 }
 
 #[tokio::test]
