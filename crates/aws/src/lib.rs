@@ -24,7 +24,8 @@ pub mod traffic;
 
 pub use error::AwsError;
 pub use ports::{
-    update_ledger, Alarms, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
+    load_ledger, update_ledger, Alarms, FlagSource, LedgerStore, LoadBalancer, Services,
+    TargetSource,
 };
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).

@@ -144,3 +144,18 @@ pub trait Alarms {
         names: &[String],
     ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
 }
+
+/// The ledger of a service that must already have one (every step after prepare).
+pub async fn load_ledger<S: LedgerStore>(
+    store: &S,
+    app: &str,
+    env: &str,
+) -> Result<Ledger, Failure> {
+    store.load(app, env).await?.ok_or_else(|| {
+        Failure::new(
+            ErrorType::InvalidInput,
+            format!("no deployment ledger for {app}/{env}"),
+        )
+        .with_details(serde_json::json!({ "app": app, "env": env }))
+    })
+}

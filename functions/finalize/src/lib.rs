@@ -5,8 +5,9 @@
 //! the ledger still says this deployment was promoted, so a late call can never scale down live.
 
 use cutover_aws::traffic::read_weights;
-use cutover_aws::{update_ledger, LedgerStore, LoadBalancer, Services, TargetSource};
-use cutover_core::{check_name, ErrorType, Failure, Status, Weights};
+use cutover_aws::{load_ledger, update_ledger, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_core::request::text;
+use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,37 +17,14 @@ pub enum Action {
 }
 
 pub struct Request {
-    pub app: String,
-    pub env: String,
-    pub deployment_id: String,
+    pub at: DeploymentRef,
     pub action: Action,
 }
 
 impl Request {
     pub fn from_event(event: &Value) -> Result<Request, Failure> {
-        let field = |name: &str| -> Result<String, Failure> {
-            event
-                .get(name)
-                .and_then(Value::as_str)
-                .map(String::from)
-                .ok_or_else(|| {
-                    Failure::new(
-                        ErrorType::InvalidInput,
-                        format!("{name}: is required and must be a string"),
-                    )
-                    .with_details(json!({ "field": name }))
-                })
-        };
-        let (app, env, deployment_id, action) = (
-            field("app")?,
-            field("env")?,
-            field("deploymentId")?,
-            field("action")?,
-        );
-        check_name("app", &app)?;
-        check_name("env", &env)?;
-        check_name("deploymentId", &deployment_id)?;
-        let action = match action.as_str() {
+        let at = DeploymentRef::from_event(event)?;
+        let action = match text(event, "action")?.as_str() {
             "promote" => Action::Promote,
             "scaleDown" => Action::ScaleDown,
             other => {
@@ -57,12 +35,7 @@ impl Request {
                 .with_details(json!({ "field": "action" })))
             }
         };
-        Ok(Request {
-            app,
-            env,
-            deployment_id,
-            action,
-        })
+        Ok(Request { at, action })
     }
 }
 
@@ -82,17 +55,14 @@ where
 {
     let req = Request::from_event(event)?;
     let (app, env, id) = (
-        req.app.as_str(),
-        req.env.as_str(),
-        req.deployment_id.as_str(),
+        req.at.app.as_str(),
+        req.at.env.as_str(),
+        req.at.deployment_id.as_str(),
     );
     let target = targets.target(app, env).await?;
     match req.action {
         Action::Promote => {
-            let record = ledger
-                .load(app, env)
-                .await?
-                .ok_or_else(|| no_ledger(app, env))?;
+            let record = load_ledger(ledger, app, env).await?;
             let candidate = record
                 .deployment
                 .as_ref()
@@ -121,10 +91,7 @@ where
             )
         }
         Action::ScaleDown => {
-            let record = ledger
-                .load(app, env)
-                .await?
-                .ok_or_else(|| no_ledger(app, env))?;
+            let record = load_ledger(ledger, app, env).await?;
             let promoted = record
                 .deployment
                 .as_ref()
@@ -145,12 +112,4 @@ where
             Ok(json!({ "deploymentId": id, "scaledDown": name }))
         }
     }
-}
-
-fn no_ledger(app: &str, env: &str) -> Failure {
-    Failure::new(
-        ErrorType::InvalidInput,
-        format!("no deployment ledger for {app}/{env}"),
-    )
-    .with_details(json!({ "app": app, "env": env }))
 }

@@ -7,8 +7,9 @@
 
 use cutover_aws::traffic::read_weights;
 use cutover_aws::{update_ledger, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_core::request::text;
 use cutover_core::{
-    check_name, Colour, ErrorType, Failure, Ledger, Strategy, TargetConfig, Weights,
+    Colour, DeploymentRef, ErrorType, Failure, Ledger, Strategy, TargetConfig, Weights,
 };
 use serde_json::{json, Value};
 
@@ -33,22 +34,12 @@ impl PrepareRequest {
             Failure::new(ErrorType::InvalidInput, format!("{field}: {problem}"))
                 .with_details(json!({ "field": field }))
         };
-        let text = |field: &str| -> Result<String, Failure> {
-            event
-                .get(field)
-                .and_then(Value::as_str)
-                .map(String::from)
-                .ok_or_else(|| invalid(field, "is required and must be a string"))
-        };
-        let (app, env, image, deployment_id) = (
-            text("app")?,
-            text("env")?,
-            text("image")?,
-            text("deploymentId")?,
-        );
-        check_name("app", &app)?;
-        check_name("env", &env)?;
-        check_name("deploymentId", &deployment_id)?;
+        let DeploymentRef {
+            app,
+            env,
+            deployment_id,
+        } = DeploymentRef::from_event(event)?;
+        let image = text(event, "image")?;
         if image.is_empty() || image.len() > 255 || image.chars().any(char::is_whitespace) {
             return Err(invalid(
                 "image",

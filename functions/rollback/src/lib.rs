@@ -7,6 +7,7 @@
 
 use cutover_aws::traffic::{read_weights, write_weights};
 use cutover_aws::{update_ledger, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_core::request::text;
 use cutover_core::{check_name, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 
@@ -21,20 +22,7 @@ pub struct Request {
 
 impl Request {
     pub fn from_event(event: &Value) -> Result<Request, Failure> {
-        let field = |name: &str| -> Result<String, Failure> {
-            event
-                .get(name)
-                .and_then(Value::as_str)
-                .map(String::from)
-                .ok_or_else(|| {
-                    Failure::new(
-                        ErrorType::InvalidInput,
-                        format!("{name}: is required and must be a string"),
-                    )
-                    .with_details(json!({ "field": name }))
-                })
-        };
-        let (app, env) = (field("app")?, field("env")?);
+        let (app, env) = (text(event, "app")?, text(event, "env")?);
         check_name("app", &app)?;
         check_name("env", &env)?;
         let deployment_id = event

@@ -6,8 +6,8 @@
 //! back itself and reports `Aborted`, so a rollback always wins. A repeated step changes nothing.
 
 use cutover_aws::traffic::{read_weights, write_weights};
-use cutover_aws::{update_ledger, LedgerStore, LoadBalancer, TargetSource};
-use cutover_core::{check_name, Colour, ErrorType, Failure, TargetConfig, Weights};
+use cutover_aws::{load_ledger, update_ledger, LedgerStore, LoadBalancer, TargetSource};
+use cutover_core::{Colour, DeploymentRef, ErrorType, Failure, TargetConfig, Weights};
 use serde_json::{json, Value};
 
 /// The validated request.
@@ -57,16 +57,11 @@ impl ShiftRequest {
             }
             (None, None) => return Err(invalid("weights", "is required".into())),
         };
-        let text = |field: &str| -> Result<String, Failure> {
-            obj.get(field)
-                .and_then(Value::as_str)
-                .map(String::from)
-                .ok_or_else(|| invalid(field, "is required and must be a string".into()))
-        };
-        let (app, env, deployment_id) = (text("app")?, text("env")?, text("deploymentId")?);
-        check_name("app", &app)?;
-        check_name("env", &env)?;
-        check_name("deploymentId", &deployment_id)?;
+        let DeploymentRef {
+            app,
+            env,
+            deployment_id,
+        } = DeploymentRef::from_event(event)?;
         let step_index = match obj.get("stepIndex") {
             None => 0,
             Some(v) => v
@@ -108,13 +103,7 @@ where
         req.deployment_id.as_str(),
     );
     let target = targets.target(app, env).await?;
-    let mut record = ledger.load(app, env).await?.ok_or_else(|| {
-        Failure::new(
-            ErrorType::InvalidInput,
-            format!("no deployment ledger for {app}/{env}"),
-        )
-        .with_details(json!({ "app": app, "env": env }))
-    })?;
+    let mut record = load_ledger(ledger, app, env).await?;
     let live = record.live_colour;
     let deployment = record.active(id)?;
     let (expected, candidate) = (deployment.weights, deployment.candidate);

@@ -7,8 +7,10 @@
 //! or `HealthFailed` (the ledger turns `RollingBack` at once and the state machine rolls back). Each
 //! reason names what was seen.
 
-use cutover_aws::{update_ledger, Alarms, LedgerStore, LoadBalancer, Services, TargetSource};
-use cutover_core::{alarms_verdict, check_name, targets_verdict, ErrorType, Failure, Verdict};
+use cutover_aws::{
+    load_ledger, update_ledger, Alarms, LedgerStore, LoadBalancer, Services, TargetSource,
+};
+use cutover_core::{alarms_verdict, targets_verdict, DeploymentRef, ErrorType, Failure, Verdict};
 use serde_json::{json, Value};
 
 /// Unhealthy targets this soon after a shift are still settling, not failing.
@@ -21,31 +23,13 @@ pub enum Phase {
 }
 
 pub struct Request {
-    pub app: String,
-    pub env: String,
-    pub deployment_id: String,
+    pub at: DeploymentRef,
     pub phase: Phase,
 }
 
 impl Request {
     pub fn from_event(event: &Value) -> Result<Request, Failure> {
-        let field = |name: &str| -> Result<String, Failure> {
-            event
-                .get(name)
-                .and_then(Value::as_str)
-                .map(String::from)
-                .ok_or_else(|| {
-                    Failure::new(
-                        ErrorType::InvalidInput,
-                        format!("{name}: is required and must be a string"),
-                    )
-                    .with_details(json!({ "field": name }))
-                })
-        };
-        let (app, env, deployment_id) = (field("app")?, field("env")?, field("deploymentId")?);
-        check_name("app", &app)?;
-        check_name("env", &env)?;
-        check_name("deploymentId", &deployment_id)?;
+        let at = DeploymentRef::from_event(event)?;
         let phase = match event.get("phase").and_then(Value::as_str).unwrap_or("step") {
             "stable" => Phase::Stable,
             "step" => Phase::Step,
@@ -57,12 +41,7 @@ impl Request {
                 .with_details(json!({ "field": "phase" })))
             }
         };
-        Ok(Request {
-            app,
-            env,
-            deployment_id,
-            phase,
-        })
+        Ok(Request { at, phase })
     }
 }
 
@@ -88,18 +67,12 @@ where
 {
     let req = Request::from_event(event)?;
     let (app, env, id) = (
-        req.app.as_str(),
-        req.env.as_str(),
-        req.deployment_id.as_str(),
+        req.at.app.as_str(),
+        req.at.env.as_str(),
+        req.at.deployment_id.as_str(),
     );
     let target = p.targets.target(app, env).await?;
-    let mut record = p.ledger.load(app, env).await?.ok_or_else(|| {
-        Failure::new(
-            ErrorType::InvalidInput,
-            format!("no deployment ledger for {app}/{env}"),
-        )
-        .with_details(json!({ "app": app, "env": env }))
-    })?;
+    let mut record = load_ledger(p.ledger, app, env).await?;
     let d = record.active(id)?.clone();
     let release = d.release.clone().ok_or_else(|| {
         Failure::new(
