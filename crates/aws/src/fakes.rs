@@ -296,6 +296,30 @@ impl Cloud {
     pub fn ledger(&self) -> Ledger {
         self.ledger.get("live", "prod").expect("a ledger")
     }
+
+    /// Deployment `d1` has claimed the ledger and registered `td:2` (image `live:2`) for green.
+    pub async fn prepared() -> Cloud {
+        let c = Cloud::new();
+        let mut l = Ledger::new("live", "prod", cutover_core::Colour::Blue, None);
+        l.acquire("d1", "live:2", None, 1).expect("acquire");
+        let release = Release {
+            task_definition_arn: "td:2".into(),
+            image: "live:2".into(),
+        };
+        l.set_release("d1", release, 1).expect("set_release");
+        assert!(c.ledger.save(&l).await.expect("save"));
+        c
+    }
+
+    /// Change the stored ledger the way another writer would (conditional on its version).
+    pub async fn edit_ledger(&self, change: impl FnOnce(&mut Ledger)) {
+        let mut l = self.ledger();
+        change(&mut l);
+        assert!(
+            self.ledger.save(&l).await.expect("save"),
+            "the ledger moved during the edit"
+        );
+    }
 }
 
 impl Default for Cloud {

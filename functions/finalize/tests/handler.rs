@@ -1,29 +1,19 @@
 //! finalize over in-memory ports: promotion needs the listener's agreement; scale-down only after it.
 
 use cutover_aws::fakes::Cloud;
-use cutover_aws::LedgerStore;
-use cutover_core::{Colour, ErrorType, Ledger, Release, Status, Weights};
+use cutover_core::{Colour, ErrorType, Status, Weights};
 use finalize::handle;
 use serde_json::{json, Value};
 
 /// Deployment d1 shifted to 100 % green and verified.
 async fn verified_at(green: u8) -> Cloud {
-    let c = Cloud::new();
-    let mut l = Ledger::new("live", "prod", Colour::Blue, None);
-    l.acquire("d1", "live:2", None, 1).unwrap();
-    l.set_release(
-        "d1",
-        Release {
-            task_definition_arn: "td:2".into(),
-            image: "live:2".into(),
-        },
-        1,
-    )
-    .unwrap();
-    l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, green), 2)
-        .unwrap();
-    l.record_verifying("d1", 3).unwrap();
-    assert!(c.ledger.save(&l).await.unwrap());
+    let c = Cloud::prepared().await;
+    c.edit_ledger(|l| {
+        l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, green), 2)
+            .unwrap();
+        l.record_verifying("d1", 3).unwrap();
+    })
+    .await;
     c.set_weights(Weights::with_candidate(Colour::Green, green));
     c
 }

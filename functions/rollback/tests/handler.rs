@@ -1,27 +1,17 @@
 //! rollback over in-memory ports: traffic back on live, candidate scaled to 0, one record per rollback.
 
 use cutover_aws::fakes::Cloud;
-use cutover_aws::LedgerStore;
-use cutover_core::{Colour, ErrorType, Ledger, Release, Status, Weights};
+use cutover_core::{Colour, ErrorType, Status, Weights};
 use rollback::handle;
 use serde_json::{json, Value};
 
 async fn canary_at_10() -> Cloud {
-    let c = Cloud::new();
-    let mut l = Ledger::new("live", "prod", Colour::Blue, None);
-    l.acquire("d1", "live:2", None, 1).unwrap();
-    l.set_release(
-        "d1",
-        Release {
-            task_definition_arn: "td:2".into(),
-            image: "live:2".into(),
-        },
-        1,
-    )
-    .unwrap();
-    l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 2)
-        .unwrap();
-    assert!(c.ledger.save(&l).await.unwrap());
+    let c = Cloud::prepared().await;
+    c.edit_ledger(|l| {
+        l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 2)
+            .unwrap();
+    })
+    .await;
     c.set_weights(Weights::with_candidate(Colour::Green, 10));
     c.services.add("svc-green", "td:2", 3);
     c

@@ -4,27 +4,9 @@
 use cutover_aws::fakes::Cloud;
 use cutover_aws::{LedgerStore, LoadBalancer};
 use cutover_core::traffic::{ForwardRoute, RouteRef};
-use cutover_core::{Colour, ErrorType, Failure, Ledger, Release, Status, Weights};
+use cutover_core::{Colour, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 use shift_traffic::handle;
-
-/// A cloud with deployment `d1` prepared: green is the candidate.
-async fn prepared() -> Cloud {
-    let c = Cloud::new();
-    let mut l = Ledger::new("live", "prod", Colour::Blue, None);
-    l.acquire("d1", "live:2", None, 1).unwrap();
-    l.set_release(
-        "d1",
-        Release {
-            task_definition_arn: "td:2".into(),
-            image: "live:2".into(),
-        },
-        1,
-    )
-    .unwrap();
-    assert!(c.ledger.save(&l).await.unwrap());
-    c
-}
 
 async fn shift(c: &Cloud, event: Value) -> Result<Value, Failure> {
     handle(&c.lb, &c.ledger, &c.targets, &event, 5).await
@@ -36,7 +18,7 @@ fn step(i: u32, weight: u8) -> Value {
 
 #[tokio::test]
 async fn each_step_moves_the_listener_and_is_recorded() {
-    let c = prepared().await;
+    let c = Cloud::prepared().await;
     shift(&c, step(0, 10)).await.unwrap();
     assert_eq!(c.weights(), Weights::new(90, 10).unwrap());
     let err = shift(&c, step(1, 100)).await.unwrap_err();
@@ -50,9 +32,10 @@ async fn each_step_moves_the_listener_and_is_recorded() {
         Weights::new(90, 10).unwrap(),
         "a refused step must not touch the listener"
     );
-    let mut l = c.ledger();
-    l.record_verifying("d1", 4).unwrap();
-    assert!(c.ledger.save(&l).await.unwrap());
+    c.edit_ledger(|l| {
+        l.record_verifying("d1", 4).unwrap();
+    })
+    .await;
     let out = shift(&c, step(1, 100)).await.unwrap();
     assert_eq!(out["previous"], json!({"blue": 90, "green": 10}));
     assert_eq!(c.weights(), Weights::all_on(Colour::Green));
@@ -69,7 +52,7 @@ async fn each_step_moves_the_listener_and_is_recorded() {
 
 #[tokio::test]
 async fn a_repeated_step_writes_nothing_more() {
-    let c = prepared().await;
+    let c = Cloud::prepared().await;
     shift(&c, step(0, 10)).await.unwrap();
     let out = shift(&c, step(0, 10)).await.unwrap();
     assert_eq!(out["changed"], false);
@@ -79,7 +62,7 @@ async fn a_repeated_step_writes_nothing_more() {
 
 #[tokio::test]
 async fn bad_input_is_refused_before_any_call() {
-    let c = prepared().await;
+    let c = Cloud::prepared().await;
     for (event, field) in [
         (json!({"weights": {"blue": 60, "green": 60}}), "weights"),
         (json!({"weights": {"blue": 90.5, "green": 9.5}}), "weights"),
@@ -107,7 +90,7 @@ async fn bad_input_is_refused_before_any_call() {
 
 #[tokio::test]
 async fn a_listener_moved_by_hand_is_a_conflict_and_is_not_written() {
-    let c = prepared().await;
+    let c = Cloud::prepared().await;
     c.set_weights(Weights::new(50, 50).unwrap());
     let err = shift(&c, step(0, 10)).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Conflict);
@@ -117,10 +100,11 @@ async fn a_listener_moved_by_hand_is_a_conflict_and_is_not_written() {
 
 #[tokio::test]
 async fn a_rolling_back_deployment_is_aborted_without_a_write() {
-    let c = prepared().await;
-    let mut l = c.ledger();
-    l.begin_rollback("alarm live-5xx", 3).unwrap();
-    assert!(c.ledger.save(&l).await.unwrap());
+    let c = Cloud::prepared().await;
+    c.edit_ledger(|l| {
+        l.begin_rollback("alarm live-5xx", 3).unwrap();
+    })
+    .await;
     let err = shift(&c, step(0, 10)).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Aborted);
     assert_eq!(*c.lb.writes.lock().unwrap(), 0);
@@ -156,7 +140,7 @@ impl LoadBalancer for RollbackDuringWrite<'_> {
 
 #[tokio::test]
 async fn a_rollback_during_the_write_wins_and_the_live_weights_come_back() {
-    let c = prepared().await;
+    let c = Cloud::prepared().await;
     let err = handle(
         &RollbackDuringWrite(&c),
         &c.ledger,
@@ -182,7 +166,7 @@ async fn the_sample_event_parses_and_runs() {
     // The fake cloud knows live/prod and deployment d1; everything else is the sample's.
     sample["app"] = json!("live");
     sample["deploymentId"] = json!("d1");
-    let c = prepared().await;
+    let c = Cloud::prepared().await;
     shift(&c, sample).await.unwrap();
     assert_eq!(c.weights(), Weights::new(90, 10).unwrap());
 }

@@ -1,28 +1,18 @@
 //! verify-health over in-memory ports: each check's verdict and the errorType it leaves with.
 
 use cutover_aws::fakes::{Cloud, GREEN_TG};
-use cutover_aws::LedgerStore;
-use cutover_core::{Colour, ErrorType, Failure, Ledger, Release, Status, TargetHealth, Weights};
+use cutover_core::{Colour, ErrorType, Failure, Status, TargetHealth, Weights};
 use serde_json::{json, Value};
 use verify_health::{handle, Ports, TARGET_GRACE_MS};
 
 /// Deployment d1: green started on td:2, shifted to 10 % at t=1000; two healthy targets; alarm OK.
 async fn shifted() -> Cloud {
-    let c = Cloud::new();
-    let mut l = Ledger::new("live", "prod", Colour::Blue, None);
-    l.acquire("d1", "live:2", None, 1).unwrap();
-    l.set_release(
-        "d1",
-        Release {
-            task_definition_arn: "td:2".into(),
-            image: "live:2".into(),
-        },
-        1,
-    )
-    .unwrap();
-    l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 1_000)
-        .unwrap();
-    assert!(c.ledger.save(&l).await.unwrap());
+    let c = Cloud::prepared().await;
+    c.edit_ledger(|l| {
+        l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 1_000)
+            .unwrap();
+    })
+    .await;
     c.services.add("svc-green", "td:2", 3);
     let healthy = |ip: &str| TargetHealth {
         id: ip.into(),
@@ -131,9 +121,10 @@ async fn no_targets_at_all_is_never_healthy() {
 #[tokio::test]
 async fn a_rolled_back_deployment_is_aborted() {
     let c = shifted().await;
-    let mut l = c.ledger();
-    l.begin_rollback("manual", 5).unwrap();
-    assert!(c.ledger.save(&l).await.unwrap());
+    c.edit_ledger(|l| {
+        l.begin_rollback("manual", 5).unwrap();
+    })
+    .await;
     assert_eq!(
         verify(&c, "step", 2_000).await.unwrap_err().error_type,
         ErrorType::Aborted
