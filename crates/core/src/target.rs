@@ -33,6 +33,9 @@ pub struct JudgeSettings {
     pub tolerance: f64,
     pub pass_score: f64,
     pub marginal_score: f64,
+    /// Periods with data each side needs before a metric is judged. With fewer than 5 per side no
+    /// Mann-Whitney result can reach significance at 0.98, so the judge could never fail anything.
+    pub min_samples: u32,
 }
 
 impl Default for JudgeSettings {
@@ -42,6 +45,7 @@ impl Default for JudgeSettings {
             tolerance: 0.25,
             pass_score: 95.0,
             marginal_score: 75.0,
+            min_samples: 5,
         }
     }
 }
@@ -54,6 +58,10 @@ pub struct HealthPolicy {
     pub max_p95_ms: f64,
     /// Requests the candidate must have served before its numbers are judged.
     pub min_request_count: u64,
+    /// Metric period: 60 for ALB's standard metrics; 1 in the local cloud, whose waits are compressed.
+    pub period_seconds: u32,
+    /// After a shift, how long a verification may stay pending before it counts as failed.
+    pub verify_timeout_seconds: u32,
     pub judge: JudgeSettings,
 }
 
@@ -277,6 +285,16 @@ impl TargetConfig {
             let max_5xx_rate = h.number("max5xxRate", 0.0, 1.0, 0.01);
             let max_p95_ms = h.number("maxP95Ms", 1.0, 600_000.0, 1000.0);
             let min_request_count = h.integer("minRequestCount", u64::MAX, 50);
+            let period_seconds = h.integer("periodSeconds", 3_600, 60) as u32;
+            if period_seconds == 0
+                || (![1, 5, 10, 30].contains(&period_seconds) && period_seconds % 60 != 0)
+            {
+                h.fail(
+                    "periodSeconds",
+                    "must be 1, 5, 10, 30 or a multiple of 60 (CloudWatch periods)",
+                );
+            }
+            let verify_timeout_seconds = h.integer("verifyTimeoutSeconds", 86_400, 900) as u32;
             let d = JudgeSettings::default();
             let mut j = h.child("judge", false);
             let judge = JudgeSettings {
@@ -284,7 +302,14 @@ impl TargetConfig {
                 tolerance: j.number("tolerance", 0.0, 10.0, d.tolerance),
                 pass_score: j.number("passScore", 0.0, 100.0, d.pass_score),
                 marginal_score: j.number("marginalScore", 0.0, 100.0, d.marginal_score),
+                min_samples: j.integer("minSamples", 1_000, u64::from(d.min_samples)) as u32,
             };
+            if judge.min_samples < 5 {
+                j.fail(
+                    "minSamples",
+                    "must be at least 5: fewer can never show a significant difference",
+                );
+            }
             if judge.marginal_score > judge.pass_score {
                 j.fail("marginalScore", "must not exceed passScore");
             }
@@ -292,6 +317,8 @@ impl TargetConfig {
                 max_5xx_rate,
                 max_p95_ms,
                 min_request_count,
+                period_seconds,
+                verify_timeout_seconds,
                 judge,
             }
         };
