@@ -1,10 +1,14 @@
 //! In-memory ports for the functions' tests: they keep state the way the cloud would, so a handler's
 //! test asserts what it changed, not which calls it made.
 
-use crate::{Alarms, AwsError, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
+use crate::{
+    Alarms, AwsError, FlagSource, LedgerStore, LoadBalancer, Metrics, MetricsQuery, Services,
+    TargetSource,
+};
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
-    ErrorType, Failure, Flags, Ledger, Release, Rollout, ServiceState, TargetConfig, TargetHealth,
+    ErrorType, Failure, Flags, GroupSeries, Ledger, Release, Rollout, ServiceState, TargetConfig,
+    TargetHealth,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -87,6 +91,36 @@ impl Alarms for FakeAlarms {
                     })
             })
             .collect()
+    }
+}
+
+/// CloudWatch's ALB metrics, per `TargetGroup` dimension value; counts the queries it answers.
+#[derive(Default)]
+pub struct FakeMetrics {
+    pub series: Mutex<HashMap<String, GroupSeries>>,
+    pub queries: Mutex<Vec<MetricsQuery>>,
+}
+
+impl FakeMetrics {
+    pub fn set(&self, target_group_arn: &str, series: GroupSeries) {
+        let dim = cutover_core::target::target_group_dimension(target_group_arn)
+            .expect("a target group ARN");
+        self.series.lock().unwrap().insert(dim.to_string(), series);
+    }
+}
+
+impl Metrics for FakeMetrics {
+    async fn group_series(&self, q: &MetricsQuery) -> Result<Vec<GroupSeries>, AwsError> {
+        self.queries.lock().unwrap().push(q.clone());
+        let known = self.series.lock().unwrap();
+        Ok(q.target_groups
+            .iter()
+            .map(|g| {
+                known
+                    .get(g)
+                    .map_or_else(GroupSeries::default, |s| s.within(q.start_s, q.end_s))
+            })
+            .collect())
     }
 }
 
@@ -242,9 +276,36 @@ pub fn sample_target() -> TargetConfig {
         "targetGroups": {"blue": BLUE_TG, "green": GREEN_TG},
         "loadBalancer": "app/live/1",
         "alarms": ["live-5xx"],
+        "healthPolicy": {
+            "max5xxRate": 0.02, "maxP95Ms": 500, "minRequestCount": 50,
+            "periodSeconds": 1, "verifyTimeoutSeconds": 120
+        },
         "defaultStrategy": "Canary10Percent5Minutes"
     }))
     .expect("sample target is valid")
+}
+
+/// One-second periods `[from_s, to_s)` of an ALB target group serving `requests` a period with a
+/// fixed 5XX share and latency around `p95_ms` (a deterministic ±5 % wobble, so the judge has spread).
+pub fn steady_series(
+    from_s: i64,
+    to_s: i64,
+    requests: f64,
+    error_share: f64,
+    p95_ms: f64,
+) -> GroupSeries {
+    let mut s = GroupSeries::default();
+    for t in from_s..to_s {
+        let wobble = 1.0 + 0.05 * (((t * 7919) % 21) as f64 - 10.0) / 10.0;
+        s.requests.insert(t, requests);
+        if error_share > 0.0 {
+            s.errors_5xx.insert(t, (requests * error_share).round());
+        }
+        s.p95_ms.insert(t, p95_ms * wobble);
+        s.p99_ms.insert(t, 1.4 * p95_ms * wobble);
+        s.mean_ms.insert(t, 0.5 * p95_ms * wobble);
+    }
+    s
 }
 
 /// A whole fake cloud for `live/prod`: blue is live (3 tasks on td:1) with the listener at 100/0.
@@ -255,6 +316,7 @@ pub struct Cloud {
     pub flags: StaticFlags,
     pub services: FakeServices,
     pub alarms: FakeAlarms,
+    pub metrics: FakeMetrics,
 }
 
 impl Cloud {
@@ -276,6 +338,7 @@ impl Cloud {
             flags: StaticFlags(Flags::default()),
             services,
             alarms: FakeAlarms::default(),
+            metrics: FakeMetrics::default(),
         }
     }
 

@@ -19,13 +19,15 @@ pub mod fakes;
 pub mod flags;
 #[cfg(feature = "ledger")]
 pub mod ledger;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod ports;
 pub mod traffic;
 
 pub use error::AwsError;
 pub use ports::{
-    load_ledger, update_ledger, Alarms, FlagSource, LedgerStore, LoadBalancer, Services,
-    TargetSource,
+    load_ledger, update_ledger, Alarms, FlagSource, LedgerStore, LoadBalancer, Metrics,
+    MetricsQuery, Services, TargetSource,
 };
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).

@@ -3,7 +3,8 @@
 use crate::AwsError;
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
-    ErrorType, Failure, Flags, Ledger, Release, ServiceState, TargetConfig, TargetHealth,
+    ErrorType, Failure, Flags, GroupSeries, Ledger, Release, ServiceState, TargetConfig,
+    TargetHealth,
 };
 use std::future::Future;
 
@@ -143,6 +144,26 @@ pub trait Alarms {
         &self,
         names: &[String],
     ) -> impl Future<Output = Result<Vec<(String, String)>, AwsError>> + Send;
+}
+
+/// What one verification asks CloudWatch for: ALB metrics of some target groups over a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsQuery {
+    /// The `LoadBalancer` dimension value, `app/<name>/<id>`.
+    pub load_balancer: String,
+    /// `TargetGroup` dimension values, `targetgroup/<name>/<id>`.
+    pub target_groups: Vec<String>,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub period_s: u32,
+}
+
+pub trait Metrics {
+    /// One series set per target group, in the query's order; periods without data are absent.
+    fn group_series(
+        &self,
+        q: &MetricsQuery,
+    ) -> impl Future<Output = Result<Vec<GroupSeries>, AwsError>> + Send;
 }
 
 /// The ledger of a service that must already have one (every step after prepare).

@@ -28,6 +28,20 @@ pub struct Shift {
     pub at_ms: u64,
 }
 
+/// A step's final health verdict, kept so a person (and `cutover status`) sees why it went on or back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictRecord {
+    pub step_index: Option<u32>,
+    /// The candidate's share of traffic when it was judged.
+    pub candidate_weight: u8,
+    /// `Healthy` or `Unhealthy`.
+    pub verdict: String,
+    pub score: Option<f64>,
+    pub lines: Vec<String>,
+    pub at_ms: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
@@ -44,6 +58,9 @@ pub struct Deployment {
     pub started_at_ms: u64,
     pub updated_at_ms: u64,
     pub reason: Option<String>,
+    /// Records written before verdicts existed have none.
+    #[serde(default)]
+    pub verdicts: Vec<VerdictRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,6 +137,7 @@ impl Ledger {
             started_at_ms: now_ms,
             updated_at_ms: now_ms,
             reason: None,
+            verdicts: Vec::new(),
         });
         Ok(Acquired::New)
     }
@@ -185,6 +203,15 @@ impl Ledger {
             move_to(d, Status::Verifying)?;
             d.updated_at_ms = now_ms;
         }
+        Ok(())
+    }
+
+    /// Keep a step's verdict. A retried verification of the same step replaces its earlier record.
+    pub fn record_verdict(&mut self, id: &str, v: VerdictRecord) -> Result<(), Failure> {
+        let d = self.active(id)?;
+        d.verdicts.retain(|r| r.step_index != v.step_index);
+        d.updated_at_ms = v.at_ms;
+        d.verdicts.push(v);
         Ok(())
     }
 

@@ -12,11 +12,11 @@ pub mod strategy;
 pub mod target;
 pub mod traffic;
 
-pub use deployment::{Acquired, Deployment, Ledger, Release, Shift};
+pub use deployment::{Acquired, Deployment, Ledger, Release, Shift, VerdictRecord};
 pub use error::{ErrorType, Failure};
 pub use flags::{check_name, Flags};
 pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetHealth, Verdict};
-pub use judge::analysis::{analyse, Analysis, GroupSeries};
+pub use judge::analysis::{analyse, windows, Analysis, GroupSeries, Window};
 pub use ledger::{Status, TransitionError};
 pub use request::DeploymentRef;
 pub use strategy::{PlanStep, Strategy, StrategyError};

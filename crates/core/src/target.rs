@@ -230,6 +230,13 @@ pub fn is_elb_arn(s: &str, resource: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
 }
 
+/// The `TargetGroup` metric dimension value of a target group ARN: `targetgroup/<name>/<id>`.
+pub fn target_group_dimension(arn: &str) -> Option<&str> {
+    is_elb_arn(arn, "targetgroup")
+        .then(|| arn.splitn(6, ':').nth(5))
+        .flatten()
+}
+
 impl TargetConfig {
     pub fn from_json(value: &Value) -> Result<TargetConfig, Vec<FieldError>> {
         let mut errors = Vec::new();

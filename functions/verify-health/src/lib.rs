@@ -1,16 +1,23 @@
 //! verify-health: is the candidate healthy at this step?
 //!
 //! `phase: "stable"` (after prepare) asks only whether the candidate's ECS service has settled on the
-//! new task definition; `phase: "step"` (after each bake) also requires every candidate target to be
-//! healthy and every alarm of the target configuration to be out of ALARM. The answer is `Healthy`
-//! (success), `HealthPending` (the state machine asks again, with backoff, a bounded number of times)
-//! or `HealthFailed` (the ledger turns `RollingBack` at once and the state machine rolls back). Each
-//! reason names what was seen.
+//! new task definition. `phase: "step"` (after each bake) also requires every candidate target to be
+//! healthy, every alarm of the target configuration out of ALARM, and the candidate's own traffic to
+//! pass the health policy's thresholds and the canary judge against the baseline (`traffic.rs`).
+//!
+//! The answer is `Healthy` (success), `HealthPending` (the state machine asks again, with backoff) or
+//! `HealthFailed` (the ledger turns `RollingBack` at once and the state machine rolls back). Pending
+//! past the policy's verification timeout is failed: a release Cutover knows nothing about never
+//! passes. Each step's final verdict, with its score and every check's line, goes into the ledger.
+
+mod traffic;
 
 use cutover_aws::{
-    load_ledger, update_ledger, Alarms, LedgerStore, LoadBalancer, Services, TargetSource,
+    load_ledger, update_ledger, Alarms, LedgerStore, LoadBalancer, Metrics, Services, TargetSource,
 };
-use cutover_core::{alarms_verdict, targets_verdict, DeploymentRef, ErrorType, Failure, Verdict};
+use cutover_core::{
+    alarms_verdict, targets_verdict, DeploymentRef, ErrorType, Failure, Verdict, VerdictRecord,
+};
 use serde_json::{json, Value};
 
 /// Unhealthy targets this soon after a shift are still settling, not failing.
@@ -45,16 +52,17 @@ impl Request {
     }
 }
 
-pub struct Ports<'a, L, D, T, S, A> {
+pub struct Ports<'a, L, D, T, S, A, M> {
     pub lb: &'a L,
     pub ledger: &'a D,
     pub targets: &'a T,
     pub services: &'a S,
     pub alarms: &'a A,
+    pub metrics: &'a M,
 }
 
-pub async fn handle<L, D, T, S, A>(
-    p: &Ports<'_, L, D, T, S, A>,
+pub async fn handle<L, D, T, S, A, M>(
+    p: &Ports<'_, L, D, T, S, A, M>,
     event: &Value,
     now_ms: u64,
 ) -> Result<Value, Failure>
@@ -64,6 +72,7 @@ where
     T: TargetSource,
     S: Services,
     A: Alarms,
+    M: Metrics,
 {
     let req = Request::from_event(event)?;
     let (app, env, id) = (
@@ -86,33 +95,83 @@ where
         .service(&target.cluster, target.services.get(d.candidate))
         .await?;
     let mut checks = vec![service.stability(&release.task_definition_arn)];
-    if req.phase == Phase::Step {
-        update_ledger(p.ledger, app, env, None, |l| l.record_verifying(id, now_ms)).await?;
-        let shifted_at = d.shifts.last().map_or(d.started_at_ms, |s| s.at_ms);
-        let group = target.target_groups.get(d.candidate);
-        let health = p.lb.target_health(group).await?;
-        checks.push(targets_verdict(
-            &format!("{} target group", d.candidate),
-            &health,
-            now_ms.saturating_sub(shifted_at) >= TARGET_GRACE_MS,
-        ));
-        checks.push(alarms_verdict(&p.alarms.states(&target.alarms).await?));
+    if req.phase == Phase::Stable {
+        let verdict = Verdict::all(checks);
+        tracing::info!(app, env, id, phase = "stable", ?verdict, "verified");
+        return finish(p, &req, &d, verdict, None, Vec::new(), now_ms).await;
     }
-    let verdict = Verdict::all(checks);
-    tracing::info!(app, env, id, phase = ?req.phase, ?verdict, "verified");
-    if let Verdict::Unhealthy(reasons) = &verdict {
-        // The ledger turns RollingBack here, before the state machine reacts: no later shift of this
-        // deployment can move traffic toward the failed candidate, whatever runs next.
-        let reason = format!("HealthFailed: {}", reasons.join("; "));
-        update_ledger(p.ledger, app, env, None, |l| {
-            l.begin_rollback(&reason, now_ms)
-        })
-        .await?;
+
+    update_ledger(p.ledger, app, env, None, |l| l.record_verifying(id, now_ms)).await?;
+    let shifted_at = d.shifts.last().map_or(d.started_at_ms, |s| s.at_ms);
+    let group = target.target_groups.get(d.candidate);
+    let health = p.lb.target_health(group).await?;
+    checks.push(targets_verdict(
+        &format!("{} target group", d.candidate),
+        &health,
+        now_ms.saturating_sub(shifted_at) >= TARGET_GRACE_MS,
+    ));
+    checks.push(alarms_verdict(&p.alarms.states(&target.alarms).await?));
+    let analysis = traffic::analyse_traffic(p.metrics, &target, &d, now_ms).await?;
+    checks.push(analysis.verdict.clone());
+
+    let mut verdict = Verdict::all(checks);
+    let timeout_ms = u64::from(target.health_policy.verify_timeout_seconds) * 1000;
+    if now_ms.saturating_sub(shifted_at) >= timeout_ms {
+        verdict = verdict.at_deadline();
     }
-    let weights = d.weights;
-    verdict.clone().into_result().map_err(|f| {
-        let details = json!({ "deploymentId": id, "verdict": verdict, "weights": weights });
-        Failure { details, ..f }
+    tracing::info!(app, env, id, phase = "step", ?verdict, score = ?analysis.score, lines = ?analysis.lines, "verified");
+    finish(p, &req, &d, verdict, analysis.score, analysis.lines, now_ms).await
+}
+
+/// Record the verdict (and start the rollback on a failure) and shape the function's answer.
+async fn finish<L, D, T, S, A, M>(
+    p: &Ports<'_, L, D, T, S, A, M>,
+    req: &Request,
+    d: &cutover_core::Deployment,
+    verdict: Verdict,
+    score: Option<f64>,
+    lines: Vec<String>,
+    now_ms: u64,
+) -> Result<Value, Failure>
+where
+    D: LedgerStore,
+{
+    let (app, env, id) = (&req.at.app, &req.at.env, &req.at.deployment_id);
+    let answer = json!({
+        "deploymentId": id, "verdict": verdict, "score": score, "lines": lines, "weights": d.weights,
+    });
+    let record = |name: &str| VerdictRecord {
+        step_index: d.step_index,
+        candidate_weight: d.weights.of(d.candidate),
+        verdict: name.to_string(),
+        score,
+        lines: lines.clone(),
+        at_ms: now_ms,
+    };
+    match (&verdict, req.phase) {
+        (Verdict::Healthy, Phase::Step) => {
+            update_ledger(p.ledger, app, env, None, |l| {
+                l.record_verdict(id, record("Healthy"))
+            })
+            .await?;
+        }
+        (Verdict::Unhealthy(reasons), _) => {
+            // The ledger turns RollingBack here, before the state machine reacts: no later shift of
+            // this deployment can move traffic toward the failed candidate, whatever runs next.
+            let reason = format!("HealthFailed: {}", reasons.join("; "));
+            update_ledger(p.ledger, app, env, None, |l| {
+                if req.phase == Phase::Step {
+                    l.record_verdict(id, record("Unhealthy"))?;
+                }
+                l.begin_rollback(&reason, now_ms)
+            })
+            .await?;
+        }
+        _ => {}
+    }
+    verdict.into_result().map_err(|f| Failure {
+        details: answer.clone(),
+        ..f
     })?;
-    Ok(json!({ "deploymentId": id, "verdict": verdict, "weights": weights }))
+    Ok(answer)
 }

@@ -1,5 +1,6 @@
 use cutover_aws::{
     alarms::CloudWatchAlarms, config::SsmTargets, ecs::Ecs, elbv2::Elbv2, ledger::DynamoLedger,
+    metrics::CloudWatchMetrics,
 };
 use verify_health::{handle, Ports};
 
@@ -11,12 +12,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let targets = SsmTargets::from_conf(&conf);
     let services = Ecs::from_conf(&conf);
     let alarms = CloudWatchAlarms::from_conf(&conf);
+    let metrics = CloudWatchMetrics::from_conf(&conf);
     let ports = Ports {
         lb: &lb,
         ledger: &ledger,
         targets: &targets,
         services: &services,
         alarms: &alarms,
+        metrics: &metrics,
     };
     cutover_lambda::run(|event| {
         let ports = &ports;

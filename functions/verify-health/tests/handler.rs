@@ -1,18 +1,32 @@
 //! verify-health over in-memory ports: each check's verdict and the errorType it leaves with.
 
-use cutover_aws::fakes::{Cloud, GREEN_TG};
+use cutover_aws::fakes::{steady_series, Cloud, BLUE_TG, GREEN_TG};
 use cutover_core::{Colour, ErrorType, Failure, Status, TargetHealth, Weights};
 use serde_json::{json, Value};
 use verify_health::{handle, Ports, TARGET_GRACE_MS};
 
-/// Deployment d1: green started on td:2, shifted to 10 % at t=1000; two healthy targets; alarm OK.
+/// The shift to 10 % happens at t = 1000 s; verifications run 20 s later.
+const SHIFT_MS: u64 = 1_000_000;
+const AFTER_BAKE_MS: u64 = SHIFT_MS + 20_000;
+
+/// Deployment d1: green started on td:2, shifted to 10 % at 1000 s; two healthy targets; alarm OK;
+/// both colours served steady good traffic (green 50, blue 450 requests a second) since.
 async fn shifted() -> Cloud {
     let c = Cloud::prepared().await;
     c.edit_ledger(|l| {
-        l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 1_000)
-            .unwrap();
+        l.record_shift(
+            "d1",
+            0,
+            Weights::with_candidate(Colour::Green, 10),
+            SHIFT_MS,
+        )
+        .unwrap();
     })
     .await;
+    c.metrics
+        .set(GREEN_TG, steady_series(1_000, 1_100, 50.0, 0.0, 120.0));
+    c.metrics
+        .set(BLUE_TG, steady_series(990, 1_100, 450.0, 0.001, 118.0));
     c.services.add("svc-green", "td:2", 3);
     let healthy = |ip: &str| TargetHealth {
         id: ip.into(),
@@ -33,6 +47,7 @@ async fn verify(c: &Cloud, phase: &str, now_ms: u64) -> Result<Value, Failure> {
         targets: &c.targets,
         services: &c.services,
         alarms: &c.alarms,
+        metrics: &c.metrics,
     };
     handle(
         &ports,
@@ -43,18 +58,97 @@ async fn verify(c: &Cloud, phase: &str, now_ms: u64) -> Result<Value, Failure> {
 }
 
 #[tokio::test]
-async fn a_settled_candidate_is_healthy_and_the_ledger_says_verifying() {
+async fn a_settled_candidate_is_healthy_and_its_verdict_is_recorded() {
     let c = shifted().await;
-    let out = verify(&c, "step", 2_000).await.unwrap();
+    let out = verify(&c, "step", AFTER_BAKE_MS).await.unwrap();
     assert_eq!(out["verdict"], json!({"verdict": "Healthy"}));
-    assert_eq!(c.ledger().deployment.unwrap().status, Status::Verifying);
+    assert_eq!(out["score"], json!(100.0));
+    let d = c.ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::Verifying);
+    assert_eq!(d.verdicts.len(), 1);
+    let v = &d.verdicts[0];
+    assert_eq!(
+        (v.step_index, v.candidate_weight, v.score),
+        (Some(0), 10, Some(100.0))
+    );
+    assert!(
+        v.lines[0].contains("candidate 1000..1020s at 10%"),
+        "{:?}",
+        v.lines
+    );
+    // One metrics query per verification, for both target groups.
+    assert_eq!(c.metrics.queries.lock().unwrap().len(), 1);
+    verify(&c, "step", AFTER_BAKE_MS + 1_000).await.unwrap();
+    assert_eq!(
+        c.ledger().deployment.unwrap().verdicts.len(),
+        1,
+        "a retry replaces its record"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_candidate_fails_on_its_traffic_naming_the_metrics() {
+    let c = shifted().await;
+    c.metrics
+        .set(GREEN_TG, steady_series(1_000, 1_100, 50.0, 0.08, 900.0));
+    let err = verify(&c, "step", AFTER_BAKE_MS).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthFailed);
+    for expected in [
+        "5xx-rate threshold: candidate 0.0800",
+        "p95-latency (critical): Fail",
+        "score 0",
+    ] {
+        assert!(
+            err.reason.contains(expected),
+            "{expected} in {}",
+            err.reason
+        );
+    }
+    let d = c.ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::RollingBack);
+    assert_eq!(d.verdicts[0].verdict, "Unhealthy");
+    assert_eq!(d.verdicts[0].score, Some(0.0));
+}
+
+#[tokio::test]
+async fn no_traffic_data_is_pending_then_failed_at_the_timeout() {
+    let c = shifted().await;
+    c.metrics.series.lock().unwrap().clear();
+    let err = verify(&c, "step", AFTER_BAKE_MS).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthPending);
+    assert!(err.reason.contains("candidate served 0"), "{}", err.reason);
+    let err = verify(&c, "step", SHIFT_MS + 120_000).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthFailed);
+    assert!(
+        err.reason.contains("verification deadline"),
+        "{}",
+        err.reason
+    );
+}
+
+#[tokio::test]
+async fn at_full_weight_the_baseline_is_the_live_colour_before_the_shift() {
+    let c = shifted().await;
+    c.edit_ledger(|l| {
+        l.record_verifying("d1", SHIFT_MS + 29_000).unwrap();
+        l.record_shift("d1", 1, Weights::all_on(Colour::Green), SHIFT_MS + 30_000)
+            .unwrap();
+    })
+    .await;
+    let out = verify(&c, "step", SHIFT_MS + 45_000).await.unwrap();
+    assert_eq!(out["score"], json!(100.0), "{out}");
+    let lines = out["lines"].to_string();
+    assert!(
+        lines.contains("candidate 1030..1045s at 100%, baseline 1000..1030s"),
+        "{lines}"
+    );
 }
 
 #[tokio::test]
 async fn an_alarm_in_alarm_fails_the_step_and_is_named() {
     let c = shifted().await;
     c.alarms.set("live-5xx", "ALARM");
-    let err = verify(&c, "step", 2_000).await.unwrap_err();
+    let err = verify(&c, "step", AFTER_BAKE_MS).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::HealthFailed);
     assert!(
         err.reason.contains("alarm live-5xx is ALARM"),
@@ -74,7 +168,7 @@ async fn an_alarm_in_alarm_fails_the_step_and_is_named() {
     let next = c
         .ledger()
         .clone()
-        .record_shift("d1", 1, Weights::all_on(Colour::Green), 3_000)
+        .record_shift("d1", 1, Weights::all_on(Colour::Green), AFTER_BAKE_MS + 1)
         .unwrap_err();
     assert_eq!(next.error_type, ErrorType::Aborted);
 }
@@ -89,7 +183,7 @@ async fn an_ecs_rollout_in_progress_is_pending() {
         .get_mut("svc-green")
         .unwrap()
         .running = 1;
-    let err = verify(&c, "stable", 2_000).await.unwrap_err();
+    let err = verify(&c, "stable", AFTER_BAKE_MS).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::HealthPending);
     assert!(err.reason.contains("1/3 tasks running"), "{}", err.reason);
 }
@@ -99,10 +193,13 @@ async fn unhealthy_targets_are_pending_then_failed_after_the_grace_period() {
     let c = shifted().await;
     c.lb.health.lock().unwrap().get_mut(GREEN_TG).unwrap()[0].state = "unhealthy".into();
     assert_eq!(
-        verify(&c, "step", 2_000).await.unwrap_err().error_type,
+        verify(&c, "step", AFTER_BAKE_MS)
+            .await
+            .unwrap_err()
+            .error_type,
         ErrorType::HealthPending
     );
-    let err = verify(&c, "step", 1_000 + TARGET_GRACE_MS)
+    let err = verify(&c, "step", SHIFT_MS + TARGET_GRACE_MS)
         .await
         .unwrap_err();
     assert_eq!(err.error_type, ErrorType::HealthFailed);
@@ -113,8 +210,18 @@ async fn no_targets_at_all_is_never_healthy() {
     let c = shifted().await;
     c.lb.health.lock().unwrap().clear();
     assert_eq!(
-        verify(&c, "step", 10_000_000).await.unwrap_err().error_type,
+        verify(&c, "step", AFTER_BAKE_MS)
+            .await
+            .unwrap_err()
+            .error_type,
         ErrorType::HealthPending
+    );
+    assert_eq!(
+        verify(&c, "step", SHIFT_MS + 10_000_000)
+            .await
+            .unwrap_err()
+            .error_type,
+        ErrorType::HealthFailed
     );
 }
 
@@ -126,7 +233,10 @@ async fn a_rolled_back_deployment_is_aborted() {
     })
     .await;
     assert_eq!(
-        verify(&c, "step", 2_000).await.unwrap_err().error_type,
+        verify(&c, "step", AFTER_BAKE_MS)
+            .await
+            .unwrap_err()
+            .error_type,
         ErrorType::Aborted
     );
 }

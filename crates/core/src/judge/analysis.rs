@@ -202,3 +202,68 @@ pub fn analyse(policy: &HealthPolicy, candidate: &GroupSeries, baseline: &GroupS
         judgement: Some(judgement),
     }
 }
+
+/// Periods `[from, to)` in epoch seconds, whole periods only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// Where to look for the candidate's and the baseline's numbers at a step.
+///
+/// The candidate: whole periods since its current weight took effect, up to the last complete one
+/// (the current period is still filling). The baseline: the live colour over the same periods while
+/// it still serves traffic; once the candidate has everything, the live colour's last periods before
+/// this shift (back to the previous shift, or as long as the candidate's window for the first one).
+pub fn windows(
+    shifted_at_ms: u64,
+    previous_at_ms: Option<u64>,
+    candidate_weight: u8,
+    now_ms: u64,
+    period: u32,
+) -> (Window, Window) {
+    let p = i64::from(period.max(1));
+    let ceil = |ms: u64| ((ms as i64 + 999) / 1000 + p - 1) / p * p;
+    let floor = |ms: u64| (ms as i64 / 1000) / p * p;
+    let from = ceil(shifted_at_ms);
+    let candidate = Window {
+        from,
+        to: floor(now_ms).max(from),
+    };
+    if candidate_weight < 100 {
+        return (candidate, candidate);
+    }
+    let length = candidate.to - candidate.from;
+    let start = previous_at_ms.map_or(from - length, ceil).min(from);
+    (
+        candidate,
+        Window {
+            from: start,
+            to: from,
+        },
+    )
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn partial_periods_are_left_out() {
+        let (c, b) = windows(10_200, None, 10, 25_900, 1);
+        assert_eq!(c, Window { from: 11, to: 25 });
+        assert_eq!(b, c);
+        let (c, _) = windows(60_000, None, 10, 359_000, 60);
+        assert_eq!(c, Window { from: 60, to: 300 });
+    }
+
+    #[test]
+    fn at_full_weight_the_baseline_is_the_previous_step() {
+        let (c, b) = windows(20_000, Some(5_500), 100, 30_000, 1);
+        assert_eq!(c, Window { from: 20, to: 30 });
+        assert_eq!(b, Window { from: 6, to: 20 });
+        let (_, first) = windows(20_000, None, 100, 30_000, 1);
+        assert_eq!(first, Window { from: 10, to: 20 });
+    }
+}
