@@ -47,7 +47,12 @@ def ledger():
     if not item:
         return None
     d = item.get("deployment", {}).get("M", {})
-    return {"live": item["liveColour"]["S"], "status": d.get("status", {}).get("S"), "reason": d.get("reason", {}).get("S")}
+    verdicts = [
+        f'{v["M"]["candidateWeight"]["N"]}%: {v["M"]["verdict"]["S"]} score {v["M"].get("score", {}).get("N", "-")}'
+        for v in d.get("verdicts", {}).get("L", [])
+    ]
+    return {"live": item["liveColour"]["S"], "status": d.get("status", {}).get("S"),
+            "reason": d.get("reason", {}).get("S"), "verdicts": verdicts}
 
 
 def deploy(tag, strategy, on_canary=None):
@@ -80,7 +85,7 @@ def fire_alarm():
 
 def main():
     req = urllib.request.Request(f"{MINISTACK}/_ministack/config", method="POST",
-                                 data=json.dumps({"stepfunctions._SFN_WAIT_SCALE": 0.01}).encode(),
+                                 data=json.dumps({"stepfunctions._SFN_WAIT_SCALE": 0.03}).encode(),
                                  headers={"content-type": "application/json"})
     urllib.request.urlopen(req).read()
     say(f"ledger before: {ledger()}")

@@ -7,4 +7,5 @@ source "$(dirname "$0")/env.sh"
 "$LOCAL_DIR/start.sh"
 "$LOCAL_DIR/seed.sh"
 "$LOCAL_DIR/deploy.sh"
+"$LOCAL_DIR/simulator.sh" start
 RUN_DIR="$RUN_DIR" "$TOOLS_VENV/bin/python" "$LOCAL_DIR/demo.py"

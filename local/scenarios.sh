@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bring the local cloud up, seed it, deploy the template, run the scenario tests, stop the cloud.
+# Bring the local cloud up, seed it, deploy the template, start the traffic simulator, run the scenario
+# tests, stop everything.
 # KEEP_CLOUD=1 leaves it running afterwards for poking at.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -7,5 +8,6 @@ source "$(dirname "$0")/env.sh"
 "$LOCAL_DIR/start.sh"
 "$LOCAL_DIR/seed.sh"
 "$LOCAL_DIR/deploy.sh"
+"$LOCAL_DIR/simulator.sh" start
 cd "$ROOT_DIR"
 cargo test -p cutover-scenarios

@@ -118,10 +118,14 @@ def _task_defs(ecs):
 
 
 def seed_alarm_and_target(net, ecs, topic):
-    """The service's 5XX alarm, and the target configuration Cutover reads from SSM."""
+    """The load balancer's 5XX alarm, and the target configuration Cutover reads from SSM.
+
+    The alarm watches the balancer's own 5XX (HTTPCode_ELB_5XX_Count), which the traffic simulator does
+    not publish: ministack evaluates alarms without their dimensions, so an alarm on the targets' 5XX
+    would fire on any bad canary and hide whether the judge caught it."""
     alarm = "live-event-5xx"
     client("cloudwatch", MINISTACK).put_metric_alarm(
-        AlarmName=alarm, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+        AlarmName=alarm, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_ELB_5XX_Count",
         Dimensions=[{"Name": "LoadBalancer", "Value": net["loadBalancer"]}],
         Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=50, ComparisonOperator="GreaterThanThreshold",
         TreatMissingData="notBreaching", AlarmActions=[topic],
@@ -134,9 +138,11 @@ def seed_alarm_and_target(net, ecs, topic):
         "targetGroups": net["targetGroups"],
         "loadBalancer": net["loadBalancer"],
         "alarms": [alarm],
-        "healthPolicy": {"max5xxRate": 0.01, "maxP95Ms": 500, "minRequestCount": 50},
+        # One-second periods: the local cloud compresses waits, so a bake lasts seconds, not minutes.
+        "healthPolicy": {"max5xxRate": 0.02, "maxP95Ms": 500, "minRequestCount": 50, "periodSeconds": 1,
+                         "verifyTimeoutSeconds": 30, "judge": {"minSamples": 6}},
         "defaultStrategy": "Canary10Percent5Minutes",
-        "terminationWaitSeconds": 300,
+        "terminationWaitSeconds": 60,
     }
     name = f"/cutover/{APP}/prod/target"
     client("ssm", MINISTACK).put_parameter(Name=name, Value=json.dumps(target), Type="String", Overwrite=True)

@@ -2,6 +2,7 @@
 # Stop what start.sh started, by PID file. Idempotent.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
+"$LOCAL_DIR/simulator.sh" stop
 
 for name in moto ministack; do
   pidfile="$RUN_DIR/$name.pid"

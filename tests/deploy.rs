@@ -1,47 +1,16 @@
 //! The deploy state machine in the local cloud: real executions, real listener, real ledger.
 //! Tests share the seeded service, so they run one at a time and judge relative to the live colour.
 
-use cutover_core::{Colour, Status, Weights};
-use cutover_scenarios::LocalCloud;
+use cutover_core::{Status, Weights};
+use cutover_scenarios::{one_at_a_time, unique, LocalCloud};
 use serde_json::json;
-use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::sync::Mutex;
-
-fn one_at_a_time() -> &'static Mutex<()> {
-    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
-    LOCK.get_or_init(|| Mutex::new(()))
-}
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}{}",
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-    )
-}
 
 async fn cloud() -> LocalCloud {
-    let c = LocalCloud::connect().await;
-    // A 300 s bake becomes 3 s; Retry intervals shrink alike.
-    c.scale_waits(0.01).await;
-    c
+    LocalCloud::for_deployments().await
 }
 
-async fn live_colour(c: &LocalCloud) -> Colour {
-    match c.ledger().await {
-        Some(l) => {
-            let d = l.deployment.as_ref();
-            assert!(
-                d.is_none_or(|d| d.status.is_final()),
-                "a deployment is still active: {d:?}"
-            );
-            l.live_colour
-        }
-        None => Colour::Blue,
-    }
+async fn live_colour(c: &LocalCloud) -> cutover_core::Colour {
+    c.live_colour().await
 }
 
 #[tokio::test]
@@ -77,6 +46,24 @@ async fn a_canary_is_promoted_and_the_next_deployment_uses_the_other_colour() {
     );
     let release = l.last_known_good.clone().unwrap();
     assert_eq!(release.image, image);
+    // The judge passed both steps (10 % against the live colour, 100 % against its last window).
+    let verdicts: Vec<_> = d
+        .verdicts
+        .iter()
+        .map(|v| (v.step_index, v.candidate_weight, v.verdict.as_str()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![(Some(0), 10, "Healthy"), (Some(1), 100, "Healthy")]
+    );
+    for v in &d.verdicts {
+        assert!(
+            v.score.is_some_and(|s| s >= 95.0),
+            "score {:?}: {:#?}",
+            v.score,
+            v.lines
+        );
+    }
     let services = &c.seed["services"];
     let new = c
         .service(services[candidate.as_str()].as_str().unwrap())
@@ -145,9 +132,9 @@ async fn a_second_start_while_one_is_active_is_refused_with_conflict() {
     let c = cloud().await;
     let live = live_colour(&c).await;
     let first = unique("long");
-    // 20 min of bake, scaled to 12 s: long enough to try a second start meanwhile.
+    // 400 s of bake, scaled to 12 s: long enough to try a second start meanwhile.
     let slow =
-        json!({"steps": [{"weight": 10, "bakeSeconds": 1200}, {"weight": 100, "bakeSeconds": 0}]});
+        json!({"steps": [{"weight": 10, "bakeSeconds": 400}, {"weight": 100, "bakeSeconds": 0}]});
     let second = unique("intruder");
     let c2 = LocalCloud::connect().await;
     let (second_run, first_state) = {
@@ -206,7 +193,7 @@ async fn an_alarm_during_the_bake_rolls_back_to_the_live_colour() {
     let c = cloud().await;
     let live = live_colour(&c).await;
     let alarm = c.seeded("alarmName");
-    let id = unique("bad");
+    let id = unique("alarmed");
     let trigger = Some(Weights::with_candidate(live.other(), 10));
     let run = c
         .deploy(

@@ -337,3 +337,53 @@ impl LocalCloud {
             .expect("StartDeployment");
     }
 }
+
+/// Deployment scenarios share the seeded service: within a test binary they take this lock.
+pub fn one_at_a_time() -> &'static tokio::sync::Mutex<()> {
+    static LOCK: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+    LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
+}
+
+/// `prefix` plus the current time in ms: deployment ids and image tags no earlier run used.
+pub fn unique(prefix: &str) -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    format!("{prefix}{ms}")
+}
+
+impl LocalCloud {
+    /// Connected, with Waits and Retry intervals at 3 % of real time: a 300 s bake takes 9 s, long
+    /// enough for the judge's minimum of 6 one-second samples a side.
+    pub async fn for_deployments() -> LocalCloud {
+        let c = LocalCloud::connect().await;
+        c.scale_waits(0.03).await;
+        c
+    }
+
+    /// The live colour, asserting no deployment is still active.
+    pub async fn live_colour(&self) -> cutover_core::Colour {
+        match self.ledger().await {
+            Some(l) => {
+                let d = l.deployment.as_ref();
+                assert!(
+                    d.is_none_or(|d| d.status.is_final()),
+                    "a deployment is still active: {d:?}"
+                );
+                l.live_colour
+            }
+            None => cutover_core::Colour::Blue,
+        }
+    }
+
+    /// Start or stop the traffic simulator (local/simulator.sh).
+    pub fn simulator(&self, action: &str) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../local/simulator.sh");
+        let status = std::process::Command::new(script)
+            .arg(action)
+            .status()
+            .expect("local/simulator.sh");
+        assert!(status.success(), "simulator {action} failed");
+    }
+}

@@ -1,0 +1,142 @@
+"""Traffic simulator: stands in for the users of the Live Event Service and for the ALB's metrics.
+
+Every tick (one second, in the middle of the second so each one-second period gets exactly one) it
+reads the production listener's weights (moto), splits the request rate between the two target groups,
+draws each group's 5XX count and response times from the profile of the image its ECS service runs
+(ministack), and publishes AWS/ApplicationELB RequestCount, HTTPCode_Target_5XX_Count (only when
+non-zero, as the ALB does) and TargetResponseTime (Values/Counts) with LoadBalancer + TargetGroup
+dimensions, all in one PutMetricData call.
+
+Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD.
+Environment: SIM_RATE (requests/s, default 500), SIM_TICK (seconds, default 1).
+"""
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import boto3
+
+RUN_DIR = os.environ["RUN_DIR"]
+RATE = float(os.environ.get("SIM_RATE", "500"))
+TICK = float(os.environ.get("SIM_TICK", "1"))
+
+GOOD = {"errors": 0.001, "median_ms": 60.0, "p95_ms": 120.0}
+BAD = {"errors": 0.08, "median_ms": 400.0, "p95_ms": 900.0}
+
+
+def profile_for(image):
+    tag = image.rsplit(":", 1)[-1] if ":" in image else ""
+    return ("bad", BAD) if "bad" in tag else ("good", GOOD)
+
+
+def client(service):
+    port = os.environ["MOTO_PORT"] if service == "elbv2" else os.environ["MINISTACK_PORT"]
+    return boto3.client(service, endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
+
+
+def poisson(lam):
+    if lam <= 0:
+        return 0
+    if lam < 30:
+        # Knuth: exact for small means.
+        limit, k, p = math.exp(-lam), 0, 1.0
+        while True:
+            p *= random.random()
+            if p <= limit:
+                return k
+            k += 1
+    return max(0, round(random.gauss(lam, math.sqrt(lam))))
+
+
+def latencies(n, prof):
+    """n response times in seconds, lognormal with the profile's median and p95, as (value, count)
+    pairs on a 5 ms grid (PutMetricData takes at most 150 distinct values per datum)."""
+    sigma = math.log(prof["p95_ms"] / prof["median_ms"]) / 1.645
+    mu = math.log(prof["median_ms"])
+    hist = {}
+    for _ in range(n):
+        ms = max(1.0, round(random.lognormvariate(mu, sigma) / 5.0) * 5.0)
+        hist[ms] = hist.get(ms, 0) + 1
+    items = sorted(hist.items())[:150]
+    return [v / 1000.0 for v, _ in items], [float(c) for _, c in items]
+
+
+class World:
+    def __init__(self, seed):
+        self.seed = seed
+        self.elb, self.ecs, self.cw = client("elbv2"), client("ecs"), client("cloudwatch")
+        self.images = {}
+        self.images_at = 0.0
+
+    def weights(self):
+        listener = self.elb.describe_listeners(ListenerArns=[self.seed["listenerArn"]])["Listeners"][0]
+        forward = next(a for a in listener["DefaultActions"] if a["Type"] == "forward")
+        groups = forward.get("ForwardConfig", {}).get("TargetGroups") or [
+            {"TargetGroupArn": forward["TargetGroupArn"], "Weight": 1}]
+        total = sum(g.get("Weight", 1) for g in groups) or 1
+        return {g["TargetGroupArn"]: g.get("Weight", 1) / total for g in groups}
+
+    def image_by_group(self):
+        """Which image each target group serves, refreshed every few seconds (ECS is slow to change)."""
+        if time.time() - self.images_at > 2:
+            names = self.seed["services"]
+            out = self.ecs.describe_services(cluster=self.seed["cluster"], services=list(names.values()))
+            by_service = {s["serviceName"]: s["taskDefinition"] for s in out["services"]}
+            for colour, service in names.items():
+                td = self.ecs.describe_task_definition(taskDefinition=by_service[service])["taskDefinition"]
+                image = next(c["image"] for c in td["containerDefinitions"] if c["name"] == self.seed["containerName"])
+                self.images[self.seed["targetGroups"][colour]] = image
+            self.images_at = time.time()
+        return self.images
+
+    def tick(self):
+        now = time.time()
+        images = self.image_by_group()
+        data, summary = [], []
+        for arn, share in self.weights().items():
+            n = poisson(RATE * TICK * share)
+            if n == 0:
+                continue
+            name, prof = profile_for(images.get(arn, ""))
+            errors = sum(1 for _ in range(n) if random.random() < prof["errors"])
+            dims = [{"Name": "LoadBalancer", "Value": self.seed["loadBalancer"]},
+                    {"Name": "TargetGroup", "Value": arn.split(":", 5)[5]}]
+            common = {"Dimensions": dims, "Timestamp": now, "StorageResolution": 1}
+            data.append({"MetricName": "RequestCount", "Value": n, "Unit": "Count", **common})
+            if errors:
+                data.append({"MetricName": "HTTPCode_Target_5XX_Count", "Value": errors, "Unit": "Count", **common})
+            values, counts = latencies(n, prof)
+            data.append({"MetricName": "TargetResponseTime", "Values": values, "Counts": counts,
+                         "Unit": "Seconds", **common})
+            summary.append(f"{arn.rsplit('/', 2)[-2]} {share:.0%} {name} n={n} 5xx={errors}")
+        if data:
+            self.cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
+        return summary
+
+
+def main():
+    with open(os.path.join(RUN_DIR, "seed.json")) as f:
+        seed = json.load(f)
+    world = World(seed)
+    print(f"simulator: {RATE:.0f} req/s, tick {TICK}s, profiles good={GOOD} bad={BAD}", flush=True)
+    ticks = 0
+    while True:
+        # Mid-period ticks: exactly one per one-second CloudWatch period.
+        t = time.time()
+        delay = (math.floor(t / TICK) + 0.5) * TICK - t
+        time.sleep(delay if delay > 0 else delay + TICK)
+        try:
+            summary = world.tick()
+        except Exception as e:  # the cloud restarting under us is not a reason to die
+            print(f"simulator: tick failed: {e}", flush=True)
+            continue
+        ticks += 1
+        if ticks % 10 == 0:
+            print(f"simulator: {time.strftime('%H:%M:%S')} " + "; ".join(summary), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
