@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
 SHELL := /bin/bash
-.PHONY: demo test setup unit lint scenarios cloud-up cloud-down
+.PHONY: demo test setup unit lint scenarios cloud-up cloud-down bench
 
 demo: setup
 	local/demo.sh
@@ -22,7 +22,11 @@ scenarios: setup
 	local/scenarios.sh
 
 cloud-up: setup
-	local/start.sh && local/seed.sh && local/deploy.sh
+	local/start.sh && local/seed.sh && local/deploy.sh && local/simulator.sh start
+
+# Figures, not pass/fail: the judge's cost on 60 samples a side.
+bench:
+	cargo run --release -p cutover-core --example judge_bench
 
 cloud-down:
 	local/stop.sh

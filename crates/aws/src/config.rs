@@ -34,7 +34,56 @@ impl SsmTargets {
     }
 }
 
+/// `(app, env)` of a parameter named `/cutover/<app>/<env>/target`.
+fn app_env(name: &str) -> Option<(String, String)> {
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        ["", "cutover", app, env, "target"] => Some((app.to_string(), env.to_string())),
+        _ => None,
+    }
+}
+
 impl TargetSource for SsmTargets {
+    async fn with_alarm(&self, alarm: &str) -> Result<Vec<(String, String)>, Failure> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .get_parameters_by_path()
+                .path("/cutover/")
+                .recursive(true)
+                .with_decryption(true)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("GetParametersByPath", e))?;
+            for p in out.parameters() {
+                let (Some(name), Some(text)) = (p.name(), p.value()) else {
+                    continue;
+                };
+                let Some((app, env)) = app_env(name) else {
+                    continue;
+                };
+                let parsed = serde_json::from_str(text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| TargetConfig::from_json(&v).map_err(|e| format!("{e:?}")));
+                match parsed {
+                    Ok(t) if t.alarms.iter().any(|a| a == alarm) => found.push((app, env)),
+                    Ok(_) => {}
+                    Err(problem) => tracing::warn!(
+                        parameter = name,
+                        problem,
+                        "skipping a target configuration that does not parse"
+                    ),
+                }
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(found),
+            }
+        }
+    }
+
     async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
         let name = parameter_name(app, env);
         if let Some((at, t)) = self.cache.lock().await.get(&name) {

@@ -2,8 +2,8 @@
 //! test asserts what it changed, not which calls it made.
 
 use crate::{
-    Alarms, AwsError, FlagSource, LedgerStore, LoadBalancer, Metrics, MetricsQuery, Services,
-    TargetSource,
+    Alarms, AwsError, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics, MetricsQuery,
+    Services, TargetSource,
 };
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
@@ -124,6 +124,22 @@ impl Metrics for FakeMetrics {
     }
 }
 
+/// Step Functions executions: which were stopped, with what error and cause.
+#[derive(Default)]
+pub struct FakeExecutions {
+    pub stopped: Mutex<Vec<(String, String, String)>>,
+}
+
+impl Executions for FakeExecutions {
+    async fn stop(&self, arn: &str, error: &str, cause: &str) -> Result<(), AwsError> {
+        self.stopped
+            .lock()
+            .unwrap()
+            .push((arn.into(), error.into(), cause.into()));
+        Ok(())
+    }
+}
+
 /// A ledger table with DynamoDB's conditional-write semantics.
 #[derive(Default)]
 pub struct MemoryLedger {
@@ -166,6 +182,20 @@ impl LedgerStore for MemoryLedger {
 pub struct StaticTargets(pub HashMap<String, TargetConfig>);
 
 impl TargetSource for StaticTargets {
+    async fn with_alarm(&self, alarm: &str) -> Result<Vec<(String, String)>, Failure> {
+        let mut found: Vec<(String, String)> = self
+            .0
+            .iter()
+            .filter(|(_, t)| t.alarms.iter().any(|a| a == alarm))
+            .filter_map(|(k, _)| {
+                k.split_once('#')
+                    .map(|(a, e)| (a.to_string(), e.to_string()))
+            })
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
     async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
         self.0.get(&format!("{app}#{env}")).cloned().ok_or_else(|| {
             Failure::new(
@@ -317,6 +347,7 @@ pub struct Cloud {
     pub services: FakeServices,
     pub alarms: FakeAlarms,
     pub metrics: FakeMetrics,
+    pub executions: FakeExecutions,
 }
 
 impl Cloud {
@@ -339,6 +370,7 @@ impl Cloud {
             services,
             alarms: FakeAlarms::default(),
             metrics: FakeMetrics::default(),
+            executions: FakeExecutions::default(),
         }
     }
 

@@ -22,11 +22,13 @@ pub mod ledger;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod ports;
+#[cfg(feature = "executions")]
+pub mod sfn;
 pub mod traffic;
 
 pub use error::AwsError;
 pub use ports::{
-    load_ledger, update_ledger, Alarms, FlagSource, LedgerStore, LoadBalancer, Metrics,
+    load_ledger, update_ledger, Alarms, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics,
     MetricsQuery, Services, TargetSource,
 };
 

@@ -130,6 +130,24 @@ pub trait TargetSource {
         app: &str,
         env: &str,
     ) -> impl Future<Output = Result<TargetConfig, Failure>> + Send;
+
+    /// Every `(app, env)` whose target configuration lists `alarm`. A configuration that does not
+    /// parse is skipped (and logged): one broken service must not block another's rollback.
+    fn with_alarm(
+        &self,
+        alarm: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, Failure>> + Send;
+}
+
+/// Step Functions executions of the deploy state machine.
+pub trait Executions {
+    /// Stop a running execution. An execution that already ended is not an error.
+    fn stop(
+        &self,
+        execution_arn: &str,
+        error: &str,
+        cause: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// Cutover's feature flags.

@@ -42,6 +42,20 @@ pub struct VerdictRecord {
     pub at_ms: u64,
 }
 
+/// One rollback of a deployment: what asked for it and how long it took. However many alarms fire
+/// or deliveries repeat, a deployment has at most one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackRecord {
+    /// `alarm`, `step` (a failed step of the state machine) or `manual`: whichever came first.
+    pub trigger: String,
+    /// Every distinct request that arrived: alarm names, the step's error, a person's reason.
+    pub sources: Vec<String>,
+    pub requested_at_ms: u64,
+    pub traffic_restored_at_ms: Option<u64>,
+    pub finished_at_ms: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
@@ -61,6 +75,11 @@ pub struct Deployment {
     /// Records written before verdicts existed have none.
     #[serde(default)]
     pub verdicts: Vec<VerdictRecord>,
+    #[serde(default)]
+    pub rollback: Option<RollbackRecord>,
+    /// Alarms that fired while `autoRollback` was off: seen, not acted on.
+    #[serde(default)]
+    pub noted_alarms: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +157,8 @@ impl Ledger {
             updated_at_ms: now_ms,
             reason: None,
             verdicts: Vec::new(),
+            rollback: None,
+            noted_alarms: Vec::new(),
         });
         Ok(Acquired::New)
     }
@@ -264,6 +285,49 @@ impl Ledger {
         Ok(true)
     }
 
+    /// Claim the rollback for one request (`trigger`, `source`) and keep its record. True only for
+    /// the request that moved the deployment to `RollingBack`; a later or repeated request adds its
+    /// source to the one record. Nothing active to roll back: false, and nothing changes.
+    pub fn claim_rollback(
+        &mut self,
+        reason: &str,
+        trigger: &str,
+        source: &str,
+        now_ms: u64,
+    ) -> Result<bool, Failure> {
+        let started = self.begin_rollback(reason, now_ms)?;
+        let Some(d) = self.deployment.as_mut().filter(|d| d.status.is_aborting()) else {
+            return Ok(false);
+        };
+        let record = d.rollback.get_or_insert_with(|| RollbackRecord {
+            trigger: trigger.into(),
+            sources: Vec::new(),
+            requested_at_ms: now_ms,
+            traffic_restored_at_ms: None,
+            finished_at_ms: None,
+        });
+        if !record.sources.iter().any(|s| s == source) {
+            record.sources.push(source.into());
+        }
+        Ok(started)
+    }
+
+    /// An alarm fired while automated rollback is off: remembered on the active deployment only.
+    pub fn note_alarm(&mut self, alarm: &str) {
+        if let Some(d) = self.deployment.as_mut().filter(|d| !d.status.is_final()) {
+            if !d.noted_alarms.iter().any(|a| a == alarm) {
+                d.noted_alarms.push(alarm.into());
+            }
+        }
+    }
+
+    /// The listener was read back at 100 % live.
+    pub fn traffic_restored(&mut self, now_ms: u64) {
+        if let Some(r) = self.deployment.as_mut().and_then(|d| d.rollback.as_mut()) {
+            r.traffic_restored_at_ms.get_or_insert(now_ms);
+        }
+    }
+
     /// Traffic is back on the live colour.
     pub fn finish_rollback(&mut self, now_ms: u64) -> Result<(), Failure> {
         let live = self.live_colour;
@@ -279,6 +343,9 @@ impl Ledger {
         move_to(d, Status::RolledBack)?;
         d.weights = Weights::all_on(live);
         d.updated_at_ms = now_ms;
+        if let Some(r) = d.rollback.as_mut() {
+            r.finished_at_ms = Some(now_ms);
+        }
         Ok(())
     }
 }

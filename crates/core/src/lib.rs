@@ -12,7 +12,7 @@ pub mod strategy;
 pub mod target;
 pub mod traffic;
 
-pub use deployment::{Acquired, Deployment, Ledger, Release, Shift, VerdictRecord};
+pub use deployment::{Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, VerdictRecord};
 pub use error::{ErrorType, Failure};
 pub use flags::{check_name, Flags};
 pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetHealth, Verdict};

@@ -294,7 +294,7 @@ impl TargetConfig {
             let min_request_count = h.integer("minRequestCount", u64::MAX, 50);
             let period_seconds = h.integer("periodSeconds", 3_600, 60) as u32;
             if period_seconds == 0
-                || (![1, 5, 10, 30].contains(&period_seconds) && period_seconds % 60 != 0)
+                || (![1, 5, 10, 30].contains(&period_seconds) && !period_seconds.is_multiple_of(60))
             {
                 h.fail(
                     "periodSeconds",
