@@ -179,12 +179,12 @@ impl LedgerStore for MemoryLedger {
     }
 }
 
-pub struct StaticTargets(pub HashMap<String, TargetConfig>);
+pub struct StaticTargets(pub Mutex<HashMap<String, TargetConfig>>);
 
 impl TargetSource for StaticTargets {
     async fn with_alarm(&self, alarm: &str) -> Result<Vec<(String, String)>, Failure> {
-        let mut found: Vec<(String, String)> = self
-            .0
+        let known = self.0.lock().unwrap();
+        let mut found: Vec<(String, String)> = known
             .iter()
             .filter(|(_, t)| t.alarms.iter().any(|a| a == alarm))
             .filter_map(|(k, _)| {
@@ -197,7 +197,8 @@ impl TargetSource for StaticTargets {
     }
 
     async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
-        self.0.get(&format!("{app}#{env}")).cloned().ok_or_else(|| {
+        let known = self.0.lock().unwrap().get(&format!("{app}#{env}")).cloned();
+        known.ok_or_else(|| {
             Failure::new(
                 ErrorType::InvalidInput,
                 format!("unknown service {app}/{env}"),
@@ -365,7 +366,10 @@ impl Cloud {
                 ),
             ),
             ledger: MemoryLedger::default(),
-            targets: StaticTargets(HashMap::from([("live#prod".to_string(), sample_target())])),
+            targets: StaticTargets(Mutex::new(HashMap::from([(
+                "live#prod".to_string(),
+                sample_target(),
+            )]))),
             flags: StaticFlags(Flags::default()),
             services,
             alarms: FakeAlarms::default(),

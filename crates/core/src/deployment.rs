@@ -296,7 +296,12 @@ impl Ledger {
         now_ms: u64,
     ) -> Result<bool, Failure> {
         let started = self.begin_rollback(reason, now_ms)?;
-        let Some(d) = self.deployment.as_mut().filter(|d| d.status.is_aborting()) else {
+        // Only while the rollback is in flight: a request after it finished changes nothing.
+        let Some(d) = self
+            .deployment
+            .as_mut()
+            .filter(|d| d.status == Status::RollingBack)
+        else {
             return Ok(false);
         };
         let record = d.rollback.get_or_insert_with(|| RollbackRecord {

@@ -82,6 +82,8 @@ pub struct TargetConfig {
     #[serde(skip)]
     pub default_strategy: Strategy,
     pub termination_wait_seconds: u32,
+    /// After a rollback, leave the candidate's tasks running for a person to inspect.
+    pub keep_candidate_on_rollback: bool,
 }
 
 /// One bad field: its JSON path and what is wrong with it.
@@ -181,6 +183,17 @@ impl<'a> Reader<'a> {
             Some(n) if n <= max => n,
             _ => {
                 self.fail(key, format!("must be an integer from 0 to {max}, got {v}"));
+                default
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str, default: bool) -> bool {
+        match self.value(key, false) {
+            None => default,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.fail(key, format!("must be true or false, got {other}"));
                 default
             }
         }
@@ -340,6 +353,7 @@ impl TargetConfig {
             },
         };
         let termination_wait_seconds = r.integer("terminationWaitSeconds", 86_400, 300) as u32;
+        let keep_candidate_on_rollback = r.boolean("keepCandidateOnRollback", false);
 
         match (
             cluster,
@@ -371,6 +385,7 @@ impl TargetConfig {
                 health_policy,
                 default_strategy,
                 termination_wait_seconds,
+                keep_candidate_on_rollback,
             }),
             _ => Err(errors),
         }

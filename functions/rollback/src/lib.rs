@@ -1,97 +1,257 @@
-//! rollback: put all production traffic back on the live colour and record why.
+//! rollback: put all production traffic back on the live colour, stop the deployment, record why.
 //!
-//! Accepts the deploy state machine's Catch output `{app, env, deploymentId, error: {Error, Cause}}`
-//! and a manual request `{app, env, reason}`. The conditional ledger write to `RollingBack` comes
-//! first and decides every race: from then on no shift moves traffic toward the candidate. Each step
-//! is idempotent, so a retried or duplicated rollback finishes the same rollback and starts no other.
+//! Requests arrive as alarm actions (direct or through SNS), the deploy state machine's Catch, or a
+//! person (`event.rs`). The sequence, each step idempotent:
+//! 1. conditional ledger write to `RollingBack`: the race winner is decided here, and from then on no
+//!    shift moves traffic toward the candidate (a shift that lost restores the live weights itself);
+//! 2. listener back to 100 % live (read, check, write, read back) — the moment that counts;
+//! 3. the deploy execution stopped with the reason (not when the execution itself asked);
+//! 4. the listener re-asserted until the longest in-flight shift could have finished;
+//! 5. the candidate service scaled to 0, unless the target keeps it for inspection;
+//! 6. ledger `RolledBack` with trigger, every source, and timings; one EMF line and one log line.
+//!
+//! Alarms going `OK`/`INSUFFICIENT_DATA`, alarms no target configuration lists, and alarms of services
+//! with no active deployment are logged and change nothing. With `autoRollback` off an alarm is only
+//! noted on the active deployment.
+
+pub mod event;
 
 use cutover_aws::traffic::{read_weights, write_weights};
-use cutover_aws::{update_ledger, LedgerStore, LoadBalancer, Services, TargetSource};
-use cutover_core::request::text;
-use cutover_core::{check_name, ErrorType, Failure, Status, Weights};
+use cutover_aws::{
+    update_ledger, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
+};
+use cutover_core::{Failure, Status, TargetConfig, Weights};
+use event::Trigger;
 use serde_json::{json, Value};
+use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Request {
-    pub app: String,
-    pub env: String,
-    /// Only this deployment may be rolled back (a Catch from an old execution must not touch a new one).
-    pub deployment_id: Option<String>,
-    pub reason: String,
+pub struct Ports<'a, L, D, T, S, F, X> {
+    pub lb: &'a L,
+    pub ledger: &'a D,
+    pub targets: &'a T,
+    pub services: &'a S,
+    pub flags: &'a F,
+    pub executions: &'a X,
 }
 
-impl Request {
-    pub fn from_event(event: &Value) -> Result<Request, Failure> {
-        let (app, env) = (text(event, "app")?, text(event, "env")?);
-        check_name("app", &app)?;
-        check_name("env", &env)?;
-        let deployment_id = event
-            .get("deploymentId")
-            .and_then(Value::as_str)
-            .map(String::from);
-        if let Some(id) = &deployment_id {
-            check_name("deploymentId", id)?;
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long after restoring traffic to keep checking the listener: the longest a shift that read
+    /// the ledger before `RollingBack` could still take to write (its SDK timeouts and retries).
+    pub reassert_ms: u64,
+    pub reassert_every_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            reassert_ms: 3_000,
+            reassert_every_ms: 200,
         }
-        let reason = match (
-            event.get("reason").and_then(Value::as_str),
-            event.get("error"),
-        ) {
-            (Some(r), _) => r.to_string(),
-            (None, Some(err)) => {
-                let kind = err
-                    .get("Error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("States.Unknown");
-                let cause = err.get("Cause").and_then(Value::as_str).unwrap_or_default();
-                // A function's Cause is its JSON errorMessage; keep its readable reason when there is one.
-                let readable = serde_json::from_str::<Value>(cause)
-                    .ok()
-                    .and_then(|c| {
-                        c.get("errorMessage")
-                            .and_then(Value::as_str)
-                            .and_then(|m| serde_json::from_str::<Value>(m).ok())
-                    })
-                    .and_then(|m| m.get("reason").and_then(Value::as_str).map(String::from))
-                    .unwrap_or_else(|| cause.to_string());
-                format!("{kind}: {readable}")
-            }
-            (None, None) => {
-                return Err(Failure::new(
-                    ErrorType::InvalidInput,
-                    "reason: is required (or error, from a Catch)",
-                ))
-            }
-        };
-        Ok(Request {
-            app,
-            env,
-            deployment_id,
-            reason,
-        })
     }
 }
 
-pub async fn handle<L, D, T, S>(
-    lb: &L,
-    ledger: &D,
-    targets: &T,
-    services: &S,
+/// Milliseconds since the epoch: the handler reads the clock as it goes, for the timings it records.
+pub type Clock<'a> = &'a (dyn Fn() -> u64 + Sync);
+
+/// One rollback to attempt: which service, which deployment, why, and what asked.
+struct Ask<'a> {
+    app: &'a str,
+    env: &'a str,
+    deployment_id: Option<&'a str>,
+    reason: String,
+    trigger: &'static str,
+    source: String,
+    stop_execution: bool,
+}
+
+pub async fn handle<L, D, T, S, F, X>(
+    p: &Ports<'_, L, D, T, S, F, X>,
+    settings: Settings,
     event: &Value,
-    now_ms: u64,
+    clock: Clock<'_>,
 ) -> Result<Value, Failure>
 where
     L: LoadBalancer,
     D: LedgerStore,
     T: TargetSource,
     S: Services,
+    F: FlagSource,
+    X: Executions,
 {
-    let req = Request::from_event(event)?;
-    let (app, env) = (req.app.as_str(), req.env.as_str());
-    let target = targets.target(app, env).await?;
-    let (started, record) = update_ledger(ledger, app, env, None, |l| {
-        match (&l.deployment, &req.deployment_id) {
-            (Some(d), Some(id)) if &d.id != id => Ok(false),
-            _ => l.begin_rollback(&req.reason, now_ms),
+    let received_at = clock();
+    let mut outcomes = Vec::new();
+    for trigger in event::parse(event)? {
+        match &trigger {
+            Trigger::Alarm {
+                name,
+                state,
+                reason,
+                via,
+            } => {
+                if state != "ALARM" {
+                    tracing::info!(
+                        alarm = name,
+                        state,
+                        via,
+                        "alarm left ALARM or never entered it: nothing to do"
+                    );
+                    outcomes.push(json!({ "alarm": name, "ignored": format!("state {state}") }));
+                    continue;
+                }
+                let services = p.targets.with_alarm(name).await?;
+                if services.is_empty() {
+                    tracing::info!(
+                        alarm = name,
+                        via,
+                        "no target configuration lists this alarm: nothing to do"
+                    );
+                    outcomes
+                        .push(json!({ "alarm": name, "ignored": "no service lists this alarm" }));
+                }
+                for (app, env) in &services {
+                    let ask = Ask {
+                        app,
+                        env,
+                        deployment_id: None,
+                        reason: format!("alarm {name}: {reason}"),
+                        trigger: "alarm",
+                        source: format!("alarm {name} via {via}"),
+                        stop_execution: true,
+                    };
+                    outcomes.push(on_alarm(p, settings, ask, name, received_at, clock).await?);
+                }
+            }
+            Trigger::Step {
+                app,
+                env,
+                deployment_id,
+                reason,
+            } => {
+                let ask = Ask {
+                    app,
+                    env,
+                    deployment_id: Some(deployment_id),
+                    reason: reason.clone(),
+                    trigger: "step",
+                    source: reason.clone(),
+                    stop_execution: false,
+                };
+                outcomes.push(roll_back(p, settings, ask, received_at, clock).await?);
+            }
+            Trigger::Manual {
+                app,
+                env,
+                deployment_id,
+                reason,
+            } => {
+                let ask = Ask {
+                    app,
+                    env,
+                    deployment_id: deployment_id.as_deref(),
+                    reason: format!("manual: {reason}"),
+                    trigger: "manual",
+                    source: format!("manual: {reason}"),
+                    stop_execution: true,
+                };
+                outcomes.push(roll_back(p, settings, ask, received_at, clock).await?);
+            }
+        }
+    }
+    Ok(match <[Value; 1]>::try_from(outcomes) {
+        Ok([one]) => one,
+        Err(many) => json!({ "outcomes": many }),
+    })
+}
+
+async fn on_alarm<L, D, T, S, F, X>(
+    p: &Ports<'_, L, D, T, S, F, X>,
+    settings: Settings,
+    ask: Ask<'_>,
+    alarm: &str,
+    received_at: u64,
+    clock: Clock<'_>,
+) -> Result<Value, Failure>
+where
+    L: LoadBalancer,
+    D: LedgerStore,
+    T: TargetSource,
+    S: Services,
+    F: FlagSource,
+    X: Executions,
+{
+    let (app, env) = (ask.app, ask.env);
+    let active = p
+        .ledger
+        .load(app, env)
+        .await?
+        .and_then(|l| l.deployment)
+        .filter(|d| !d.status.is_final());
+    let Some(d) = active else {
+        tracing::info!(
+            app,
+            env,
+            alarm,
+            "alarm for a service with no active deployment: nothing to do"
+        );
+        return Ok(
+            json!({ "app": app, "env": env, "alarm": alarm, "ignored": "no active deployment" }),
+        );
+    };
+    if !p.flags.flags().await?.auto_rollback {
+        update_ledger(p.ledger, app, env, None, |l| {
+            l.note_alarm(alarm);
+            Ok(())
+        })
+        .await?;
+        tracing::warn!(
+            app,
+            env,
+            alarm,
+            id = d.id,
+            "autoRollback is off: alarm noted, nothing rolled back"
+        );
+        return Ok(
+            json!({ "app": app, "env": env, "alarm": alarm, "deploymentId": d.id, "noted": true }),
+        );
+    }
+    roll_back(p, settings, ask, received_at, clock).await
+}
+
+/// 100 % live, read back. Returns the weights found first.
+async fn restore<L: LoadBalancer>(
+    lb: &L,
+    target: &TargetConfig,
+    live: Weights,
+) -> Result<Weights, Failure> {
+    let before = read_weights(lb, target).await?;
+    if before != live {
+        write_weights(lb, target, live).await?;
+    }
+    Ok(before)
+}
+
+async fn roll_back<L, D, T, S, F, X>(
+    p: &Ports<'_, L, D, T, S, F, X>,
+    settings: Settings,
+    ask: Ask<'_>,
+    received_at: u64,
+    clock: Clock<'_>,
+) -> Result<Value, Failure>
+where
+    L: LoadBalancer,
+    D: LedgerStore,
+    T: TargetSource,
+    S: Services,
+    F: FlagSource,
+    X: Executions,
+{
+    let (app, env) = (ask.app, ask.env);
+    let target = p.targets.target(app, env).await?;
+    let (started, record) = update_ledger(p.ledger, app, env, None, |l| {
+        match (&l.deployment, ask.deployment_id) {
+            (Some(d), Some(id)) if d.id != id => Ok(false),
+            _ => l.claim_rollback(&ask.reason, ask.trigger, &ask.source, received_at),
         }
     })
     .await?;
@@ -105,27 +265,80 @@ where
             app,
             env,
             ?status,
-            reason = req.reason,
+            reason = ask.reason,
             "nothing to roll back"
         );
-        return Ok(json!({ "rolledBack": false, "status": status }));
+        return Ok(json!({ "app": app, "env": env, "rolledBack": false, "status": status }));
     };
-    let live = record.live_colour;
-    let before = read_weights(lb, &target).await?;
-    if before != Weights::all_on(live) {
-        write_weights(lb, &target, Weights::all_on(live)).await?;
+    let live = Weights::all_on(record.live_colour);
+    let before = restore(p.lb, &target, live).await?;
+    let restored_at = clock();
+
+    if ask.stop_execution {
+        if let Some(arn) = &d.execution_arn {
+            p.executions
+                .stop(arn, "CutoverRollback", &ask.reason)
+                .await?;
+        }
     }
-    services
-        .update_service(&target.cluster, target.services.get(d.candidate), None, 0)
-        .await?;
-    let (_, record) = update_ledger(ledger, app, env, None, |l| l.finish_rollback(now_ms)).await?;
-    tracing::warn!(app, env, id = d.id, reason = d.reason, from = %before, %live, started, "rolled back");
+    let mut reasserted = 0;
+    while clock().saturating_sub(restored_at) < settings.reassert_ms {
+        tokio::time::sleep(Duration::from_millis(settings.reassert_every_ms)).await;
+        let seen = restore(p.lb, &target, live).await?;
+        if seen != live {
+            reasserted += 1;
+            tracing::warn!(app, env, id = d.id, %seen, "a late shift moved traffic after the rollback; restored again");
+        }
+    }
+    if !target.keep_candidate_on_rollback {
+        p.services
+            .update_service(&target.cluster, target.services.get(d.candidate), None, 0)
+            .await?;
+    }
+    let (_, record) = update_ledger(p.ledger, app, env, None, |l| {
+        l.traffic_restored(restored_at);
+        l.finish_rollback(clock())
+    })
+    .await?;
+    let d = record.deployment.expect("the rollback just wrote it");
+    let r = d.rollback.clone().expect("claimed above");
+    let ms = restored_at.saturating_sub(received_at);
+    // Embedded metric format: CloudWatch Logs turns this line into the two metrics.
+    println!(
+        "{}",
+        json!({
+            "_aws": {
+                "Timestamp": restored_at,
+                "CloudWatchMetrics": [{
+                    "Namespace": "Cutover",
+                    "Dimensions": [["App", "Env", "Trigger"]],
+                    "Metrics": [
+                        {"Name": "DeploymentRollback", "Unit": "Count"},
+                        {"Name": "TimeToRollbackMs", "Unit": "Milliseconds"}
+                    ]
+                }]
+            },
+            "App": app, "Env": env, "Trigger": r.trigger,
+            "DeploymentRollback": u8::from(started), "TimeToRollbackMs": ms,
+            "DeploymentId": d.id,
+        })
+    );
+    tracing::warn!(
+        app, env, id = d.id, trigger = r.trigger, sources = ?r.sources, reason = d.reason,
+        from = %before, to = %live, first_claim = started, time_to_rollback_ms = ms,
+        reasserted, candidate_kept = target.keep_candidate_on_rollback, "rolled back"
+    );
     Ok(json!({
+        "app": app,
+        "env": env,
         "rolledBack": true,
+        "startedHere": started,
         "deploymentId": d.id,
-        "live": live,
+        "live": record.live_colour,
         "previousWeights": before,
         "reason": d.reason,
-        "status": record.deployment.map(|d| d.status),
+        "rollback": r,
+        "timeToRollbackMs": ms,
+        "status": d.status,
     }))
 }

@@ -1,13 +1,15 @@
-//! rollback over in-memory ports: traffic back on live, candidate scaled to 0, one record per rollback.
+//! rollback over in-memory ports: every event shape, one record however often it is asked, traffic
+//! back on live and kept there, nothing touched for events that are not Cutover's to act on.
 
-use cutover_aws::fakes::Cloud;
-use cutover_core::{Colour, ErrorType, Status, Weights};
-use rollback::handle;
+use cutover_aws::fakes::{Cloud, StaticFlags};
+use cutover_core::{Colour, ErrorType, Failure, Flags, Status, Weights};
+use rollback::{handle, Ports, Settings};
 use serde_json::{json, Value};
 
 async fn canary_at_10() -> Cloud {
     let c = Cloud::prepared().await;
     c.edit_ledger(|l| {
+        l.deployment.as_mut().unwrap().execution_arn = Some("arn:exec:d1".into());
         l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 2)
             .unwrap();
     })
@@ -20,29 +22,61 @@ async fn canary_at_10() -> Cloud {
 fn sample(name: &str) -> Value {
     let text = match name {
         "catch" => include_str!("../../../events/rollback-catch.json"),
+        "sns" => include_str!("../../../events/rollback-alarm-sns.json"),
+        "direct" => include_str!("../../../events/rollback-alarm-direct.json"),
         _ => include_str!("../../../events/rollback-manual.json"),
     };
     let mut v: Value = serde_json::from_str(text).unwrap();
-    v["app"] = json!("live");
+    if v.get("app").is_some() {
+        v["app"] = json!("live");
+    }
     if v.get("deploymentId").is_some() {
         v["deploymentId"] = json!("d1");
     }
     v
 }
 
+/// The SNS sample for alarm `name` in state `state`.
+fn sns(name: &str, state: &str) -> Value {
+    let mut v = sample("sns");
+    let mut alarm: Value =
+        serde_json::from_str(v["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+    alarm["AlarmName"] = json!(name);
+    alarm["NewStateValue"] = json!(state);
+    v["Records"][0]["Sns"]["Message"] = json!(alarm.to_string());
+    v
+}
+
+const QUICK: Settings = Settings {
+    reassert_ms: 0,
+    reassert_every_ms: 10,
+};
+
+async fn run_with(
+    c: &Cloud,
+    flags: &StaticFlags,
+    settings: Settings,
+    event: &Value,
+) -> Result<Value, Failure> {
+    let ports = Ports {
+        lb: &c.lb,
+        ledger: &c.ledger,
+        targets: &c.targets,
+        services: &c.services,
+        flags,
+        executions: &c.executions,
+    };
+    handle(&ports, settings, event, &cutover_lambda::now_ms).await
+}
+
+async fn run(c: &Cloud, event: &Value) -> Result<Value, Failure> {
+    run_with(c, &c.flags, QUICK, event).await
+}
+
 #[tokio::test]
-async fn a_caught_failure_puts_traffic_back_and_records_the_reason() {
+async fn a_caught_failure_puts_traffic_back_and_leaves_its_execution_running() {
     let c = canary_at_10().await;
-    let out = handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &sample("catch"),
-        5,
-    )
-    .await
-    .unwrap();
+    let out = run(&c, &sample("catch")).await.unwrap();
     assert_eq!(out["rolledBack"], true);
     assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
     assert_eq!(c.services.get("svc-green").desired, 0);
@@ -52,66 +86,197 @@ async fn a_caught_failure_puts_traffic_back_and_records_the_reason() {
         d.reason.as_deref(),
         Some("HealthFailed: alarm live-event-5xx is ALARM")
     );
+    let r = d.rollback.unwrap();
+    assert_eq!(r.trigger, "step");
+    assert!(r.traffic_restored_at_ms.is_some() && r.finished_at_ms.is_some());
+    assert!(
+        c.executions.stopped.lock().unwrap().is_empty(),
+        "the execution is running this rollback"
+    );
 }
 
 #[tokio::test]
-async fn repeated_deliveries_give_one_rollback() {
+async fn an_sns_alarm_rolls_back_stops_the_execution_and_names_the_alarm() {
     let c = canary_at_10().await;
-    handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &sample("manual"),
-        5,
-    )
-    .await
-    .unwrap();
+    let out = run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
+    assert_eq!(out["rolledBack"], true, "{out}");
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    let stopped = c.executions.stopped.lock().unwrap().clone();
+    assert_eq!(stopped.len(), 1);
+    assert_eq!(
+        (stopped[0].0.as_str(), stopped[0].1.as_str()),
+        ("arn:exec:d1", "CutoverRollback")
+    );
+    assert!(
+        stopped[0]
+            .2
+            .starts_with("alarm live-5xx: Threshold Crossed"),
+        "{}",
+        stopped[0].2
+    );
+    let r = c.ledger().deployment.unwrap().rollback.unwrap();
+    assert_eq!(
+        (r.trigger.as_str(), r.sources.clone()),
+        ("alarm", vec!["alarm live-5xx via sns".to_string()])
+    );
+}
+
+#[tokio::test]
+async fn the_direct_alarm_action_is_understood() {
+    let c = canary_at_10().await;
+    let mut event = sample("direct");
+    event["alarmData"]["alarmName"] = json!("live-5xx");
+    run(&c, &event).await.unwrap();
+    let r = c.ledger().deployment.unwrap().rollback.unwrap();
+    assert_eq!(r.sources, vec!["alarm live-5xx via direct".to_string()]);
+}
+
+#[tokio::test]
+async fn the_same_alarm_three_times_and_a_second_alarm_give_one_rollback() {
+    let c = canary_at_10().await;
+    c.targets
+        .0
+        .lock()
+        .unwrap()
+        .get_mut("live#prod")
+        .unwrap()
+        .alarms
+        .push("live-p99".into());
+    run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
     let after_first = c.ledger();
     let writes = *c.lb.writes.lock().unwrap();
-    for _ in 0..3 {
-        let out = handle(
-            &c.lb,
-            &c.ledger,
-            &c.targets,
-            &c.services,
-            &sample("manual"),
-            6,
-        )
-        .await
-        .unwrap();
-        assert_eq!(out["rolledBack"], false);
+    for event in [
+        sns("live-5xx", "ALARM"),
+        sns("live-5xx", "ALARM"),
+        sns("live-p99", "ALARM"),
+    ] {
+        let out = run(&c, &event).await.unwrap();
+        assert_eq!(out["ignored"], "no active deployment", "{out}");
     }
     assert_eq!(c.ledger(), after_first, "later deliveries must not write");
     assert_eq!(*c.lb.writes.lock().unwrap(), writes);
+    assert_eq!(c.executions.stopped.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
-async fn a_catch_from_another_deployment_touches_nothing() {
+async fn a_second_request_during_the_rollback_joins_its_record() {
     let c = canary_at_10().await;
-    let mut event = sample("catch");
-    event["deploymentId"] = json!("older");
-    let out = handle(&c.lb, &c.ledger, &c.targets, &c.services, &event, 5)
+    c.edit_ledger(|l| {
+        l.claim_rollback("alarm live-5xx", "alarm", "alarm live-5xx via sns", 3)
+            .unwrap();
+    })
+    .await;
+    run(&c, &sample("manual")).await.unwrap();
+    let d = c.ledger().deployment.unwrap();
+    let r = d.rollback.unwrap();
+    assert_eq!(d.status, Status::RolledBack);
+    assert_eq!(r.trigger, "alarm");
+    assert_eq!(r.sources.len(), 2, "{:?}", r.sources);
+}
+
+#[tokio::test]
+async fn ok_transitions_unknown_alarms_and_old_catches_touch_nothing() {
+    let c = canary_at_10().await;
+    let before = (c.ledger(), c.weights());
+    let out = run(&c, &sns("live-5xx", "OK")).await.unwrap();
+    assert_eq!(out["ignored"], "state OK");
+    let out = run(&c, &sns("someone-elses-alarm", "ALARM")).await.unwrap();
+    assert_eq!(out["ignored"], "no service lists this alarm");
+    let mut old = sample("catch");
+    old["deploymentId"] = json!("older");
+    assert_eq!(run(&c, &old).await.unwrap()["rolledBack"], false);
+    assert_eq!((c.ledger(), c.weights()), before);
+    assert_eq!(*c.lb.writes.lock().unwrap(), 0);
+    assert!(c.executions.stopped.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_events_are_invalid_input_naming_the_field() {
+    let c = canary_at_10().await;
+    let before = c.ledger();
+    let mut no_name = sns("live-5xx", "ALARM");
+    no_name["Records"][0]["Sns"]["Message"] = json!(r#"{"NewStateValue": "ALARM"}"#);
+    let cases = [
+        (no_name, "Records[0].Sns.Message.AlarmName: is required"),
+        (
+            json!({"Records": [{"Sns": {}}]}),
+            "Records[0].Sns.Message: is required",
+        ),
+        (
+            json!({"alarmData": {"alarmName": "x"}}),
+            "alarmData: not a CloudWatch alarm action",
+        ),
+        (json!({"env": "prod", "reason": "x"}), "app: is required"),
+        (json!({"hello": 1}), "unrecognised event"),
+    ];
+    for (event, expected) in cases {
+        let err = run(&c, &event).await.unwrap_err();
+        assert_eq!(err.error_type, ErrorType::InvalidInput);
+        assert!(
+            err.reason.starts_with(expected),
+            "{expected} vs {}",
+            err.reason
+        );
+    }
+    assert_eq!(c.ledger(), before);
+    assert_eq!(*c.lb.writes.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn with_auto_rollback_off_an_alarm_is_only_noted() {
+    let c = canary_at_10().await;
+    let off = StaticFlags(Flags {
+        auto_rollback: false,
+        ..Flags::default()
+    });
+    let out = run_with(&c, &off, QUICK, &sns("live-5xx", "ALARM"))
         .await
         .unwrap();
-    assert_eq!(out["rolledBack"], false);
+    assert_eq!(out["noted"], true);
+    let d = c.ledger().deployment.unwrap();
+    assert_eq!(
+        (d.status, d.noted_alarms.clone()),
+        (Status::Shifting, vec!["live-5xx".to_string()])
+    );
     assert_eq!(c.weights(), Weights::with_candidate(Colour::Green, 10));
+    // A person can still roll back.
+    run_with(&c, &off, QUICK, &sample("manual")).await.unwrap();
+    assert_eq!(c.ledger().deployment.unwrap().status, Status::RolledBack);
 }
 
 #[tokio::test]
-async fn a_request_without_app_is_invalid_input() {
+async fn the_candidate_is_kept_when_the_target_says_so() {
     let c = canary_at_10().await;
-    let err = handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &json!({"env": "prod", "reason": "x"}),
-        5,
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(err.error_type, ErrorType::InvalidInput);
-    assert!(err.reason.starts_with("app"));
-    assert_eq!(c.ledger().deployment.unwrap().status, Status::Shifting);
+    c.targets
+        .0
+        .lock()
+        .unwrap()
+        .get_mut("live#prod")
+        .unwrap()
+        .keep_candidate_on_rollback = true;
+    run(&c, &sample("manual")).await.unwrap();
+    assert_eq!(c.services.get("svc-green").desired, 3);
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+}
+
+#[tokio::test]
+async fn a_late_shift_during_the_reassert_window_is_undone() {
+    let c = canary_at_10().await;
+    let settings = Settings {
+        reassert_ms: 300,
+        reassert_every_ms: 20,
+    };
+    let late_shift = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        c.set_weights(Weights::with_candidate(Colour::Green, 10));
+    };
+    let manual = sample("manual");
+    let (out, ()) = tokio::join!(run_with(&c, &c.flags, settings, &manual), late_shift);
+    out.unwrap();
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    assert_eq!(
+        *c.lb.writes.lock().unwrap(),
+        2,
+        "the rollback's write and the re-assertion"
+    );
 }
