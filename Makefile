@@ -1,6 +1,6 @@
 # The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
 SHELL := /bin/bash
-.PHONY: demo test setup unit lint scenarios cloud-up cloud-down bench
+.PHONY: demo test setup unit lint scenarios cloud-up cloud-down bench bench-rollback
 
 demo: setup
 	local/demo.sh
@@ -27,6 +27,10 @@ cloud-up: setup
 # Figures, not pass/fail: the judge's cost on 60 samples a side.
 bench:
 	cargo run --release -p cutover-core --example judge_bench
+
+# Time to rollback in the local cloud (brings it up, deploys, runs 50 rollbacks, stops it).
+bench-rollback: setup
+	local/bench-rollback.sh
 
 cloud-down:
 	local/stop.sh

@@ -102,7 +102,7 @@ def main():
 
     live_split = (100, 0) if after_bad and after_bad["live"] == "blue" else (0, 100)
     ok = (good["status"] == "SUCCEEDED" and after_good["status"] == "Promoted"
-          and bad["status"] == "FAILED" and after_bad["status"] == "RolledBack" and bad_end == live_split)
+          and bad["status"] in ("FAILED", "ABORTED") and after_bad["status"] == "RolledBack" and bad_end == live_split)
     summary = {
         "promoted": good["status"] == "SUCCEEDED",
         "rolledBack": after_bad["status"] == "RolledBack",

@@ -19,6 +19,8 @@ params=(
   BlueTargetGroupArn="$(field targetGroups.blue)"
   GreenTargetGroupArn="$(field targetGroups.green)"
   LocalElbv2Endpoint="$MOTO_URL"
+  # Local functions answer in milliseconds; a shorter watch keeps the race tests quick.
+  RollbackReassertMs="${ROLLBACK_REASSERT_MS:-300}"
 )
 # The shipping profile (opt-level s, fat LTO, one codegen unit) costs minutes of linking per function;
 # the local cloud tests behaviour, not size, so it builds without LTO unless LAMBDA_PROFILE=aws.
@@ -36,6 +38,16 @@ t2=$(date +%s)
 import boto3, json
 cfn = boto3.client("cloudformation", endpoint_url="$MINISTACK_URL")
 outputs = cfn.describe_stacks(StackName="$STACK_NAME")["Stacks"][0].get("Outputs", [])
-json.dump({o["OutputKey"]: o["OutputValue"] for o in outputs}, open("$RUN_DIR/stack.json", "w"), indent=2)
+stack = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+json.dump(stack, open("$RUN_DIR/stack.json", "w"), indent=2)
+# The application's alarms now act through Cutover's topic, as their owners would point them.
+seed = json.load(open("$seed"))
+cw = boto3.client("cloudwatch", endpoint_url="$MINISTACK_URL")
+keep = ["AlarmName", "Namespace", "MetricName", "Dimensions", "Statistic", "ExtendedStatistic", "Period",
+        "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData"]
+for alarm in cw.describe_alarms(AlarmNames=seed["alarmNames"])["MetricAlarms"]:
+    cw.put_metric_alarm(**{k: alarm[k] for k in keep if alarm.get(k) is not None},
+                        AlarmActions=[stack["RollbackTopicArn"]])
+    print(f"local: alarm {alarm['AlarmName']} acts through {stack['RollbackTopicArn']}")
 PY
 echo "local: sam build $((t1 - t0)) s, sam deploy $((t2 - t1)) s; outputs in $RUN_DIR/stack.json"

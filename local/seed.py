@@ -123,12 +123,20 @@ def seed_alarm_and_target(net, ecs, topic):
     The alarm watches the balancer's own 5XX (HTTPCode_ELB_5XX_Count), which the traffic simulator does
     not publish: ministack evaluates alarms without their dimensions, so an alarm on the targets' 5XX
     would fire on any bad canary and hide whether the judge caught it."""
-    alarm = "live-event-5xx"
-    client("cloudwatch", MINISTACK).put_metric_alarm(
+    alarm, slow = "live-event-5xx", "live-event-p99"
+    cw = client("cloudwatch", MINISTACK)
+    cw.put_metric_alarm(
         AlarmName=alarm, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_ELB_5XX_Count",
         Dimensions=[{"Name": "LoadBalancer", "Value": net["loadBalancer"]}],
         Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=50, ComparisonOperator="GreaterThanThreshold",
         TreatMissingData="notBreaching", AlarmActions=[topic],
+    )
+    # A second guard, far above anything the simulator's profiles reach (bad: p99 ~1.3 s).
+    cw.put_metric_alarm(
+        AlarmName=slow, Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime",
+        Dimensions=[{"Name": "LoadBalancer", "Value": net["loadBalancer"]}],
+        ExtendedStatistic="p99", Period=60, EvaluationPeriods=1, Threshold=5.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching", AlarmActions=[topic],
     )
     target = {
         "cluster": ecs["cluster"],
@@ -137,7 +145,7 @@ def seed_alarm_and_target(net, ecs, topic):
         "listenerArn": net["listenerArn"],
         "targetGroups": net["targetGroups"],
         "loadBalancer": net["loadBalancer"],
-        "alarms": [alarm],
+        "alarms": [alarm, slow],
         # One-second periods: the local cloud compresses waits, so a bake lasts seconds, not minutes.
         "healthPolicy": {"max5xxRate": 0.02, "maxP95Ms": 500, "minRequestCount": 50, "periodSeconds": 1,
                          "verifyTimeoutSeconds": 30, "judge": {"minSamples": 6}},
@@ -146,7 +154,7 @@ def seed_alarm_and_target(net, ecs, topic):
     }
     name = f"/cutover/{APP}/prod/target"
     client("ssm", MINISTACK).put_parameter(Name=name, Value=json.dumps(target), Type="String", Overwrite=True)
-    return {"alarmName": alarm, "targetParameter": name, "app": APP, "env": "prod"}
+    return {"alarmName": alarm, "alarmNames": [alarm, slow], "targetParameter": name, "app": APP, "env": "prod"}
 
 
 def main():

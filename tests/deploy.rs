@@ -188,66 +188,6 @@ async fn a_second_start_while_one_is_active_is_refused_with_conflict() {
 }
 
 #[tokio::test]
-async fn an_alarm_during_the_bake_rolls_back_to_the_live_colour() {
-    let _one = one_at_a_time().lock().await;
-    let c = cloud().await;
-    let live = live_colour(&c).await;
-    let alarm = c.seeded("alarmName");
-    let id = unique("alarmed");
-    let trigger = Some(Weights::with_candidate(live.other(), 10));
-    let run = c
-        .deploy(
-            &id,
-            &format!("public.ecr.aws/live-event/service:{id}"),
-            json!("Canary10Percent5Minutes"),
-            trigger,
-            || async {
-                c.cloudwatch
-                    .set_alarm_state()
-                    .alarm_name(&alarm)
-                    .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-                    .state_reason("scenario: 5XX spike during the canary bake")
-                    .send()
-                    .await
-                    .expect("SetAlarmState");
-            },
-        )
-        .await;
-    c.cloudwatch
-        .set_alarm_state()
-        .alarm_name(&alarm)
-        .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
-        .state_reason("scenario over")
-        .send()
-        .await
-        .expect("SetAlarmState");
-    assert_eq!(
-        (run.status.as_str(), run.error.as_deref()),
-        ("FAILED", Some("HealthFailed")),
-        "{:?}",
-        run.cause
-    );
-    assert!(
-        run.cause.as_deref().unwrap_or_default().contains(&alarm),
-        "{:?}",
-        run.cause
-    );
-    assert_eq!(c.listener_weights().await, Weights::all_on(live));
-    let most = run.observed.iter().map(|w| w.of(live.other())).max();
-    assert_eq!(
-        most,
-        Some(10),
-        "the failed canary must never get past its first step: {:?}",
-        run.observed
-    );
-    let l = c.ledger().await.unwrap();
-    let d = l.deployment.unwrap();
-    assert_eq!((d.status, l.live_colour), (Status::RolledBack, live));
-    assert_eq!(d.shifts.len(), 1, "only the first step was ever recorded");
-    assert!(d.reason.unwrap().contains(&alarm));
-}
-
-#[tokio::test]
 async fn a_start_while_deployments_are_frozen_is_refused_and_changes_nothing() {
     let _one = one_at_a_time().lock().await;
     let c = cloud().await;

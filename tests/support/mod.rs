@@ -9,6 +9,8 @@ use cutover_core::Ledger;
 use serde_json::Value;
 use std::path::PathBuf;
 
+mod actions;
+
 pub struct LocalCloud {
     pub seed: Value,
     pub stack: Value,

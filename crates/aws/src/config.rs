@@ -3,7 +3,7 @@
 
 use crate::{AwsError, TargetSource};
 use aws_sdk_ssm::Client;
-use cutover_core::{ErrorType, Failure, TargetConfig};
+use cutover_core::{AnyTarget, ErrorType, Failure, TargetConfig};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
 pub struct SsmTargets {
     client: Client,
-    cache: Mutex<HashMap<String, (Instant, TargetConfig)>>,
+    cache: Mutex<HashMap<String, (Instant, AnyTarget)>>,
 }
 
 pub fn parameter_name(app: &str, env: &str) -> String {
@@ -66,9 +66,9 @@ impl TargetSource for SsmTargets {
                 };
                 let parsed = serde_json::from_str(text)
                     .map_err(|e| e.to_string())
-                    .and_then(|v| TargetConfig::from_json(&v).map_err(|e| format!("{e:?}")));
+                    .and_then(|v| AnyTarget::from_json(&v).map_err(|e| format!("{e:?}")));
                 match parsed {
-                    Ok(t) if t.alarms.iter().any(|a| a == alarm) => found.push((app, env)),
+                    Ok(t) if t.alarms().iter().any(|a| a == alarm) => found.push((app, env)),
                     Ok(_) => {}
                     Err(problem) => tracing::warn!(
                         parameter = name,
@@ -85,6 +85,19 @@ impl TargetSource for SsmTargets {
     }
 
     async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
+        match self.any_target(app, env).await? {
+            AnyTarget::BlueGreen(t) => Ok(*t),
+            AnyTarget::Rolling(_) => Err(Failure::new(
+                ErrorType::InvalidInput,
+                format!(
+                    "{app}/{env} is a rolling-mode service: Cutover rolls it back but cannot shift its traffic"
+                ),
+            )
+            .with_details(json!({ "app": app, "env": env, "field": "mode" }))),
+        }
+    }
+
+    async fn any_target(&self, app: &str, env: &str) -> Result<AnyTarget, Failure> {
         let name = parameter_name(app, env);
         if let Some((at, t)) = self.cache.lock().await.get(&name) {
             if at.elapsed() < CACHE_TTL {
@@ -116,7 +129,7 @@ impl TargetSource for SsmTargets {
             Failure::new(ErrorType::InvalidInput, format!("{name} is not JSON: {e}"))
                 .with_details(json!({ "parameter": name }))
         })?;
-        let target = TargetConfig::from_json(&value).map_err(|errors| {
+        let target = AnyTarget::from_json(&value).map_err(|errors| {
             Failure::new(
                 ErrorType::InvalidInput,
                 format!("{name} has {} bad field(s)", errors.len()),

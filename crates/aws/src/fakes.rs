@@ -7,8 +7,8 @@ use crate::{
 };
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
-    ErrorType, Failure, Flags, GroupSeries, Ledger, Release, Rollout, ServiceState, TargetConfig,
-    TargetHealth,
+    AnyTarget, ErrorType, Failure, Flags, GroupSeries, Ledger, Release, Rollout, ServiceState,
+    TargetConfig, TargetHealth,
 };
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -179,14 +179,24 @@ impl LedgerStore for MemoryLedger {
     }
 }
 
-pub struct StaticTargets(pub Mutex<HashMap<String, TargetConfig>>);
+pub struct StaticTargets(pub Mutex<HashMap<String, AnyTarget>>);
+
+impl StaticTargets {
+    /// Change the blue-green target of `app#env` in place.
+    pub fn edit(&self, key: &str, change: impl FnOnce(&mut TargetConfig)) {
+        match self.0.lock().unwrap().get_mut(key) {
+            Some(AnyTarget::BlueGreen(t)) => change(t),
+            _ => panic!("no blue-green target {key}"),
+        }
+    }
+}
 
 impl TargetSource for StaticTargets {
     async fn with_alarm(&self, alarm: &str) -> Result<Vec<(String, String)>, Failure> {
         let known = self.0.lock().unwrap();
         let mut found: Vec<(String, String)> = known
             .iter()
-            .filter(|(_, t)| t.alarms.iter().any(|a| a == alarm))
+            .filter(|(_, t)| t.alarms().iter().any(|a| a == alarm))
             .filter_map(|(k, _)| {
                 k.split_once('#')
                     .map(|(a, e)| (a.to_string(), e.to_string()))
@@ -197,6 +207,16 @@ impl TargetSource for StaticTargets {
     }
 
     async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
+        match self.any_target(app, env).await? {
+            AnyTarget::BlueGreen(t) => Ok(*t),
+            AnyTarget::Rolling(_) => Err(Failure::new(
+                ErrorType::InvalidInput,
+                format!("{app}/{env} is a rolling-mode service"),
+            )),
+        }
+    }
+
+    async fn any_target(&self, app: &str, env: &str) -> Result<AnyTarget, Failure> {
         let known = self.0.lock().unwrap().get(&format!("{app}#{env}")).cloned();
         known.ok_or_else(|| {
             Failure::new(
@@ -368,7 +388,7 @@ impl Cloud {
             ledger: MemoryLedger::default(),
             targets: StaticTargets(Mutex::new(HashMap::from([(
                 "live#prod".to_string(),
-                sample_target(),
+                AnyTarget::BlueGreen(Box::new(sample_target())),
             )]))),
             flags: StaticFlags(Flags::default()),
             services,

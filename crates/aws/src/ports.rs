@@ -3,7 +3,7 @@
 use crate::AwsError;
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
-    ErrorType, Failure, Flags, GroupSeries, Ledger, Release, ServiceState, TargetConfig,
+    AnyTarget, ErrorType, Failure, Flags, GroupSeries, Ledger, Release, ServiceState, TargetConfig,
     TargetHealth,
 };
 use std::future::Future;
@@ -130,6 +130,13 @@ pub trait TargetSource {
         app: &str,
         env: &str,
     ) -> impl Future<Output = Result<TargetConfig, Failure>> + Send;
+
+    /// The target configuration in either mode (only a rollback deals with rolling services).
+    fn any_target(
+        &self,
+        app: &str,
+        env: &str,
+    ) -> impl Future<Output = Result<AnyTarget, Failure>> + Send;
 
     /// Every `(app, env)` whose target configuration lists `alarm`. A configuration that does not
     /// parse is skipped (and logged): one broken service must not block another's rollback.

@@ -45,6 +45,18 @@ impl Executions for StepFunctions {
                 tracing::info!(execution_arn, "execution does not exist; nothing to stop");
                 Ok(())
             }
+            // Ended meanwhile (it may be the execution's own Catch that finished the rollback).
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_validation_exception()
+                        && s.meta()
+                            .message()
+                            .is_some_and(|m| m.contains("not running"))
+                }) =>
+            {
+                tracing::info!(execution_arn, "execution already ended; nothing to stop");
+                Ok(())
+            }
             Err(e) => Err(AwsError::from_sdk("StopExecution", e)),
         }
     }

@@ -90,6 +90,9 @@ pub struct Ledger {
     pub live_colour: Colour,
     pub last_known_good: Option<Release>,
     pub deployment: Option<Deployment>,
+    /// Rolling-mode services have no deployment of Cutover's: their last rollback is kept here.
+    #[serde(default)]
+    pub last_rollback: Option<RollbackRecord>,
     /// Bumped by every write; the store writes only if the stored version is the one it read.
     pub version: u64,
 }
@@ -112,6 +115,7 @@ impl Ledger {
             live_colour,
             last_known_good: live,
             deployment: None,
+            last_rollback: None,
             version: 0,
         }
     }

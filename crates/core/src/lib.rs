@@ -8,6 +8,7 @@ pub mod health;
 pub mod judge;
 pub mod ledger;
 pub mod request;
+pub mod rolling;
 pub mod strategy;
 pub mod target;
 pub mod traffic;
@@ -19,6 +20,7 @@ pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetH
 pub use judge::analysis::{analyse, windows, Analysis, GroupSeries, Window};
 pub use ledger::{Status, TransitionError};
 pub use request::DeploymentRef;
+pub use rolling::{AnyTarget, RollingTarget};
 pub use strategy::{PlanStep, Strategy, StrategyError};
 pub use target::{FieldError, TargetConfig};
 pub use traffic::{Colour, ForwardRoute, RouteRef, Weights, WeightsError};

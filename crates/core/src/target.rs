@@ -100,10 +100,10 @@ impl fmt::Display for FieldError {
 }
 
 /// Reads fields out of a JSON object, remembering every problem instead of stopping at the first.
-struct Reader<'a> {
-    errors: &'a mut Vec<FieldError>,
-    obj: Option<&'a Map<String, Value>>,
-    prefix: String,
+pub(crate) struct Reader<'a> {
+    pub(crate) errors: &'a mut Vec<FieldError>,
+    pub(crate) obj: Option<&'a Map<String, Value>>,
+    pub(crate) prefix: String,
 }
 
 impl<'a> Reader<'a> {
@@ -115,7 +115,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn fail(&mut self, key: &str, problem: impl Into<String>) {
+    pub(crate) fn fail(&mut self, key: &str, problem: impl Into<String>) {
         let field = self.path(key);
         self.errors.push(FieldError {
             field,
@@ -135,7 +135,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn string(&mut self, key: &str, required: bool) -> Option<String> {
+    pub(crate) fn string(&mut self, key: &str, required: bool) -> Option<String> {
         let v = self.value(key, required)?;
         match v.as_str().map(str::trim) {
             Some(s) if !s.is_empty() => Some(s.to_string()),
@@ -184,6 +184,29 @@ impl<'a> Reader<'a> {
             _ => {
                 self.fail(key, format!("must be an integer from 0 to {max}, got {v}"));
                 default
+            }
+        }
+    }
+
+    pub(crate) fn alarms(&mut self) -> Vec<String> {
+        match self.value("alarms", false) {
+            None => Vec::new(),
+            Some(Value::Array(items))
+                if items
+                    .iter()
+                    .all(|a| a.as_str().is_some_and(|s| !s.is_empty())) =>
+            {
+                items
+                    .iter()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect()
+            }
+            Some(other) => {
+                self.fail(
+                    "alarms",
+                    format!("must be a list of alarm names, got {other}"),
+                );
+                Vec::new()
             }
         }
     }
@@ -264,6 +287,15 @@ impl TargetConfig {
             obj: Some(obj),
             prefix: String::new(),
         };
+        match obj.get("mode").and_then(Value::as_str) {
+            None | Some("blueGreen") => {}
+            Some("rolling") => r.fail(
+                "mode",
+                "rolling: a service with one ECS service and no second target group is rolled back by \
+                 Cutover, not deployed by it",
+            ),
+            Some(other) => r.fail("mode", format!("must be blueGreen or rolling, got \"{other}\"")),
+        }
         let cluster = r.string("cluster", true);
         let services = r.per_colour("services", None);
         let container_name = r.string("containerName", true);
@@ -280,26 +312,7 @@ impl TargetConfig {
                 );
             }
         }
-        let alarms = match r.value("alarms", false) {
-            None => Vec::new(),
-            Some(Value::Array(items))
-                if items
-                    .iter()
-                    .all(|a| a.as_str().is_some_and(|s| !s.is_empty())) =>
-            {
-                items
-                    .iter()
-                    .filter_map(|a| a.as_str().map(String::from))
-                    .collect()
-            }
-            Some(other) => {
-                r.fail(
-                    "alarms",
-                    format!("must be a list of alarm names, got {other}"),
-                );
-                Vec::new()
-            }
-        };
+        let alarms = r.alarms();
         let health_policy = {
             let mut h = r.child("healthPolicy", false);
             let max_5xx_rate = h.number("max5xxRate", 0.0, 1.0, 0.01);

@@ -52,7 +52,7 @@ impl PrepareRequest {
             }
             None => None,
         };
-        let execution_arn = event
+        let execution_arn = wrapped
             .get("executionArn")
             .and_then(Value::as_str)
             .map(String::from);

@@ -133,3 +133,15 @@ fn the_sample_event_parses() {
     assert_eq!(req.deployment_id, "9f2c1e7");
     assert_eq!(req.strategy.unwrap().plan().len(), 2);
 }
+
+#[tokio::test]
+async fn the_state_machine_wrapping_records_the_execution_for_a_rollback_to_stop() {
+    let c = Cloud::new();
+    let wrapped = json!({"input": start("abc123"), "executionArn": "arn:aws:states:us-east-1:1:execution:deploy:x"});
+    prepare(&c, wrapped).await.unwrap();
+    let d = c.ledger().deployment.unwrap();
+    assert_eq!(
+        d.execution_arn.as_deref(),
+        Some("arn:aws:states:us-east-1:1:execution:deploy:x")
+    );
+}

@@ -15,12 +15,13 @@
 //! noted on the active deployment.
 
 pub mod event;
+mod rolling;
 
 use cutover_aws::traffic::{read_weights, write_weights};
 use cutover_aws::{
     update_ledger, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
-use cutover_core::{Failure, Status, TargetConfig, Weights};
+use cutover_core::{AnyTarget, Failure, Status, TargetConfig, Weights};
 use event::Trigger;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -55,7 +56,7 @@ impl Default for Settings {
 pub type Clock<'a> = &'a (dyn Fn() -> u64 + Sync);
 
 /// One rollback to attempt: which service, which deployment, why, and what asked.
-struct Ask<'a> {
+pub(crate) struct Ask<'a> {
     app: &'a str,
     env: &'a str,
     deployment_id: Option<&'a str>,
@@ -181,6 +182,18 @@ where
     X: Executions,
 {
     let (app, env) = (ask.app, ask.env);
+    if let AnyTarget::Rolling(t) = p.targets.any_target(app, env).await? {
+        if !p.flags.flags().await?.auto_rollback {
+            tracing::warn!(
+                app,
+                env,
+                alarm,
+                "autoRollback is off: rolling service left as it is"
+            );
+            return Ok(json!({ "app": app, "env": env, "alarm": alarm, "noted": true }));
+        }
+        return rolling::roll_back(p, &t, ask, received_at, clock).await;
+    }
     let active = p
         .ledger
         .load(app, env)
@@ -218,6 +231,38 @@ where
     roll_back(p, settings, ask, received_at, clock).await
 }
 
+/// One embedded-metric-format line: CloudWatch Logs turns it into `DeploymentRollback` (1 for the
+/// request that started the rollback, 0 for one that joined it) and `TimeToRollbackMs`.
+pub(crate) fn emit_metrics(
+    app: &str,
+    env: &str,
+    trigger: &str,
+    started: bool,
+    ms: u64,
+    id: &str,
+    at_ms: u64,
+) {
+    println!(
+        "{}",
+        json!({
+            "_aws": {
+                "Timestamp": at_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": "Cutover",
+                    "Dimensions": [["App", "Env", "Trigger"]],
+                    "Metrics": [
+                        {"Name": "DeploymentRollback", "Unit": "Count"},
+                        {"Name": "TimeToRollbackMs", "Unit": "Milliseconds"}
+                    ]
+                }]
+            },
+            "App": app, "Env": env, "Trigger": trigger,
+            "DeploymentRollback": u8::from(started), "TimeToRollbackMs": ms,
+            "DeploymentId": id,
+        })
+    );
+}
+
 /// 100 % live, read back. Returns the weights found first.
 async fn restore<L: LoadBalancer>(
     lb: &L,
@@ -247,7 +292,10 @@ where
     X: Executions,
 {
     let (app, env) = (ask.app, ask.env);
-    let target = p.targets.target(app, env).await?;
+    let target = match p.targets.any_target(app, env).await? {
+        AnyTarget::BlueGreen(t) => *t,
+        AnyTarget::Rolling(t) => return rolling::roll_back(p, &t, ask, received_at, clock).await,
+    };
     let (started, record) = update_ledger(p.ledger, app, env, None, |l| {
         match (&l.deployment, ask.deployment_id) {
             (Some(d), Some(id)) if d.id != id => Ok(false),
@@ -303,26 +351,7 @@ where
     let d = record.deployment.expect("the rollback just wrote it");
     let r = d.rollback.clone().expect("claimed above");
     let ms = restored_at.saturating_sub(received_at);
-    // Embedded metric format: CloudWatch Logs turns this line into the two metrics.
-    println!(
-        "{}",
-        json!({
-            "_aws": {
-                "Timestamp": restored_at,
-                "CloudWatchMetrics": [{
-                    "Namespace": "Cutover",
-                    "Dimensions": [["App", "Env", "Trigger"]],
-                    "Metrics": [
-                        {"Name": "DeploymentRollback", "Unit": "Count"},
-                        {"Name": "TimeToRollbackMs", "Unit": "Milliseconds"}
-                    ]
-                }]
-            },
-            "App": app, "Env": env, "Trigger": r.trigger,
-            "DeploymentRollback": u8::from(started), "TimeToRollbackMs": ms,
-            "DeploymentId": d.id,
-        })
-    );
+    emit_metrics(app, env, &r.trigger, started, ms, &d.id, restored_at);
     tracing::warn!(
         app, env, id = d.id, trigger = r.trigger, sources = ?r.sources, reason = d.reason,
         from = %before, to = %live, first_claim = started, time_to_rollback_ms = ms,

@@ -135,13 +135,7 @@ async fn the_direct_alarm_action_is_understood() {
 async fn the_same_alarm_three_times_and_a_second_alarm_give_one_rollback() {
     let c = canary_at_10().await;
     c.targets
-        .0
-        .lock()
-        .unwrap()
-        .get_mut("live#prod")
-        .unwrap()
-        .alarms
-        .push("live-p99".into());
+        .edit("live#prod", |t| t.alarms.push("live-p99".into()));
     run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
     let after_first = c.ledger();
     let writes = *c.lb.writes.lock().unwrap();
@@ -248,12 +242,7 @@ async fn with_auto_rollback_off_an_alarm_is_only_noted() {
 async fn the_candidate_is_kept_when_the_target_says_so() {
     let c = canary_at_10().await;
     c.targets
-        .0
-        .lock()
-        .unwrap()
-        .get_mut("live#prod")
-        .unwrap()
-        .keep_candidate_on_rollback = true;
+        .edit("live#prod", |t| t.keep_candidate_on_rollback = true);
     run(&c, &sample("manual")).await.unwrap();
     assert_eq!(c.services.get("svc-green").desired, 3);
     assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
@@ -279,4 +268,75 @@ async fn a_late_shift_during_the_reassert_window_is_undone() {
         2,
         "the rollback's write and the re-assertion"
     );
+}
+
+/// `roll/prod`: a rolling-mode service `svc-roll` running td:9 with 4 tasks; the ledger's
+/// last-known-good is td:8.
+async fn rolling() -> Cloud {
+    let c = Cloud::new();
+    let target = cutover_core::AnyTarget::from_json(&json!({
+        "mode": "rolling", "cluster": "live-event", "service": "svc-roll", "alarms": ["roll-5xx"]
+    }))
+    .unwrap();
+    c.targets
+        .0
+        .lock()
+        .unwrap()
+        .insert("roll#prod".into(), target);
+    c.services.add("svc-roll", "td:9", 4);
+    let good = cutover_core::Release {
+        task_definition_arn: "td:8".into(),
+        image: "roll:8".into(),
+    };
+    let l = cutover_core::Ledger::new("roll", "prod", Colour::Blue, Some(good));
+    assert!(cutover_aws::LedgerStore::save(&c.ledger, &l).await.unwrap());
+    c
+}
+
+#[tokio::test]
+async fn a_rolling_service_goes_back_to_its_last_known_good_task_definition() {
+    let c = rolling().await;
+    let out = run(&c, &sns("roll-5xx", "ALARM")).await.unwrap();
+    assert_eq!(out["rolledBack"], true, "{out}");
+    let s = c.services.get("svc-roll");
+    assert_eq!((s.task_definition_arn.as_str(), s.desired), ("td:8", 4));
+    let l = c.ledger.get("roll", "prod").unwrap();
+    let r = l.last_rollback.clone().unwrap();
+    assert_eq!(
+        (r.trigger.as_str(), r.sources.clone()),
+        ("alarm", vec!["alarm roll-5xx via sns".to_string()])
+    );
+    let again = run(&c, &sns("roll-5xx", "ALARM")).await.unwrap();
+    assert_eq!(again["rolledBack"], false);
+    assert_eq!(
+        c.ledger.get("roll", "prod").unwrap(),
+        l,
+        "a repeat writes nothing"
+    );
+    assert_eq!(
+        *c.lb.writes.lock().unwrap(),
+        0,
+        "no listener in rolling mode"
+    );
+}
+
+#[tokio::test]
+async fn a_rolling_service_without_a_last_known_good_is_refused_untouched() {
+    let c = rolling().await;
+    c.ledger
+        .items
+        .lock()
+        .unwrap()
+        .get_mut("roll#prod")
+        .unwrap()
+        .last_known_good = None;
+    let err = run(
+        &c,
+        &json!({"app": "roll", "env": "prod", "reason": "bad release"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type, ErrorType::InvalidInput);
+    assert!(err.reason.contains("no last-known-good"), "{}", err.reason);
+    assert_eq!(c.services.get("svc-roll").task_definition_arn, "td:9");
 }

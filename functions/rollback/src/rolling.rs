@@ -1,0 +1,99 @@
+//! Rolling mode: one ECS service, no listener to shift. A rollback puts the service back on the
+//! last-known-good task definition from the ledger, keeping its task count. Idempotent: a service
+//! already on it is left alone and nothing is written.
+
+use crate::{emit_metrics, Ask, Clock, Ports};
+use cutover_aws::{update_ledger, LedgerStore, Services};
+use cutover_core::{ErrorType, Failure, RollbackRecord, RollingTarget};
+use serde_json::{json, Value};
+
+pub(crate) async fn roll_back<L, D, T, S, F, X>(
+    p: &Ports<'_, L, D, T, S, F, X>,
+    t: &RollingTarget,
+    ask: Ask<'_>,
+    received_at: u64,
+    clock: Clock<'_>,
+) -> Result<Value, Failure>
+where
+    D: LedgerStore,
+    S: Services,
+{
+    let (app, env) = (ask.app, ask.env);
+    let good = p
+        .ledger
+        .load(app, env)
+        .await?
+        .and_then(|l| l.last_known_good)
+        .ok_or_else(|| {
+            Failure::new(
+                ErrorType::InvalidInput,
+                format!("{app}/{env}: no last-known-good release in the ledger to roll back to"),
+            )
+            .with_details(json!({ "app": app, "env": env }))
+        })?;
+    let service = p.services.service(&t.cluster, &t.service).await?;
+    if service.task_definition_arn == good.task_definition_arn {
+        tracing::info!(
+            app,
+            env,
+            service = t.service,
+            task_definition = good.task_definition_arn,
+            "already on the last-known-good release: nothing to do"
+        );
+        return Ok(
+            json!({ "app": app, "env": env, "mode": "rolling", "rolledBack": false, "taskDefinition": good.task_definition_arn }),
+        );
+    }
+    p.services
+        .update_service(
+            &t.cluster,
+            &t.service,
+            Some(&good.task_definition_arn),
+            service.desired,
+        )
+        .await?;
+    let done = clock();
+    let record = RollbackRecord {
+        trigger: ask.trigger.into(),
+        sources: vec![ask.source.clone()],
+        requested_at_ms: received_at,
+        traffic_restored_at_ms: Some(done),
+        finished_at_ms: Some(done),
+    };
+    update_ledger(p.ledger, app, env, None, |l| {
+        l.last_rollback = Some(record.clone());
+        Ok(())
+    })
+    .await?;
+    let ms = done.saturating_sub(received_at);
+    emit_metrics(
+        app,
+        env,
+        ask.trigger,
+        true,
+        ms,
+        &service.task_definition_arn,
+        done,
+    );
+    tracing::warn!(
+        app,
+        env,
+        service = t.service,
+        from = service.task_definition_arn,
+        to = good.task_definition_arn,
+        trigger = ask.trigger,
+        reason = ask.reason,
+        time_to_rollback_ms = ms,
+        "rolling service rolled back"
+    );
+    Ok(json!({
+        "app": app,
+        "env": env,
+        "mode": "rolling",
+        "rolledBack": true,
+        "previousTaskDefinition": service.task_definition_arn,
+        "taskDefinition": good.task_definition_arn,
+        "rollback": record,
+        "timeToRollbackMs": ms,
+    }))
+}
