@@ -10,4 +10,5 @@ source "$(dirname "$0")/env.sh"
 "$LOCAL_DIR/deploy.sh"
 "$LOCAL_DIR/simulator.sh" start
 cd "$ROOT_DIR"
+cargo build -q -p cutover-cli
 cargo test -p cutover-scenarios

@@ -1,0 +1,99 @@
+//! Where Cutover lives in an account: region, credentials and endpoints the standard AWS way
+//! (environment, `~/.aws/config`, `AWS_PROFILE`, `AWS_ENDPOINT_URL*`), and the deployed stack's
+//! resources from flags, environment variables, or the CloudFormation stack's outputs.
+
+use aws_sdk_cloudformation as cfn;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct StackArgs {
+    /// The Cutover stack whose outputs name the state machine, ledger table and rollback function.
+    #[arg(long, env = "CUTOVER_STACK", default_value = "cutover", global = true)]
+    pub stack: String,
+    /// The deploy state machine (default: the stack's DeployStateMachineArn output).
+    #[arg(long, env = "CUTOVER_STATE_MACHINE_ARN", global = true)]
+    pub state_machine_arn: Option<String>,
+    /// The ledger table (default: the stack's LedgerTableName output).
+    #[arg(long, env = "CUTOVER_LEDGER_TABLE", global = true)]
+    pub ledger_table: Option<String>,
+    /// The rollback function (default: the stack's RollbackFunctionName output).
+    #[arg(long, env = "CUTOVER_ROLLBACK_FUNCTION", global = true)]
+    pub rollback_function: Option<String>,
+}
+
+pub struct Context {
+    pub conf: aws_config::SdkConfig,
+    args: StackArgs,
+    outputs: Option<HashMap<String, String>>,
+}
+
+impl Context {
+    pub async fn new(args: StackArgs) -> Context {
+        Context {
+            conf: cutover_aws::sdk_config().await,
+            args,
+            outputs: None,
+        }
+    }
+
+    /// A stack output, read once (one DescribeStacks) and only when no flag or variable gave it.
+    async fn output(&mut self, key: &str) -> Result<String, String> {
+        if self.outputs.is_none() {
+            let out = cfn::Client::new(&self.conf)
+                .describe_stacks()
+                .stack_name(&self.args.stack)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "reading stack {}'s outputs: {}",
+                        self.args.stack,
+                        cutover_aws::AwsError::from_sdk("DescribeStacks", e)
+                    )
+                })?;
+            let outputs = out
+                .stacks()
+                .first()
+                .map(|s| {
+                    s.outputs()
+                        .iter()
+                        .filter_map(|o| {
+                            Some((o.output_key()?.to_string(), o.output_value()?.to_string()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.outputs = Some(outputs);
+        }
+        self.outputs
+            .as_ref()
+            .and_then(|o| o.get(key).cloned())
+            .ok_or_else(|| {
+                format!(
+                    "stack {} has no output {key}; pass it by flag or environment",
+                    self.args.stack
+                )
+            })
+    }
+
+    pub async fn state_machine_arn(&mut self) -> Result<String, String> {
+        match self.args.state_machine_arn.clone() {
+            Some(v) => Ok(v),
+            None => self.output("DeployStateMachineArn").await,
+        }
+    }
+
+    pub async fn ledger_table(&mut self) -> Result<String, String> {
+        match self.args.ledger_table.clone() {
+            Some(v) => Ok(v),
+            None => self.output("LedgerTableName").await,
+        }
+    }
+
+    pub async fn rollback_function(&mut self) -> Result<String, String> {
+        match self.args.rollback_function.clone() {
+            Some(v) => Ok(v),
+            None => self.output("RollbackFunctionName").await,
+        }
+    }
+}

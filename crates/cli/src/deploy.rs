@@ -1,0 +1,231 @@
+//! `cutover deploy`: start the deploy execution `<app>-<env>-<id>` (or attach to the one a re-run of
+//! the same CI job already started) and, with `--wait`, follow it to its end.
+
+use crate::context::Context;
+use crate::report::{bar, Report};
+use aws_sdk_sfn as sfn;
+use cutover_aws::ledger::DynamoLedger;
+use cutover_aws::LedgerStore;
+use cutover_core::{Deployment, Strategy};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// What a finished deployment means for the process: documented in `--help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Promoted,
+    RolledBack,
+    Failed,
+    Refused,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Promoted => 0,
+            Outcome::RolledBack => 2,
+            Outcome::Failed => 3,
+            Outcome::Refused => 4,
+        }
+    }
+}
+
+pub struct Request {
+    pub app: String,
+    pub env: String,
+    pub image: String,
+    pub strategy: Option<Value>,
+    pub id: String,
+}
+
+/// `arn:…:stateMachine:NAME` → `arn:…:execution:NAME:EXECUTION`.
+fn execution_arn(state_machine: &str, name: &str) -> String {
+    format!(
+        "{}:{name}",
+        state_machine.replacen(":stateMachine:", ":execution:", 1)
+    )
+}
+
+pub async fn start(ctx: &mut Context, req: &Request, report: &Report) -> Result<String, String> {
+    let machine = ctx.state_machine_arn().await?;
+    let name = format!("{}-{}-{}", req.app, req.env, req.id);
+    let input = json!({
+        "app": req.app, "env": req.env, "image": req.image, "deploymentId": req.id, "strategy": req.strategy,
+    });
+    let client = sfn::Client::new(&ctx.conf);
+    match client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name(&name)
+        .input(input.to_string())
+        .send()
+        .await
+    {
+        // AWS answers a repeated start with the same name and input with the existing execution.
+        Ok(out) => {
+            report.event(
+                "started",
+                &format!("started {}", out.execution_arn),
+                json!({ "executionArn": out.execution_arn }),
+            );
+            Ok(out.execution_arn)
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_execution_already_exists()) =>
+        {
+            let arn = execution_arn(&machine, &name);
+            report.event(
+                "attached",
+                &format!("attached to the running or finished {arn}"),
+                json!({ "executionArn": arn }),
+            );
+            Ok(arn)
+        }
+        Err(e) => Err(cutover_aws::AwsError::from_sdk("StartExecution", e).to_string()),
+    }
+}
+
+/// What changed in the ledger since the last look, as events.
+fn changes(report: &Report, before: Option<&Deployment>, now: &Deployment) {
+    if before.map(|d| d.status) != Some(now.status) {
+        report.event(
+            "status",
+            &format!("ledger: {}", now.status),
+            json!({ "status": now.status }),
+        );
+    }
+    let seen = before.map_or(0, |d| d.shifts.len());
+    for s in now.shifts.iter().skip(seen) {
+        report.event(
+            "shift",
+            &format!(
+                "step {}: {} / {}   {}",
+                s.step_index + 1,
+                s.weights.blue(),
+                s.weights.green(),
+                bar(s.weights)
+            ),
+            json!({ "step": s.step_index, "weights": s.weights }),
+        );
+    }
+    let seen = before.map_or(0, |d| d.verdicts.len());
+    for v in now.verdicts.iter().skip(seen) {
+        let score = v
+            .score
+            .map_or("no score".into(), |s| format!("score {s:.0}"));
+        let detail = if v.verdict == "Healthy" {
+            v.lines
+                .iter()
+                .find(|l| l.starts_with("judge:"))
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            v.lines.join("\n            ")
+        };
+        report.event(
+            "verdict",
+            &format!("verdict at {}%: {} ({score}) {detail}", v.candidate_weight, v.verdict),
+            json!({ "step": v.step_index, "verdict": v.verdict, "score": v.score, "lines": v.lines }),
+        );
+    }
+    if let (None, Some(r)) = (before.and_then(|d| d.rollback.as_ref()), &now.rollback) {
+        let ms = r
+            .traffic_restored_at_ms
+            .map(|t| t.saturating_sub(r.requested_at_ms));
+        report.event(
+            "rollback",
+            &format!(
+                "rollback by {} ({}): traffic restored in {}",
+                r.trigger,
+                r.sources.join(", "),
+                ms.map_or("-".into(), |m| format!("{m} ms"))
+            ),
+            json!({ "rollback": r }),
+        );
+    }
+}
+
+/// The status line: where the deployment is, and how long the current bake has left on paper.
+fn status_line(d: &Deployment, plan: &[cutover_core::PlanStep], now_ms: u64) -> String {
+    let step = d.step_index.map_or(0, |s| s as usize);
+    let mut line = format!(
+        "{} · step {}/{} · {}",
+        d.status,
+        step + 1,
+        plan.len().max(1),
+        bar(d.weights)
+    );
+    if let (Some(s), Some(shift)) = (plan.get(step), d.shifts.last()) {
+        let elapsed = now_ms.saturating_sub(shift.at_ms) / 1000;
+        let left = u64::from(s.bake_seconds).saturating_sub(elapsed);
+        if left > 0 && d.status == cutover_core::Status::Shifting {
+            line.push_str(&format!(" · bake {left}s of {}s left", s.bake_seconds));
+        }
+    }
+    line
+}
+
+pub async fn follow(
+    ctx: &mut Context,
+    arn: &str,
+    req: &Request,
+    report: &Report,
+) -> Result<(Outcome, Value), String> {
+    let client = sfn::Client::new(&ctx.conf);
+    let table = ctx.ledger_table().await?;
+    let ledger = DynamoLedger::from_conf(&ctx.conf, table);
+    let plan = match &req.strategy {
+        Some(s) => Strategy::from_json(s).map(|s| s.plan()).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut last: Option<Deployment> = None;
+    loop {
+        let exec = client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| cutover_aws::AwsError::from_sdk("DescribeExecution", e).to_string())?;
+        let record = ledger
+            .load(&req.app, &req.env)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(d) = record.and_then(|l| l.deployment).filter(|d| d.id == req.id) {
+            changes(report, last.as_ref(), &d);
+            report.status(status_line(&d, &plan, now_ms()));
+            last = Some(d);
+        }
+        let status = exec.status().as_str().to_string();
+        if status != "RUNNING" {
+            let error = exec.error().map(String::from);
+            let outcome = match (
+                status.as_str(),
+                error.as_deref(),
+                last.as_ref().map(|d| d.status),
+            ) {
+                ("SUCCEEDED", _, _) => Outcome::Promoted,
+                (_, Some("Conflict" | "Frozen"), _) => Outcome::Refused,
+                (_, _, Some(cutover_core::Status::RolledBack)) => Outcome::RolledBack,
+                _ => Outcome::Failed,
+            };
+            let secs = match (exec.start_date(), exec.stop_date()) {
+                (start, Some(stop)) => (stop.secs() - start.secs()).max(0),
+                _ => 0,
+            };
+            let result = json!({
+                "outcome": format!("{outcome:?}"), "exitCode": outcome.code(), "executionArn": arn,
+                "status": status, "error": error, "cause": exec.cause(), "durationSeconds": secs,
+                "deployment": last,
+            });
+            return Ok((outcome, result));
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

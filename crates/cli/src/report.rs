@@ -1,0 +1,79 @@
+//! How progress reaches a person or a CI log: a live status line on a terminal, one plain line per
+//! event otherwise, or one JSON object per event with `--output json`.
+
+use cutover_core::{Colour, Weights};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A live status line on a terminal, plain lines when stdout is not one (CI logs).
+    Text,
+    /// One JSON object per line: every event, then the result.
+    Json,
+}
+
+pub struct Report {
+    format: Format,
+    started: Instant,
+    live: Option<ProgressBar>,
+}
+
+/// `blue ##################|== green`: each mark is 5 %.
+pub fn bar(w: Weights) -> String {
+    format!(
+        "blue {}|{} green",
+        "#".repeat(usize::from(w.of(Colour::Blue)) / 5),
+        "=".repeat(usize::from(w.of(Colour::Green)) / 5)
+    )
+}
+
+impl Report {
+    pub fn new(format: Format) -> Report {
+        let live = (format == Format::Text && std::io::stdout().is_terminal()).then(|| {
+            let pb = ProgressBar::new_spinner();
+            pb.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("template"),
+            );
+            pb.enable_steady_tick(Duration::from_millis(120));
+            pb
+        });
+        Report {
+            format,
+            started: Instant::now(),
+            live,
+        }
+    }
+
+    /// One event: `kind` names it, `text` is what a person reads, `data` what a program reads.
+    pub fn event(&self, kind: &str, text: &str, data: Value) {
+        match self.format {
+            Format::Json => println!(
+                "{}",
+                json!({ "event": kind, "data": data, "message": text })
+            ),
+            Format::Text => {
+                let line = format!("[{:7.1}s] {text}", self.started.elapsed().as_secs_f64());
+                match &self.live {
+                    Some(pb) => pb.println(line),
+                    None => println!("{line}"),
+                }
+            }
+        }
+    }
+
+    /// The terminal's status line (current step, split, bake countdown); nothing elsewhere.
+    pub fn status(&self, text: String) {
+        if let Some(pb) = &self.live {
+            pb.set_message(text);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(pb) = &self.live {
+            pb.finish_and_clear();
+        }
+    }
+}
