@@ -134,7 +134,7 @@ pub async fn history(
             _ => break,
         }
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     rows.truncate(limit);
     for (start, id, status, secs) in &rows {
         let outcome = match status.as_str() {
