@@ -1,86 +1,79 @@
-"""The main job, locally: two deployments of the Live Event Service through the deploy state machine.
+"""The main job, locally, through the `cutover` CLI as CI would run it:
 
-1. a good release, Canary10Percent5Minutes (Waits compressed 100x): promoted;
-2. a bad release: its 5XX alarm fires during the canary bake and Cutover rolls it back.
+1. a good release, `cutover deploy --strategy Canary10Percent5Minutes --wait` (Waits at 3 % of real
+   time): the canary judge passes both steps and it is promoted (exit 0);
+2. a bad release: while its canary bakes at 10 %, the load balancer's 5XX alarm fires; CloudWatch
+   tells SNS, SNS invokes Cutover's rollback function, which puts 100 % back on the live colour and
+   stops the execution (`cutover deploy --wait` exits 2).
 
-Every line is read from the cloud: listener weights from the load balancer, outcomes from Step
-Functions and the ledger. Exits non-zero unless both outcomes happened.
+Then a short summary from the cloud: what shifted when, the verdicts, the time to rollback.
+Exits non-zero unless both outcomes happened.
 """
 
 import json
 import os
+import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import boto3
 
 RUN_DIR = os.environ["RUN_DIR"]
 MINISTACK = os.environ["MINISTACK_URL"]
+CUTOVER = os.environ["CUTOVER_BIN"]
 seed = json.load(open(os.path.join(RUN_DIR, "seed.json")))
-stack = json.load(open(os.path.join(RUN_DIR, "stack.json")))
-sfn = boto3.client("stepfunctions", endpoint_url=MINISTACK)
-cw = boto3.client("cloudwatch", endpoint_url=MINISTACK)
-ddb = boto3.client("dynamodb", endpoint_url=MINISTACK)
-elb = boto3.client("elbv2", endpoint_url=os.environ["MOTO_URL"])
 APP, ENV = seed["app"], seed["env"]
-T0 = time.monotonic()
+cw = boto3.client("cloudwatch", endpoint_url=MINISTACK)
+CLI_ENV = {**os.environ, "AWS_ENDPOINT_URL": MINISTACK, "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": os.environ["MOTO_URL"]}
 
 
-def say(msg):
-    print(f"[{time.monotonic() - T0:6.1f}s] {msg}", flush=True)
+def cutover(*args, check=True):
+    out = subprocess.run([CUTOVER, *args], env=CLI_ENV, capture_output=True, text=True)
+    if check and out.returncode != 0:
+        sys.exit(f"cutover {' '.join(args)} failed ({out.returncode}): {out.stderr}")
+    return out
 
 
-def weights():
-    actions = elb.describe_listeners(ListenerArns=[seed["listenerArn"]])["Listeners"][0]["DefaultActions"]
-    groups = {g["TargetGroupArn"]: g.get("Weight", 1) for a in actions for g in a["ForwardConfig"]["TargetGroups"]}
-    return groups.get(seed["targetGroups"]["blue"], 0), groups.get(seed["targetGroups"]["green"], 0)
+def status():
+    return json.loads(cutover("status", "--app", APP, "--env", ENV, "--output", "json").stdout)
 
 
-def bar(blue, green):
-    return "blue " + "#" * (blue // 5) + "|" + "=" * (green // 5) + " green"
+def deploy(tag):
+    """`cutover deploy --wait`, its lines shown as they come; returns the exit code."""
+    deployment_id = f"{tag}-{int(time.time())}"
+    print(f"$ cutover deploy --app {APP} --env {ENV} --image public.ecr.aws/live-event/service:{tag} "
+          f"--id {deployment_id} --strategy Canary10Percent5Minutes --wait", flush=True)
+    proc = subprocess.Popen(
+        [CUTOVER, "deploy", "--app", APP, "--env", ENV, "--image", f"public.ecr.aws/live-event/service:{tag}",
+         "--id", deployment_id, "--strategy", "Canary10Percent5Minutes", "--wait"],
+        env=CLI_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc, deployment_id
 
 
-def ledger():
-    item = ddb.get_item(TableName=stack["LedgerTableName"], ConsistentRead=True,
-                        Key={"pk": {"S": f"{APP}#{ENV}"}, "sk": {"S": "LEDGER"}}).get("Item")
-    if not item:
-        return None
-    d = item.get("deployment", {}).get("M", {})
-    verdicts = [
-        f'{v["M"]["candidateWeight"]["N"]}%: {v["M"]["verdict"]["S"]} score {v["M"].get("score", {}).get("N", "-")}'
-        for v in d.get("verdicts", {}).get("L", [])
-    ]
-    return {"live": item["liveColour"]["S"], "status": d.get("status", {}).get("S"),
-            "reason": d.get("reason", {}).get("S"), "verdicts": verdicts}
+def stream(proc):
+    for line in proc.stdout:
+        print("  " + line.rstrip(), flush=True)
+    return proc.wait()
 
 
-def deploy(tag, strategy, on_canary=None):
-    deployment_id = f"{tag}{int(time.time() * 1000)}"
-    image = f"public.ecr.aws/live-event/service:{tag}"
-    arn = sfn.start_execution(
-        stateMachineArn=stack["DeployStateMachineArn"], name=f"{APP}-{ENV}-{deployment_id}",
-        input=json.dumps({"app": APP, "env": ENV, "image": image, "deploymentId": deployment_id, "strategy": strategy}),
-    )["executionArn"]
-    say(f"deploy {image} ({strategy}) as {deployment_id}")
-    last, fired = None, None
+def breach_when_canary_is_live(deployment_id, fired):
+    """At 10 %, one load-balancer 5XX datapoint far above the alarm's threshold."""
     while True:
-        now = weights()
-        if now != last:
-            say(f"  listener {now[0]:>3}/{now[1]:<3} {bar(*now)}")
-            last = now
-        if on_canary and fired is None and 0 < min(now):
-            fired = on_canary()
-        ex = sfn.describe_execution(executionArn=arn)
-        if ex["status"] != "RUNNING":
-            return ex, fired, weights()
-        time.sleep(0.05)
-
-
-def fire_alarm():
-    cw.set_alarm_state(AlarmName=seed["alarmName"], StateValue="ALARM", StateReason="demo: 5XX spike on the canary")
-    say(f"  !! alarm {seed['alarmName']} set to ALARM during the bake")
-    return time.monotonic()
+        s = status()
+        d = s.get("deployment") or {}
+        if d.get("id") == deployment_id and d.get("status") in ("Shifting", "Verifying") and 0 < min(s["loadBalancerWeights"].values()):
+            break
+        time.sleep(0.2)
+    cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[{
+        "MetricName": "HTTPCode_ELB_5XX_Count", "Value": 500.0,
+        "Dimensions": [{"Name": "LoadBalancer", "Value": seed["loadBalancer"]}],
+        # 50 s ago: inside the alarm's 60 s window now, out of it seconds later.
+        "Timestamp": datetime.now(timezone.utc) - timedelta(seconds=50)}])
+    fired.append(time.time())
+    print(f"  !! published 500 load-balancer 5XX at 10 %: alarm {seed['alarmName']} → SNS → rollback", flush=True)
 
 
 def main():
@@ -88,28 +81,36 @@ def main():
                                  data=json.dumps({"stepfunctions._SFN_WAIT_SCALE": 0.03}).encode(),
                                  headers={"content-type": "application/json"})
     urllib.request.urlopen(req).read()
-    say(f"ledger before: {ledger()}")
+    print("$ cutover status", flush=True)
+    print("  " + cutover("status", "--app", APP, "--env", ENV).stdout.replace("\n", "\n  ").rstrip(), flush=True)
 
-    good, _, good_end = deploy("good", "Canary10Percent5Minutes")
-    after_good = ledger()
-    say(f"-> {good['status']}; ledger {after_good}")
+    good_proc, good_id = deploy("good")
+    good = stream(good_proc)
+    promoted = status()
 
-    bad, fired_at, bad_end = deploy("bad", "Canary10Percent5Minutes", on_canary=fire_alarm)
-    after_bad = ledger()
+    bad_proc, bad_id = deploy("bad")
+    fired = []
+    threading.Thread(target=breach_when_canary_is_live, args=(bad_id, fired), daemon=True).start()
+    bad = stream(bad_proc)
+    after = status()
+    time.sleep(12)  # let the datapoint leave the alarm's window before resetting it
     cw.set_alarm_state(AlarmName=seed["alarmName"], StateValue="OK", StateReason="demo over")
-    say(f"-> {bad['status']} {bad.get('error')}: {bad.get('cause', '')[:160]}")
-    say(f"   ledger {after_bad}")
 
-    live_split = (100, 0) if after_bad and after_bad["live"] == "blue" else (0, 100)
-    ok = (good["status"] == "SUCCEEDED" and after_good["status"] == "Promoted"
-          and bad["status"] in ("FAILED", "ABORTED") and after_bad["status"] == "RolledBack" and bad_end == live_split)
+    d = after.get("deployment") or {}
+    r = d.get("rollback") or {}
+    good_verdicts = [f'{v["candidateWeight"]}%: {v["verdict"]} score {v["score"]:.0f}'
+                     for v in (promoted.get("deployment") or {}).get("verdicts", [])]
     summary = {
-        "promoted": good["status"] == "SUCCEEDED",
-        "rolledBack": after_bad["status"] == "RolledBack",
-        "secondsFromAlarmToExecutionEnd": round(time.monotonic() - fired_at, 2) if fired_at else None,
-        "listenerAfterRollback": bad_end,
+        "good": {"exitCode": good, "status": (promoted.get("deployment") or {}).get("status"),
+                 "verdicts": good_verdicts, "liveColour": promoted.get("liveColour")},
+        "bad": {"exitCode": bad, "status": d.get("status"), "trigger": r.get("trigger"), "sources": r.get("sources"),
+                "timeToRollbackMs": (r["trafficRestoredAtMs"] - r["requestedAtMs"]) if r.get("trafficRestoredAtMs") else None,
+                "alarmToTrafficRestoredMs": round(r["trafficRestoredAtMs"] - fired[0] * 1000) if fired and r.get("trafficRestoredAtMs") else None,
+                "loadBalancerAfter": after["loadBalancerWeights"]},
     }
-    print("demo summary: " + json.dumps(summary))
+    print("demo summary: " + json.dumps(summary, indent=2))
+    ok = (good == 0 and summary["good"]["status"] == "Promoted" and bad == 2 and d.get("status") == "RolledBack"
+          and r.get("trigger") == "alarm" and after["loadBalancerWeights"][after["liveColour"]] == 100)
     print("demo: " + ("both outcomes observed" if ok else "FAILED: an outcome is missing"))
     return 0 if ok else 1
 

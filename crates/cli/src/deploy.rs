@@ -130,18 +130,23 @@ fn changes(report: &Report, before: Option<&Deployment>, now: &Deployment) {
         );
     }
     if let (None, Some(r)) = (before.and_then(|d| d.rollback.as_ref()), &now.rollback) {
-        let ms = r
-            .traffic_restored_at_ms
-            .map(|t| t.saturating_sub(r.requested_at_ms));
         report.event(
             "rollback",
-            &format!(
-                "rollback by {} ({}): traffic restored in {}",
-                r.trigger,
-                r.sources.join(", "),
-                ms.map_or("-".into(), |m| format!("{m} ms"))
-            ),
+            &format!("rollback by {} ({})", r.trigger, r.sources.join(", ")),
             json!({ "rollback": r }),
+        );
+    }
+    // The record is written once traffic is back; its first sighting may already say so.
+    let restored = |d: Option<&Deployment>| {
+        d.and_then(|d| d.rollback.as_ref())
+            .and_then(|r| r.traffic_restored_at_ms)
+    };
+    if let (None, Some(at), Some(r)) = (restored(before), restored(Some(now)), &now.rollback) {
+        let ms = at.saturating_sub(r.requested_at_ms);
+        report.event(
+            "restored",
+            &format!("traffic back on the live colour {ms} ms after the rollback was asked for"),
+            json!({ "timeToRollbackMs": ms }),
         );
     }
 }
@@ -180,6 +185,8 @@ pub async fn follow(
         None => Vec::new(),
     };
     let mut last: Option<Deployment> = None;
+    // Up to a minute for a rollback that stopped the execution to record its end.
+    let mut settle_polls = 150;
     loop {
         let exec = client
             .describe_execution()
@@ -197,7 +204,11 @@ pub async fn follow(
             last = Some(d);
         }
         let status = exec.status().as_str().to_string();
-        if status != "RUNNING" {
+        let rolling_back = last
+            .as_ref()
+            .is_some_and(|d| d.status == cutover_core::Status::RollingBack);
+        // A rollback stops the execution first and finishes its work after: wait for its record.
+        if status != "RUNNING" && !(rolling_back && settle_polls > 0) {
             let error = exec.error().map(String::from);
             let outcome = match (
                 status.as_str(),
@@ -219,6 +230,9 @@ pub async fn follow(
                 "deployment": last,
             });
             return Ok((outcome, result));
+        }
+        if status != "RUNNING" {
+            settle_polls -= 1;
         }
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
