@@ -134,3 +134,100 @@ async fn status_shows_the_weights_the_load_balancer_reports() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(c.listener_weights().await, Weights::all_on(live));
 }
+
+#[tokio::test]
+async fn promote_ends_a_long_bake_and_the_step_is_still_verified() {
+    let _one = one_at_a_time().lock().await;
+    let c = LocalCloud::for_deployments().await;
+    let live = c.live_colour().await;
+    let (app, env) = (c.seeded("app"), c.seeded("env"));
+    let refused = cutover(&c, &["promote", "--app", &app, "--env", &env]);
+    assert_eq!(
+        refused.status.code(),
+        Some(4),
+        "nothing bakes yet: {}",
+        text(&refused)
+    );
+
+    // 40 000 s of bake: 20 minutes even at the tests' wait scale, far beyond this test's patience.
+    let id = unique("clipromote");
+    let image = format!("public.ecr.aws/live-event/service:{id}");
+    let steps =
+        r#"{"steps": [{"weight": 10, "bakeSeconds": 40000}, {"weight": 100, "bakeSeconds": 0}]}"#;
+    let start = cutover(
+        &c,
+        &[
+            "deploy",
+            "--app",
+            &app,
+            "--env",
+            &env,
+            "--image",
+            &image,
+            "--id",
+            &id,
+            "--strategy",
+            steps,
+        ],
+    );
+    assert_eq!(start.status.code(), Some(0), "{}", text(&start));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while c.listener_weights().await != Weights::with_candidate(live.other(), 10) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the canary never reached 10 %"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let promoted = cutover(&c, &["promote", "--app", &app, "--env", &env]);
+    assert_eq!(promoted.status.code(), Some(0), "{}", text(&promoted));
+
+    let bin = std::env::var("CUTOVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/cutover")
+        });
+    let mut follow = Command::new(bin)
+        .args([
+            "deploy",
+            "--app",
+            &app,
+            "--env",
+            &env,
+            "--image",
+            &image,
+            "--id",
+            &id,
+            "--strategy",
+            steps,
+            "--wait",
+        ])
+        .env("AWS_ENDPOINT_URL", &c.ministack_url)
+        .env(
+            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
+            std::env::var("MOTO_URL").unwrap_or_else(|_| "http://127.0.0.1:4567".into()),
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let code = loop {
+        if let Some(status) = follow.try_wait().unwrap() {
+            break status.code();
+        }
+        if std::time::Instant::now() > deadline {
+            follow.kill().ok();
+            panic!("still baking 120 s after promote: the skip did not reach the bake loop");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert_eq!(code, Some(0));
+    let d = c.ledger().await.unwrap().deployment.unwrap();
+    assert_eq!(
+        (d.skip_bake, d.verdicts.first().map(|v| v.verdict.as_str())),
+        (Some(0), Some("Healthy"))
+    );
+}

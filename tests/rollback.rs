@@ -235,3 +235,89 @@ async fn foreign_alarms_ok_transitions_and_malformed_events_change_nothing() {
     assert_eq!(c.rollback(&cleanup).await.error_type, None);
     assert_eq!(c.listener_weights().await, Weights::all_on(live));
 }
+
+/// Rolling mode, as the service runs today: one ECS service updated in place, no second target group.
+/// A bad revision went out; its alarm arrives through SNS and the service goes back to the ledger's
+/// last-known-good task definition, keeping its task count.
+#[tokio::test]
+async fn a_rolling_service_is_put_back_on_its_last_known_good_task_definition() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let _one = one_at_a_time().lock().await;
+    let c = LocalCloud::for_deployments().await;
+    let (app, cluster) = ("live-event-rolling", c.seeded("cluster"));
+    let service = format!("{app}-{}", unique(""));
+    let good = c.seeded("taskDefinitionArn");
+    let td = c
+        .ecs
+        .describe_task_definition()
+        .task_definition(&good)
+        .send()
+        .await
+        .expect("DescribeTaskDefinition")
+        .task_definition
+        .unwrap();
+    let mut bad_container = td.container_definitions()[0].clone();
+    bad_container.image = Some("public.ecr.aws/live-event/service:rolling-bad".into());
+    let bad = c
+        .ecs
+        .register_task_definition()
+        .family(td.family().unwrap())
+        .container_definitions(bad_container)
+        .send()
+        .await
+        .expect("RegisterTaskDefinition")
+        .task_definition
+        .unwrap()
+        .task_definition_arn
+        .unwrap();
+    c.ecs
+        .create_service()
+        .cluster(&cluster)
+        .service_name(&service)
+        .task_definition(&bad)
+        .desired_count(3)
+        .send()
+        .await
+        .expect("CreateService");
+    let target = json!({"mode": "rolling", "cluster": cluster, "service": service, "alarms": ["live-event-rolling-5xx"]});
+    c.ssm
+        .put_parameter()
+        .name(format!("/cutover/{app}/prod/target"))
+        .value(target.to_string())
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("PutParameter");
+    let release = cutover_core::Release {
+        task_definition_arn: good.clone(),
+        image: "public.ecr.aws/live-event/service:1.0.0".into(),
+    };
+    let ledger = cutover_core::Ledger::new(app, "prod", cutover_core::Colour::Blue, Some(release));
+    let mut item: std::collections::HashMap<String, AttributeValue> =
+        serde_dynamo::to_item(&ledger).unwrap();
+    item.insert("pk".into(), AttributeValue::S(format!("{app}#prod")));
+    item.insert("sk".into(), AttributeValue::S("LEDGER".into()));
+    c.dynamodb
+        .put_item()
+        .table_name(c.output("LedgerTableName"))
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("PutItem");
+
+    let out = c
+        .rollback(&LocalCloud::sns_alarm("live-event-rolling-5xx", "ALARM"))
+        .await;
+    assert_eq!(out.error_type, None, "{}", out.payload);
+    assert_eq!(out.payload["mode"], "rolling", "{}", out.payload);
+    let s = c.service(&service).await;
+    assert_eq!(
+        (s.task_definition(), s.desired_count()),
+        (Some(good.as_str()), 3)
+    );
+    let again = c
+        .rollback(&LocalCloud::sns_alarm("live-event-rolling-5xx", "ALARM"))
+        .await;
+    assert_eq!(again.payload["rolledBack"], false, "{}", again.payload);
+}

@@ -22,6 +22,7 @@ pub struct LocalCloud {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ecs: aws_sdk_ecs::Client,
     pub appconfig: aws_sdk_appconfig::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 fn run_dir() -> PathBuf {
@@ -70,6 +71,7 @@ impl LocalCloud {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&on_ministack),
             ecs: aws_sdk_ecs::Client::new(&on_ministack),
             appconfig: aws_sdk_appconfig::Client::new(&on_ministack),
+            ssm: aws_sdk_ssm::Client::new(&on_ministack),
             ministack_url: ministack,
         }
     }

@@ -209,3 +209,37 @@ pub async fn rollback(
     }
     Ok(())
 }
+
+/// End the current step's bake now. Safe by construction: the step's verification (alarms, targets,
+/// thresholds, the judge) still runs before any further shift. Returns the exit code: 0, or 4 when
+/// nothing is baking.
+pub async fn promote(
+    ctx: &mut Context,
+    app: &str,
+    env: &str,
+    format: Format,
+) -> Result<u8, String> {
+    let table = ctx.ledger_table().await?;
+    let ledger = DynamoLedger::from_conf(&ctx.conf, table);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    match cutover_aws::update_ledger(&ledger, app, env, None, |l| l.skip_bake(now)).await {
+        Ok(((id, step), _)) => {
+            if format == Format::Json {
+                println!(
+                    "{}",
+                    json!({ "deploymentId": id, "step": step, "bakeSkipped": true })
+                );
+            } else {
+                println!("{app}/{env}: the rest of step {}'s bake is skipped for {id}; its verification runs next", step + 1);
+            }
+            Ok(0)
+        }
+        Err(f) if f.error_type == cutover_core::ErrorType::Conflict => {
+            eprintln!("cutover: {}", f.reason);
+            Ok(4)
+        }
+        Err(f) => Err(f.reason),
+    }
+}

@@ -82,6 +82,13 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Skip the rest of the current step's bake; the step's verification still runs before any shift.
+    Promote {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        env: String,
+    },
     /// Print the steps a strategy expands to: a preset name or {"steps": [{"weight", "bakeSeconds"}]}.
     Plan {
         #[arg(long)]
@@ -210,6 +217,12 @@ fn run(cli: Cli) -> Result<u8, String> {
                 )
                 .await?;
                 Ok(0)
+            })
+        }
+        Command::Promote { app, env } => {
+            names(&[("app", &app), ("env", &env)])?;
+            runtime()?.block_on(async {
+                inspect::promote(&mut Context::new(cli.stack).await, &app, &env, format).await
             })
         }
         Command::Plan { strategy } => {

@@ -80,6 +80,9 @@ pub struct Deployment {
     /// Alarms that fired while `autoRollback` was off: seen, not acted on.
     #[serde(default)]
     pub noted_alarms: Vec<String>,
+    /// The step whose remaining bake a person skipped (`cutover promote`); its verification still runs.
+    #[serde(default)]
+    pub skip_bake: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +166,7 @@ impl Ledger {
             verdicts: Vec::new(),
             rollback: None,
             noted_alarms: Vec::new(),
+            skip_bake: None,
         });
         Ok(Acquired::New)
     }
@@ -220,6 +224,29 @@ impl Ledger {
         });
         d.updated_at_ms = now_ms;
         Ok(())
+    }
+
+    /// A person asks to end the current step's bake now. Only while a step is baking (`Shifting`):
+    /// the step's verification still runs, so nothing unverified moves forward.
+    pub fn skip_bake(&mut self, now_ms: u64) -> Result<(String, u32), Failure> {
+        let Some(d) = self.deployment.as_mut().filter(|d| !d.status.is_final()) else {
+            return Err(Failure::new(
+                ErrorType::Conflict,
+                "no active deployment to promote",
+            ));
+        };
+        match (d.status, d.step_index) {
+            (Status::Shifting, Some(step)) => {
+                d.skip_bake = Some(step);
+                d.updated_at_ms = now_ms;
+                Ok((d.id.clone(), step))
+            }
+            (status, _) => Err(Failure::new(
+                ErrorType::Conflict,
+                format!("deployment {} is {status}: no bake to skip", d.id),
+            )
+            .with_details(json!({ "deploymentId": d.id, "status": status }))),
+        }
     }
 
     pub fn record_verifying(&mut self, id: &str, now_ms: u64) -> Result<(), Failure> {
@@ -373,6 +400,23 @@ fn move_to(d: &mut Deployment, to: Status) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bake_can_be_skipped_only_while_a_step_bakes() {
+        let mut l = Ledger::new("a", "e", Colour::Blue, None);
+        assert_eq!(l.skip_bake(1).unwrap_err().error_type, ErrorType::Conflict);
+        l.acquire("d1", "img", None, 1).unwrap();
+        assert_eq!(
+            l.skip_bake(2).unwrap_err().error_type,
+            ErrorType::Conflict,
+            "preparing"
+        );
+        l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 3)
+            .unwrap();
+        assert_eq!(l.skip_bake(4).unwrap(), ("d1".to_string(), 0));
+        l.record_verifying("d1", 5).unwrap();
+        assert!(l.skip_bake(6).unwrap_err().reason.contains("is Verifying"));
+    }
+
     use super::*;
 
     fn release(n: u32) -> Release {

@@ -4,12 +4,14 @@
 //! new task definition. `phase: "step"` (after each bake) also requires every candidate target to be
 //! healthy, every alarm of the target configuration out of ALARM, and the candidate's own traffic to
 //! pass the health policy's thresholds and the canary judge against the baseline (`traffic.rs`).
+//! `phase: "bake"` keeps the bake loop's time between Wait slices (`bake.rs`).
 //!
 //! The answer is `Healthy` (success), `HealthPending` (the state machine asks again, with backoff) or
 //! `HealthFailed` (the ledger turns `RollingBack` at once and the state machine rolls back). Pending
 //! past the policy's verification timeout is failed: a release Cutover knows nothing about never
 //! passes. Each step's final verdict, with its score and every check's line, goes into the ledger.
 
+pub mod bake;
 mod traffic;
 
 use cutover_aws::{
@@ -27,6 +29,7 @@ pub const TARGET_GRACE_MS: u64 = 60_000;
 pub enum Phase {
     Stable,
     Step,
+    Bake,
 }
 
 pub struct Request {
@@ -40,10 +43,11 @@ impl Request {
         let phase = match event.get("phase").and_then(Value::as_str).unwrap_or("step") {
             "stable" => Phase::Stable,
             "step" => Phase::Step,
+            "bake" => Phase::Bake,
             other => {
                 return Err(Failure::new(
                     ErrorType::InvalidInput,
-                    format!("phase: must be stable or step, got \"{other}\""),
+                    format!("phase: must be stable, bake or step, got \"{other}\""),
                 )
                 .with_details(json!({ "field": "phase" })))
             }
@@ -75,6 +79,9 @@ where
     M: Metrics,
 {
     let req = Request::from_event(event)?;
+    if req.phase == Phase::Bake {
+        return bake::answer(p.ledger, event).await;
+    }
     let (app, env, id) = (
         req.at.app.as_str(),
         req.at.env.as_str(),

@@ -1,3 +1,7 @@
+// The handler future nests deep enough (SDK calls inside the per-phase futures) to pass rustc's
+// default layout depth of 128.
+#![recursion_limit = "256"]
+
 use cutover_aws::{
     alarms::CloudWatchAlarms, config::SsmTargets, ecs::Ecs, elbv2::Elbv2, ledger::DynamoLedger,
     metrics::CloudWatchMetrics,

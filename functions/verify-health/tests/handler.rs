@@ -249,4 +249,60 @@ async fn the_sample_event_parses() {
         verify_health::Request::from_event(&sample).unwrap().phase,
         verify_health::Phase::Step
     );
+    let bake: Value =
+        serde_json::from_str(include_str!("../../../events/verify-health-bake.json")).unwrap();
+    assert_eq!(
+        verify_health::Request::from_event(&bake).unwrap().phase,
+        verify_health::Phase::Bake
+    );
+}
+
+async fn bake(c: &Cloud, remaining: u64, waited: u64) -> Result<Value, Failure> {
+    let ports = Ports {
+        lb: &c.lb,
+        ledger: &c.ledger,
+        targets: &c.targets,
+        services: &c.services,
+        alarms: &c.alarms,
+        metrics: &c.metrics,
+    };
+    let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
+        "stepIndex": 0, "remainingSeconds": remaining, "waitedSeconds": waited});
+    handle(&ports, &event, AFTER_BAKE_MS).await
+}
+
+#[tokio::test]
+async fn the_bake_counts_down_in_slices_until_a_person_skips_it() {
+    let c = shifted().await;
+    let first = bake(&c, 300, 0).await.unwrap();
+    assert_eq!(
+        first,
+        json!({"remainingSeconds": 300, "waitSeconds": 30, "skipped": false})
+    );
+    let later = bake(&c, 300, 30).await.unwrap();
+    assert_eq!(
+        (
+            later["remainingSeconds"].as_u64(),
+            later["waitSeconds"].as_u64()
+        ),
+        (Some(270), Some(30))
+    );
+    assert_eq!(bake(&c, 10, 10).await.unwrap()["waitSeconds"], 0);
+    c.edit_ledger(|l| {
+        l.skip_bake(AFTER_BAKE_MS).unwrap();
+    })
+    .await;
+    let skipped = bake(&c, 270, 30).await.unwrap();
+    assert_eq!(
+        skipped,
+        json!({"remainingSeconds": 0, "waitSeconds": 0, "skipped": true})
+    );
+    c.edit_ledger(|l| {
+        l.begin_rollback("alarm", AFTER_BAKE_MS).unwrap();
+    })
+    .await;
+    assert_eq!(
+        bake(&c, 270, 30).await.unwrap_err().error_type,
+        ErrorType::Aborted
+    );
 }
