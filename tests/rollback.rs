@@ -293,7 +293,10 @@ async fn a_rolling_service_is_put_back_on_its_last_known_good_task_definition() 
         task_definition_arn: good.clone(),
         image: "public.ecr.aws/live-event/service:1.0.0".into(),
     };
-    let ledger = cutover_core::Ledger::new(app, "prod", cutover_core::Colour::Blue, Some(release));
+    let mut ledger =
+        cutover_core::Ledger::new(app, "prod", cutover_core::Colour::Blue, Some(release));
+    // As Cutover's own first write leaves it: version 1 (0 means "no item yet" to the store).
+    ledger.version = 1;
     let mut item: std::collections::HashMap<String, AttributeValue> =
         serde_dynamo::to_item(&ledger).unwrap();
     item.insert("pk".into(), AttributeValue::S(format!("{app}#prod")));
