@@ -224,6 +224,16 @@ pub async fn promote(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
+    // A service that never had a deployment has no ledger item: nothing bakes, same as an idle one.
+    if ledger
+        .load(app, env)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
+        eprintln!("cutover: no active deployment of {app}/{env} to promote");
+        return Ok(4);
+    }
     match cutover_aws::update_ledger(&ledger, app, env, None, |l| l.skip_bake(now)).await {
         Ok(((id, step), _)) => {
             if format == Format::Json {
