@@ -8,22 +8,31 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn cutover(c: &LocalCloud, args: &[&str]) -> Output {
-    let bin = std::env::var("CUTOVER_BIN")
+fn bin() -> PathBuf {
+    std::env::var("CUTOVER_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/cutover")
-        });
+        })
+}
+
+/// The binary with `args`, pointed at the local cloud the way CI's environment would point it.
+fn command(c: &LocalCloud, args: &[&str]) -> Command {
     let moto = std::env::var("MOTO_URL").unwrap_or_else(|_| "http://127.0.0.1:4567".into());
-    Command::new(&bin)
-        .args(args)
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
         .env("AWS_ENDPOINT_URL", &c.ministack_url)
         .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", moto)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test");
+    cmd
+}
+
+fn cutover(c: &LocalCloud, args: &[&str]) -> Output {
+    command(c, args)
         .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p cutover-cli)", bin.display()))
+        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p cutover-cli)", bin().display()))
 }
 
 fn deploy(c: &LocalCloud, id: &str, tag: &str, wait: bool) -> Output {
@@ -182,13 +191,9 @@ async fn promote_ends_a_long_bake_and_the_step_is_still_verified() {
     let promoted = cutover(&c, &["promote", "--app", &app, "--env", &env]);
     assert_eq!(promoted.status.code(), Some(0), "{}", text(&promoted));
 
-    let bin = std::env::var("CUTOVER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/cutover")
-        });
-    let mut follow = Command::new(bin)
-        .args([
+    let mut follow = command(
+        &c,
+        &[
             "deploy",
             "--app",
             &app,
@@ -201,18 +206,11 @@ async fn promote_ends_a_long_bake_and_the_step_is_still_verified() {
             "--strategy",
             steps,
             "--wait",
-        ])
-        .env("AWS_ENDPOINT_URL", &c.ministack_url)
-        .env(
-            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
-            std::env::var("MOTO_URL").unwrap_or_else(|_| "http://127.0.0.1:4567".into()),
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let code = loop {
         if let Some(status) = follow.try_wait().unwrap() {

@@ -221,9 +221,7 @@ pub async fn promote(
 ) -> Result<u8, String> {
     let table = ctx.ledger_table().await?;
     let ledger = DynamoLedger::from_conf(&ctx.conf, table);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now = crate::deploy::now_ms();
     // A service that never had a deployment has no ledger item: nothing bakes, same as an idle one.
     if ledger
         .load(app, env)
