@@ -7,6 +7,7 @@ pub mod flags;
 pub mod health;
 pub mod judge;
 pub mod ledger;
+pub mod migration;
 pub mod request;
 pub mod rolling;
 pub mod strategy;

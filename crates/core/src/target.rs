@@ -107,7 +107,7 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn path(&self, key: &str) -> String {
+    pub(crate) fn path(&self, key: &str) -> String {
         if self.prefix.is_empty() {
             key.to_string()
         } else {
@@ -123,7 +123,7 @@ impl<'a> Reader<'a> {
         });
     }
 
-    fn value(&mut self, key: &str, required: bool) -> Option<&'a Value> {
+    pub(crate) fn value(&mut self, key: &str, required: bool) -> Option<&'a Value> {
         match self.obj.and_then(|o| o.get(key)).filter(|v| !v.is_null()) {
             Some(v) => Some(v),
             None => {
@@ -175,7 +175,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn integer(&mut self, key: &str, max: u64, default: u64) -> u64 {
+    pub(crate) fn integer(&mut self, key: &str, max: u64, default: u64) -> u64 {
         let Some(v) = self.value(key, false) else {
             return default;
         };
@@ -211,7 +211,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn boolean(&mut self, key: &str, default: bool) -> bool {
+    pub(crate) fn boolean(&mut self, key: &str, default: bool) -> bool {
         match self.value(key, false) {
             None => default,
             Some(Value::Bool(b)) => *b,
@@ -222,7 +222,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn child(&mut self, key: &str, required: bool) -> Reader<'_> {
+    pub(crate) fn child(&mut self, key: &str, required: bool) -> Reader<'_> {
         let prefix = self.path(key);
         let obj = match self.value(key, required) {
             Some(Value::Object(o)) => Some(o),
