@@ -14,3 +14,6 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AW
 export SAM_CLI_TELEMETRY=0
 export PATH="$TOOLS_VENV/bin:$PATH"
 mkdir -p "$RUN_DIR"
+# The throwaway PostgreSQL cluster (local/postgres.sh) that migrations run against.
+export PG_PORT="${PG_PORT:-55432}"
+export PG_DATABASE="${PG_DATABASE:-live_event}"

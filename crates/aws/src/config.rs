@@ -143,3 +143,59 @@ impl TargetSource for SsmTargets {
         Ok(target)
     }
 }
+
+/// The application's table switch as an SSM String parameter.
+pub struct SsmSwitch {
+    client: Client,
+}
+
+impl SsmSwitch {
+    pub fn new(client: Client) -> Self {
+        SsmSwitch { client }
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        SsmSwitch::new(Client::new(conf))
+    }
+}
+
+impl crate::SwitchStore for SsmSwitch {
+    async fn get(&self, name: &str) -> Result<Option<String>, AwsError> {
+        match self.client.get_parameter().name(name).send().await {
+            Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(String::from)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(AwsError::from_sdk("GetParameter", e)),
+        }
+    }
+
+    async fn put(&self, name: &str, value: &str) -> Result<(), AwsError> {
+        self.client
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutParameter", e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), AwsError> {
+        match self.client.delete_parameter().name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AwsError::from_sdk("DeleteParameter", e)),
+        }
+    }
+}

@@ -446,3 +446,39 @@ impl Default for Cloud {
         Cloud::new()
     }
 }
+
+/// SSM parameters in memory, for the table switch; counts writes so tests can see a retry's effect.
+#[derive(Default)]
+pub struct MemorySwitch {
+    pub values: Mutex<HashMap<String, String>>,
+    pub writes: std::sync::atomic::AtomicUsize,
+}
+
+impl MemorySwitch {
+    pub fn value(&self, name: &str) -> Option<String> {
+        self.values.lock().unwrap().get(name).cloned()
+    }
+}
+
+impl crate::SwitchStore for MemorySwitch {
+    async fn get(&self, name: &str) -> Result<Option<String>, AwsError> {
+        Ok(self.value(name))
+    }
+
+    async fn put(&self, name: &str, value: &str) -> Result<(), AwsError> {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.values
+            .lock()
+            .unwrap()
+            .insert(name.into(), value.into());
+        Ok(())
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), AwsError> {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.values.lock().unwrap().remove(name);
+        Ok(())
+    }
+}

@@ -22,6 +22,8 @@ pub mod ledger;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod ports;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 #[cfg(feature = "executions")]
 pub mod sfn;
 pub mod traffic;
@@ -29,7 +31,7 @@ pub mod traffic;
 pub use error::AwsError;
 pub use ports::{
     load_ledger, update_ledger, Alarms, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics,
-    MetricsQuery, Services, TargetSource,
+    MetricsQuery, SecretSource, Services, SwitchStore, TargetSource,
 };
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).

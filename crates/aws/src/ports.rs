@@ -205,3 +205,20 @@ pub async fn load_ledger<S: LedgerStore>(
         .with_details(serde_json::json!({ "app": app, "env": env }))
     })
 }
+
+/// The SSM parameter an application reads to pick which table it uses.
+pub trait SwitchStore {
+    /// The current value; `None` when the parameter does not exist.
+    fn get(&self, name: &str) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+    fn put(&self, name: &str, value: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Remove it (restoring "did not exist"); absent already is fine.
+    fn delete(&self, name: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Where a database password is kept: a Secrets Manager secret or an SSM SecureString.
+pub trait SecretSource {
+    fn password(
+        &self,
+        at: &cutover_core::migration::PasswordRef,
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
+}

@@ -114,6 +114,7 @@ pub fn decide(phase: Phase, at: Standing) -> Result<Decision, String> {
             "contract refused: it needs a passed verify and a switch (stage: {name}, verified: {})",
             at.verified
         )),
+        (Phase::Revert, Some(Reverted)) => Ok(Decision::Done),
         // Revert drops with IF EXISTS, so it also cleans up after an expand that never recorded itself.
         (Phase::Revert, _) => Ok(Decision::Run),
         (_, _) => Err(format!("{phase} refused: run expand first (stage: {name})")),
@@ -166,9 +167,13 @@ mod tests {
                 .unwrap_err()
                 .contains("contracted"));
         }
-        for s in [None, Some(Expanded), Some(Switched), Some(Reverted)] {
+        for s in [None, Some(Expanded), Some(Switched)] {
             assert_eq!(decide(Phase::Revert, at(s, false)), Ok(Decision::Run));
         }
+        assert_eq!(
+            decide(Phase::Revert, at(Some(Reverted), false)),
+            Ok(Decision::Done)
+        );
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! Database passwords: a Secrets Manager secret (a plain string, or RDS's JSON with `password`), or an
+//! SSM SecureString. Values are returned, never logged or put in an error.
+
+use crate::{AwsError, SecretSource};
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+use cutover_core::migration::PasswordRef;
+
+pub struct Passwords {
+    secrets: aws_sdk_secretsmanager::Client,
+    ssm: aws_sdk_ssm::Client,
+}
+
+impl Passwords {
+    pub fn new(secrets: aws_sdk_secretsmanager::Client, ssm: aws_sdk_ssm::Client) -> Self {
+        Passwords { secrets, ssm }
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        Passwords::new(
+            aws_sdk_secretsmanager::Client::new(conf),
+            aws_sdk_ssm::Client::new(conf),
+        )
+    }
+}
+
+/// RDS-managed secrets are JSON with `password`; anything else is the password itself.
+fn password_of(secret: String) -> String {
+    serde_json::from_str::<serde_json::Value>(&secret)
+        .ok()
+        .and_then(|v| v.get("password")?.as_str().map(String::from))
+        .unwrap_or(secret)
+}
+
+impl SecretSource for Passwords {
+    async fn password(&self, at: &PasswordRef) -> Result<String, AwsError> {
+        match at {
+            PasswordRef::Secret(id) => {
+                let out = self
+                    .secrets
+                    .get_secret_value()
+                    .secret_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| match e.as_service_error() {
+                        Some(GetSecretValueError::ResourceNotFoundException(_)) => {
+                            AwsError::NotFound {
+                                what: "secret",
+                                id: id.clone(),
+                            }
+                        }
+                        _ => AwsError::from_sdk("GetSecretValue", e),
+                    })?;
+                out.secret_string()
+                    .map(|s| password_of(s.to_string()))
+                    .ok_or_else(|| AwsError::Unusable {
+                        what: "secret",
+                        id: id.clone(),
+                        problem: "has no SecretString".into(),
+                    })
+            }
+            PasswordRef::Parameter(name) => {
+                let out = self
+                    .ssm
+                    .get_parameter()
+                    .name(name)
+                    .with_decryption(true)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_parameter_not_found())
+                        {
+                            AwsError::NotFound {
+                                what: "parameter",
+                                id: name.clone(),
+                            }
+                        } else {
+                            AwsError::from_sdk("GetParameter", e)
+                        }
+                    })?;
+                out.parameter()
+                    .and_then(|p| p.value())
+                    .map(String::from)
+                    .ok_or_else(|| AwsError::Unusable {
+                        what: "parameter",
+                        id: name.clone(),
+                        problem: "has no value".into(),
+                    })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rds_secrets_give_their_password_field() {
+        assert_eq!(
+            super::password_of(r#"{"username":"u","password":"p w"}"#.into()),
+            "p w"
+        );
+        assert_eq!(super::password_of("plain".into()), "plain");
+        assert_eq!(
+            super::password_of(r#"{"user":"u"}"#.into()),
+            r#"{"user":"u"}"#
+        );
+    }
+}

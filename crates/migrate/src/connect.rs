@@ -1,0 +1,54 @@
+//! One connection per invocation. TLS (rustls) verifies the server's certificate against the system
+//! roots plus, for RDS, the bundle named by `DB_CA_BUNDLE` (a PEM file shipped with the function).
+
+use crate::db_failure;
+use cutover_core::migration::Database;
+use cutover_core::{ErrorType, Failure};
+use std::time::Duration;
+use tokio_postgres::{Client, Config, NoTls};
+
+pub async fn connect(db: &Database, password: &str) -> Result<Client, Failure> {
+    let mut config = Config::new();
+    config
+        .host(&db.host)
+        .port(db.port)
+        .dbname(&db.name)
+        .user(&db.user)
+        .password(password)
+        .application_name("cutover-migrate")
+        .connect_timeout(Duration::from_secs(5));
+    let client = if db.tls {
+        let (client, conn) = config.connect(tls()?).await.map_err(db_failure)?;
+        tokio::spawn(conn);
+        client
+    } else {
+        let (client, conn) = config.connect(NoTls).await.map_err(db_failure)?;
+        tokio::spawn(conn);
+        client
+    };
+    Ok(client)
+}
+
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, Failure> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Ok(path) = std::env::var("DB_CA_BUNDLE") {
+        let certs = CertificateDer::pem_file_iter(&path).map_err(|e| {
+            Failure::new(ErrorType::InvalidInput, format!("DB_CA_BUNDLE {path}: {e}"))
+        })?;
+        for cert in certs.flatten() {
+            let _ = roots.add(cert);
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Failure::new(ErrorType::InvalidInput, format!("TLS: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}

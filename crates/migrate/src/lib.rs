@@ -1,0 +1,43 @@
+//! Zero-downtime table migrations on PostgreSQL: the statements (`sql`), the phases that run them
+//! (`phases`), and the connection (`connect`). The spec and the phase rules are in `cutover-core`.
+
+pub mod connect;
+pub mod phases;
+pub mod sql;
+
+pub use cutover_aws::SwitchStore;
+pub use phases::{run, PhaseRequest};
+
+use cutover_core::{ErrorType, Failure};
+use serde_json::json;
+
+/// SQLSTATE classes that a later attempt can get past: lock timeouts, serialization failures,
+/// deadlocks, connection loss, a server shutting down or out of connections.
+fn is_transient(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("57")
+        || code.starts_with("53")
+        || matches!(code, "55P03" | "40001" | "40P01")
+}
+
+/// A database error as a function failure: the SQLSTATE decides whether the state machine retries
+/// (`AwsTransient`) or stops (`InvalidInput`). The message is PostgreSQL's, which never holds the
+/// password.
+pub fn db_failure(e: tokio_postgres::Error) -> Failure {
+    match e.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            let kind = if is_transient(code) {
+                ErrorType::AwsTransient
+            } else {
+                ErrorType::InvalidInput
+            };
+            Failure::new(kind, format!("PostgreSQL {code}: {}", db.message()))
+                .with_details(json!({ "sqlstate": code, "detail": db.detail() }))
+        }
+        None => Failure::new(
+            ErrorType::AwsTransient,
+            format!("PostgreSQL connection: {e}"),
+        ),
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster on 127.0.0.1:$PG_PORT for the migration tests and demo.
+#   install  the Debian package if its binaries are missing (root), without its default cluster
+#   start    initdb once, start, create the database (idempotent)
+#   stop     stop it and delete the cluster
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+PG_DIR=${PG_DIR:-/tmp/cutover-pg-$PG_PORT}
+
+as_pg() { # run as the postgres user when root (initdb refuses root), as ourselves otherwise
+  if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "${1:-start}" in
+install)
+  if [[ -n "$PG_BIN" && -x "$PG_BIN/initdb" ]]; then exit 0; fi
+  [[ $(id -u) == 0 ]] || { echo "local: PostgreSQL is not installed; as root run: local/postgres.sh install" >&2; exit 1; }
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/cutover.conf
+  t0=$(date +%s)
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  echo "local: installed PostgreSQL in $(( $(date +%s) - t0 )) s"
+  ;;
+start)
+  [[ -x "$PG_BIN/initdb" ]] || { echo "local: PostgreSQL binaries not found; run local/postgres.sh install" >&2; exit 1; }
+  if [[ ! -f "$PG_DIR/PG_VERSION" ]]; then
+    mkdir -p "$PG_DIR"
+    [[ $(id -u) == 0 ]] && chown postgres:postgres "$PG_DIR"
+    as_pg "$PG_BIN/initdb" -D "$PG_DIR" -U postgres --auth=trust -N >/dev/null
+  fi
+  if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1; then
+    # fsync off: a throwaway cluster; max_connections for parallel tests with their writers.
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/log" -w start \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off -c max_connections=200" >/dev/null
+  fi
+  if [[ -z $("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DATABASE'") ]]; then
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $PG_DATABASE"
+  fi
+  echo "local: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT, database $PG_DATABASE"
+  ;;
+stop)
+  if [[ -f "$PG_DIR/PG_VERSION" ]]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+    echo "local: stopped PostgreSQL and removed $PG_DIR"
+  fi
+  ;;
+*) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+esac

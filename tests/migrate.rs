@@ -1,0 +1,348 @@
+//! Migrations on real PostgreSQL (local/postgres.sh), phase by phase through `cutover-migrate`, while
+//! a writer keeps changing the table. The writer's model is the table as it would be without the
+//! migration; both tables are compared with it row by row.
+
+use cutover_aws::fakes::MemorySwitch;
+use cutover_core::migration::{MigrationSpec, Phase};
+use cutover_migrate::{run, PhaseRequest};
+use cutover_scenarios::pg::{self, diff, read, table_exists, Writer};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres::Client;
+
+struct Migration {
+    db: Client,
+    spec: MigrationSpec,
+    raw: Value,
+    switch: Arc<MemorySwitch>,
+    name: String,
+}
+
+impl Migration {
+    async fn new(name: &str, batch: u32) -> Migration {
+        let raw = pg::spec_for(name, batch);
+        Migration {
+            db: pg::connect().await,
+            spec: pg::parse(&raw),
+            raw,
+            switch: Arc::new(MemorySwitch::default()),
+            name: name.into(),
+        }
+    }
+
+    async fn try_phase(
+        &mut self,
+        phase: Phase,
+        cursor: Option<Vec<String>>,
+    ) -> Result<Value, cutover_core::Failure> {
+        let req = PhaseRequest { phase, cursor };
+        run(&mut self.db, &self.spec, &self.raw, &req, &*self.switch).await
+    }
+
+    async fn phase(&mut self, phase: Phase) -> Value {
+        self.try_phase(phase, None)
+            .await
+            .unwrap_or_else(|f| panic!("{phase}: {f}"))
+    }
+
+    /// Backfill batches until done; the number of batches, or stop after `max` batches.
+    async fn backfill(&mut self, max: usize) -> (usize, Option<Vec<String>>) {
+        let mut cursor = None;
+        for n in 1..=max {
+            let out = self
+                .try_phase(Phase::Backfill, cursor.clone())
+                .await
+                .unwrap();
+            cursor = serde_json::from_value(out["cursor"].clone()).unwrap();
+            if out["done"] == true {
+                return (n, cursor);
+            }
+        }
+        (max, cursor)
+    }
+
+    fn parameter(&self) -> String {
+        self.spec.switch.parameter.clone()
+    }
+
+    async fn exists(&self, suffix: &str) -> bool {
+        table_exists(&self.db, &format!("public.{}{suffix}", self.name)).await
+    }
+}
+
+fn assert_same(what: &str, expected: &pg::Tickets, actual: &pg::Tickets) {
+    let (lost, extra, stale, shown) = diff(expected, actual);
+    assert_eq!(
+        (lost, extra, stale),
+        (0, 0, 0),
+        "{what}: {lost} lost, {extra} extra, {stale} stale: {shown:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrates_200k_rows_while_a_writer_inserts_updates_and_deletes() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    let name = cutover_scenarios::unique("tickets_e2e_");
+    let mut m = Migration::new(&name, 5000).await;
+    let initial = pg::create_source(&m.db, &name, 200_000).await;
+    m.switch
+        .values
+        .lock()
+        .unwrap()
+        .insert(m.parameter(), name.clone());
+    let writer = Writer::start(&name, initial, m.switch.clone(), 0x5eed).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    m.phase(Phase::Expand).await;
+    let (batches, _) = m.backfill(1000).await;
+    let verify = m.phase(Phase::Verify).await;
+    assert_eq!(verify["passed"], true, "{verify}");
+    let switched = m.phase(Phase::Switch).await;
+    assert_eq!(switched["previous"], name.as_str());
+    // The writer now writes to the target, and the reverse triggers carry it to the source.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (model, report) = writer.stop().await;
+    println!("200k: {batches} batches; verify {verify}; writer {report:?}");
+    assert_eq!(report.failed, 0, "{:?}", report.last_error);
+    assert!(
+        report.on_target > 50 && report.inserts > 100 && report.deletes > 100,
+        "{report:?}"
+    );
+
+    assert_same("target", &model, &read(&m.db, &name, true).await);
+    assert_same("source", &model, &read(&m.db, &name, false).await);
+    assert!(model.len() > 190_000);
+
+    let contract = m.phase(Phase::Contract).await;
+    assert_eq!(contract["stage"], "contracted");
+    assert!(!m.exists("").await, "source still there");
+    assert_same(
+        "target after contract",
+        &model,
+        &read(&m.db, &name, true).await,
+    );
+    assert_eq!(m.switch.value(&m.parameter()), Some(format!("{name}_v2")));
+    // No trigger or function of the migration is left.
+    let left: i64 =
+        m.db.query_one(
+            "SELECT count(*) FROM pg_proc WHERE proname LIKE '%' || $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}
+
+/// The four points the issue names; each reverts while the writer keeps writing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revert_from_each_phase_keeps_the_source_complete_and_drops_the_target() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    for (i, point) in ["expand", "mid-backfill", "verify", "switch"]
+        .into_iter()
+        .enumerate()
+    {
+        let name = cutover_scenarios::unique(&format!("tickets_rv{i}_"));
+        let mut m = Migration::new(&name, 1000).await;
+        let initial = pg::create_source(&m.db, &name, 20_000).await;
+        m.switch
+            .values
+            .lock()
+            .unwrap()
+            .insert(m.parameter(), name.clone());
+        let writer = Writer::start(&name, initial, m.switch.clone(), 7 + i as u64).await;
+        m.phase(Phase::Expand).await;
+        if point != "expand" {
+            m.backfill(if point == "mid-backfill" { 5 } else { 1000 })
+                .await;
+        }
+        if point == "verify" || point == "switch" {
+            assert_eq!(m.phase(Phase::Verify).await["passed"], true);
+        }
+        if point == "switch" {
+            m.phase(Phase::Switch).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let reverted = m.phase(Phase::Revert).await;
+        // Writes continue across the revert: some may hit the target as it is dropped, and fail;
+        // none may be lost.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (model, report) = writer.stop().await;
+        println!("revert after {point}: {reverted}; writer {report:?}");
+        assert_eq!(reverted["stage"], "reverted");
+        assert!(!m.exists("_v2").await, "{point}: target still there");
+        assert_same(
+            &format!("source after revert from {point}"),
+            &model,
+            &read(&m.db, &name, false).await,
+        );
+        assert_eq!(
+            m.switch.value(&m.parameter()),
+            Some(name.clone()),
+            "{point}: switch not restored"
+        );
+        if point == "switch" {
+            assert!(report.on_target > 0, "{report:?}");
+        } else {
+            assert_eq!(report.failed, 0, "{point}: {:?}", report.last_error);
+        }
+        let triggers: i64 =
+            m.db.query_one(
+                "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'cutover_%' || $1",
+                &[&name],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(triggers, 0, "{point}: triggers left");
+    }
+}
+
+/// Everything a phase leaves behind that a second run could change.
+async fn state(m: &Migration) -> Value {
+    let row = m.db.query_opt(
+        "SELECT stage, verified, switch_recorded, switch_previous FROM cutover.migrations WHERE id = $1",
+        &[&m.spec.id]).await.unwrap();
+    let triggers: Vec<String> =
+        m.db.query(
+            "SELECT tgname::text FROM pg_trigger WHERE tgname LIKE 'cutover_%' || $1 ORDER BY 1",
+            &[&m.name.as_str()],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let source = if m.exists("").await {
+        Some(read(&m.db, &m.name, false).await.len())
+    } else {
+        None
+    };
+    let target = if m.exists("_v2").await {
+        Some(read(&m.db, &m.name, true).await.len())
+    } else {
+        None
+    };
+    serde_json::json!({
+        "row": row.map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1), r.get::<_, bool>(2), r.get::<_, Option<String>>(3))),
+        "triggers": triggers, "source": source, "target": target,
+        "switch": m.switch.value(&m.parameter()),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_phase_run_twice_gives_the_same_result_as_once() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    for with_revert in [false, true] {
+        let name = cutover_scenarios::unique(if with_revert {
+            "tickets_tr_"
+        } else {
+            "tickets_tw_"
+        });
+        let mut m = Migration::new(&name, 3000).await;
+        pg::create_source(&m.db, &name, 10_000).await;
+        m.switch
+            .values
+            .lock()
+            .unwrap()
+            .insert(m.parameter(), name.clone());
+        let mut phases = vec![Phase::Expand, Phase::Backfill, Phase::Verify, Phase::Switch];
+        phases.push(if with_revert {
+            Phase::Revert
+        } else {
+            Phase::Contract
+        });
+        let mut cursor: Option<Vec<String>> = None;
+        for phase in phases {
+            // Backfill's retry is the same call with the same cursor; do the whole copy that way.
+            loop {
+                let first = m.try_phase(phase, cursor.clone()).await.unwrap();
+                let after_first = state(&m).await;
+                let second = m.try_phase(phase, cursor.clone()).await.unwrap();
+                assert_eq!(
+                    state(&m).await,
+                    after_first,
+                    "{phase}: second run changed the state"
+                );
+                match phase {
+                    Phase::Backfill => {
+                        assert_eq!(first["cursor"], second["cursor"], "{phase}");
+                        assert_eq!(second["copied"], 0, "{phase}: the retry copied again");
+                    }
+                    Phase::Contract => assert_eq!(second["alreadyDone"], true),
+                    _ => {
+                        let strip = |mut v: Value| {
+                            v.as_object_mut().unwrap().remove("alreadyDone");
+                            v
+                        };
+                        assert_eq!(strip(first.clone()), strip(second), "{phase}");
+                    }
+                }
+                if phase != Phase::Backfill || first["done"] == true {
+                    break;
+                }
+                cursor = serde_json::from_value(first["cursor"].clone()).unwrap();
+            }
+        }
+        let expected = if with_revert {
+            Some(name.clone())
+        } else {
+            Some(format!("{name}_v2"))
+        };
+        assert_eq!(
+            m.switch.value(&m.parameter()),
+            expected,
+            "revert restored the first value, not the new one"
+        );
+    }
+}
+
+#[tokio::test]
+async fn phases_out_of_order_are_refused_with_the_reason() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    let name = cutover_scenarios::unique("tickets_order_");
+    let mut m = Migration::new(&name, 1000).await;
+    pg::create_source(&m.db, &name, 100).await;
+    let err = m.try_phase(Phase::Backfill, None).await.unwrap_err();
+    assert!(err.reason.contains("run expand first"), "{err}");
+    m.phase(Phase::Expand).await;
+    let err = m.try_phase(Phase::Switch, None).await.unwrap_err();
+    assert!(err.reason.contains("no passed verify"), "{err}");
+    let err = m.try_phase(Phase::Contract, None).await.unwrap_err();
+    assert!(err.reason.contains("contract refused"), "{err}");
+    // Rows changed behind the triggers' back (with them disabled) fail verify, naming the range.
+    m.backfill(100).await;
+    m.db.batch_execute(&format!(
+        "ALTER TABLE {name} DISABLE TRIGGER ALL; UPDATE {name} SET holder = 'changed' WHERE id = 42;
+         ALTER TABLE {name} ENABLE TRIGGER ALL;"))
+        .await
+        .unwrap();
+    let v = m.phase(Phase::Verify).await;
+    assert_eq!(v["passed"], false, "{v}");
+    assert_eq!(v["firstDifference"]["upTo"], Value::Null, "{v}");
+    let err = m.try_phase(Phase::Switch, None).await.unwrap_err();
+    assert!(err.reason.contains("no passed verify"), "{err}");
+    // A different spec under the same id is refused while the migration is live.
+    m.raw["batchSize"] = serde_json::json!(7);
+    let err = m.try_phase(Phase::Verify, None).await.unwrap_err();
+    assert!(err.reason.contains("different spec"), "{err}");
+}
+
+#[tokio::test]
+async fn a_mapping_the_table_cannot_satisfy_is_refused_before_any_trigger() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    let name = cutover_scenarios::unique("tickets_bad_");
+    let mut m = Migration::new(&name, 1000).await;
+    pg::create_source(&m.db, &name, 10).await;
+    m.raw["target"]["columns"][2]["from"] = serde_json::json!("holder_typo");
+    m.spec = pg::parse(&m.raw);
+    let err = m.try_phase(Phase::Expand, None).await.unwrap_err();
+    assert_eq!(err.error_type, cutover_core::ErrorType::InvalidInput);
+    assert!(err.reason.contains("holder_typo"), "{err}");
+    assert!(!m.exists("_v2").await);
+    // The application's writes still work: no broken trigger was left on the source.
+    m.db.execute(&format!("UPDATE {name} SET holder = 'x' WHERE id = 1"), &[])
+        .await
+        .unwrap();
+}
