@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 [[ "${KEEP_CLOUD:-0}" == 1 ]] || trap '"$LOCAL_DIR/stop.sh"' EXIT
 "$LOCAL_DIR/start.sh"
+"$LOCAL_DIR/postgres.sh" start
 "$LOCAL_DIR/seed.sh"
 "$LOCAL_DIR/deploy.sh"
 "$LOCAL_DIR/simulator.sh" start

@@ -157,11 +157,24 @@ def seed_alarm_and_target(net, ecs, topic):
     return {"alarmName": alarm, "alarmNames": [alarm, slow], "targetParameter": name, "app": APP, "env": "prod"}
 
 
+def seed_database_secret():
+    """The migrate function reads the database password from Secrets Manager, as on AWS (RDS's JSON
+    shape). The local cluster trusts 127.0.0.1, so the value only has to be there."""
+    sm = client("secretsmanager", MINISTACK)
+    name, value = "cutover/live-event/db", json.dumps({"username": "postgres", "password": "local-only"})
+    try:
+        sm.create_secret(Name=name, SecretString=value)
+    except sm.exceptions.ResourceExistsException:
+        sm.put_secret_value(SecretId=name, SecretString=value)
+    return {"databaseSecret": name}
+
+
 def main():
     net = seed_network_and_alb()
     ecs = seed_ecs(net)
     topic = client("sns", MINISTACK).create_topic(Name="live-event-alarms")["TopicArn"]
-    seed = {**net, **ecs, "alarmTopicArn": topic, **seed_alarm_and_target(net, ecs, topic)}
+    seed = {**net, **ecs, "alarmTopicArn": topic, **seed_alarm_and_target(net, ecs, topic),
+            **seed_database_secret()}
     with open(os.path.join(RUN_DIR, "seed.json"), "w") as f:
         json.dump(seed, f, indent=2)
     print(f"local: seeded listener {seed['listenerArn']}")

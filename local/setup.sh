@@ -16,3 +16,5 @@ make_venv() { # dir requirements
 }
 make_venv "$MINISTACK_VENV" "$LOCAL_DIR/requirements-ministack.txt"
 make_venv "$TOOLS_VENV" "$LOCAL_DIR/requirements-tools.txt"
+# PostgreSQL for the migration tests: the Debian package, installed only when missing (needs root).
+"$LOCAL_DIR/postgres.sh" install || echo "local: without PostgreSQL the migration tests cannot run" >&2

@@ -3,6 +3,7 @@
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 "$LOCAL_DIR/simulator.sh" stop
+"$LOCAL_DIR/postgres.sh" stop
 
 for name in moto ministack; do
   pidfile="$RUN_DIR/$name.pid"

@@ -229,3 +229,143 @@ async fn promote_ends_a_long_bake_and_the_step_is_still_verified() {
         (Some(0), Some("Healthy"))
     );
 }
+
+/// The spec for `<name>` → `<name>_v2`, written where the CLI can read it.
+fn spec_file(name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut spec = cutover_scenarios::pg::spec_for(name, 2000);
+    spec["bakeSeconds"] = serde_json::json!(30);
+    edit(&mut spec);
+    let path = std::env::temp_dir().join(format!("{name}.json"));
+    std::fs::write(&path, spec.to_string()).unwrap();
+    path
+}
+
+fn json_events(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+async fn switch_value(c: &LocalCloud, name: &str) -> Option<String> {
+    let out = c
+        .ssm
+        .get_parameter()
+        .name(format!("/live-event/test/{name}"))
+        .send()
+        .await
+        .ok()?;
+    out.parameter()?.value().map(String::from)
+}
+
+#[tokio::test]
+async fn migrate_runs_the_state_machine_to_contract_and_sets_the_switch() {
+    let c = LocalCloud::for_deployments().await;
+    let db = cutover_scenarios::pg::connect().await;
+    let name = unique("tickets_sm_");
+    let rows = cutover_scenarios::pg::create_source(&db, &name, 20_000).await;
+    let spec = spec_file(&name, |_| {});
+    let out = cutover(
+        &c,
+        &[
+            "migrate",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--wait",
+            "--output",
+            "json",
+        ],
+    );
+    let events = json_events(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{events:#?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["started", "expand", "backfill", "verify", "switch", "contract", "result"],
+        "{events:#?}"
+    );
+    assert_eq!(
+        events[2]["data"]["batches"], 11,
+        "20 000 rows in batches of 2 000, the last one empty"
+    );
+    assert_eq!(events[3]["data"]["sourceRows"], 20_000);
+    assert_eq!(
+        switch_value(&c, &name).await.as_deref(),
+        Some(format!("{name}_v2").as_str())
+    );
+    assert!(!cutover_scenarios::pg::table_exists(&db, &format!("public.{name}")).await);
+    let (lost, extra, stale, shown) =
+        cutover_scenarios::pg::diff(&rows, &cutover_scenarios::pg::read(&db, &name, true).await);
+    assert_eq!((lost, extra, stale), (0, 0, 0), "{shown:?}");
+
+    // The same spec again attaches to the finished execution instead of migrating twice.
+    let again = cutover(
+        &c,
+        &[
+            "migrate",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--wait",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(json_events(&again)[0]["event"], "attached");
+}
+
+#[tokio::test]
+async fn a_failing_phase_reverts_through_the_state_machine_and_exits_2() {
+    let c = LocalCloud::for_deployments().await;
+    let db = cutover_scenarios::pg::connect().await;
+    let name = unique("tickets_smr_");
+    let rows = cutover_scenarios::pg::create_source(&db, &name, 5_000).await;
+    // holder_name is no longer a plain copy, so nothing fills the NOT NULL holder for writes that
+    // land on the target: switch refuses, after expand and backfill have run.
+    let spec = spec_file(&name, |s| {
+        s["target"]["columns"][2]["from"] = serde_json::json!("upper(holder)")
+    });
+    let out = cutover(
+        &c,
+        &[
+            "migrate",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--wait",
+            "--output",
+            "json",
+        ],
+    );
+    let events = json_events(&out);
+    assert_eq!(out.status.code(), Some(2), "{events:#?}");
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "failed")
+        .expect("a failed phase");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("no reverse mapping"),
+        "{failed}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| e["event"] == "revert").count(),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        switch_value(&c, &name).await,
+        None,
+        "the switch was never set"
+    );
+    assert!(!cutover_scenarios::pg::table_exists(&db, &format!("public.{name}_v2")).await);
+    let (lost, extra, stale, _) =
+        cutover_scenarios::pg::diff(&rows, &cutover_scenarios::pg::read(&db, &name, false).await);
+    assert_eq!((lost, extra, stale), (0, 0, 0));
+}

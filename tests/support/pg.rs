@@ -171,6 +171,8 @@ pub struct WriterReport {
     pub last_error: Option<String>,
     /// The slowest single write: the longest a migration statement made the application wait.
     pub max_write: Duration,
+    /// The 99th percentile of write latency.
+    pub p99_write: Duration,
 }
 
 /// A writer that runs until stopped: ~40 % updates, 30 % inserts, 30 % deletes of random rows. It
@@ -218,6 +220,7 @@ async fn write_loop(
     let mut report = WriterReport::default();
     let parameter = format!("/live-event/test/{name}");
     let mut n = 0u64;
+    let mut latencies = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         n += 1;
         let on_target = switch.value(&parameter).as_deref() == Some(&format!("{name}_v2"));
@@ -295,6 +298,7 @@ async fn write_loop(
                 .await;
             ("delete", id, r)
         };
+        latencies.push(started.elapsed());
         report.max_write = report.max_write.max(started.elapsed());
         match result {
             Ok(1) => {
@@ -332,5 +336,8 @@ async fn write_loop(
             tokio::task::yield_now().await;
         }
     }
+    latencies.sort();
+    let p99 = (latencies.len() * 99 / 100).min(latencies.len().saturating_sub(1));
+    report.p99_write = latencies.get(p99).copied().unwrap_or_default();
     (model, report)
 }

@@ -16,6 +16,9 @@ pub struct StackArgs {
     /// The ledger table (default: the stack's LedgerTableName output).
     #[arg(long, env = "CUTOVER_LEDGER_TABLE", global = true)]
     pub ledger_table: Option<String>,
+    /// The migrate state machine (default: the stack's MigrateStateMachineArn output).
+    #[arg(long, env = "CUTOVER_MIGRATE_STATE_MACHINE_ARN", global = true)]
+    pub migrate_state_machine_arn: Option<String>,
     /// The rollback function (default: the stack's RollbackFunctionName output).
     #[arg(long, env = "CUTOVER_ROLLBACK_FUNCTION", global = true)]
     pub rollback_function: Option<String>,
@@ -80,6 +83,13 @@ impl Context {
         match self.args.state_machine_arn.clone() {
             Some(v) => Ok(v),
             None => self.output("DeployStateMachineArn").await,
+        }
+    }
+
+    pub async fn migrate_state_machine_arn(&mut self) -> Result<String, String> {
+        match self.args.migrate_state_machine_arn.clone() {
+            Some(v) => Ok(v),
+            None => self.output("MigrateStateMachineArn").await,
         }
     }
 

@@ -6,6 +6,7 @@
 mod context;
 mod deploy;
 mod inspect;
+mod migrate;
 mod report;
 
 use clap::{Parser, Subcommand};
@@ -93,6 +94,19 @@ enum Command {
     Plan {
         #[arg(long)]
         strategy: String,
+    },
+    /// Run a table migration (expand, backfill, verify, switch, bake, contract; revert on failure)
+    /// from a spec file. The same spec again attaches to its execution. Exit codes: 0 contracted,
+    /// 2 reverted, 3 failed, 4 refused.
+    Migrate {
+        #[arg(long)]
+        spec: std::path::PathBuf,
+        /// Name the execution <id>-<run> instead of <id>-<spec fingerprint> (to re-run a reverted spec).
+        #[arg(long)]
+        run: Option<String>,
+        /// Follow the migration to its end; the exit code tells how it ended.
+        #[arg(long)]
+        wait: bool,
     },
     /// Validate a target configuration file (the JSON stored at /cutover/<app>/<env>/target).
     CheckTarget { file: std::path::PathBuf },
@@ -240,6 +254,32 @@ fn run(cli: Cli) -> Result<u8, String> {
                 elapsed += u64::from(step.bake_seconds);
             }
             Ok(0)
+        }
+        Command::Migrate { spec, run, wait } => {
+            let (raw, parsed) = migrate::load_spec(&spec)?;
+            if let Some(r) = &run {
+                check_name("run", r).map_err(|f| format!("--{}", f.reason))?;
+            }
+            let name = migrate::execution_name(&parsed, &raw, run.as_deref());
+            runtime()?.block_on(async {
+                let mut ctx = Context::new(cli.stack).await;
+                let report = Report::new(format);
+                let arn = migrate::start(&mut ctx, &raw, &name, &report).await?;
+                if !wait {
+                    return Ok(0);
+                }
+                let followed = migrate::follow(&mut ctx, &arn, &report).await;
+                report.finish();
+                let (outcome, result) = followed?;
+                let text = format!(
+                    "{outcome:?} after {} s: {} {}",
+                    result["durationSeconds"],
+                    result["status"].as_str().unwrap_or("?"),
+                    result["error"].as_str().unwrap_or("")
+                );
+                report.event("result", text.trim_end(), result);
+                Ok(outcome.code())
+            })
         }
         Command::CheckTarget { file } => {
             let text =

@@ -79,3 +79,32 @@ fn help_documents_the_exit_codes_and_exits_0() {
         "{help}"
     );
 }
+
+#[test]
+fn a_migration_spec_with_an_injected_identifier_exits_1_without_calling_aws() {
+    let spy = TcpListener::bind("127.0.0.1:0").unwrap();
+    spy.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", spy.local_addr().unwrap());
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../local/migrate/tickets-spec.json"
+    );
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+    spec["source"] = serde_json::json!("events; DROP TABLE x");
+    spec["target"]["columns"][4]["type"] = serde_json::json!("bigint); DROP TABLE x; --");
+    let path = std::env::temp_dir().join(format!("injected-{}.json", std::process::id()));
+    std::fs::write(&path, spec.to_string()).unwrap();
+    let out = cutover(
+        &["migrate", "--spec", path.to_str().unwrap(), "--wait"],
+        &endpoint,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("source: \"events; DROP TABLE x\" is not an identifier"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("target.columns[4].type:"), "{stderr}");
+    assert!(spy.accept().is_err(), "a refused spec reached AWS");
+}

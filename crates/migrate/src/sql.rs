@@ -332,3 +332,16 @@ pub fn verify_range(spec: &MigrationSpec, target_side: bool, lower: bool, upper:
 pub fn drop_table(table: &str) -> String {
     format!("DROP TABLE IF EXISTS {table}")
 }
+
+/// The whole table in one statement, as a naive migration would copy it: only the benchmark runs
+/// this, to compare with the batches.
+pub fn copy_all(spec: &MigrationSpec) -> String {
+    let cols = list(spec.mapped(), |(c, _)| c.name.quoted());
+    let exprs = list(spec.mapped(), |(c, e)| cast(e, "s", &c.ty.sql()));
+    let conflict = list(key_pairs(spec), |(_, t, _)| t.quoted());
+    format!(
+        "INSERT INTO {} ({cols}) SELECT {exprs} FROM {} AS s ON CONFLICT ({conflict}) DO NOTHING",
+        spec.target.quoted(),
+        spec.source.quoted()
+    )
+}
