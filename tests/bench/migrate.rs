@@ -80,6 +80,6 @@ async fn main() {
         pg::pg_port()
     );
     for kind in ["batched", "single", "batched", "single"] {
-        one(kind, rows, if kind == "batched" { batch } else { rows }).await;
+        one(kind, rows, batch).await;
     }
 }

@@ -332,7 +332,7 @@ async fn write_loop(
                 report.last_error = Some(format!("{kind} {id}: {e}"));
             }
         }
-        if n % 64 == 0 {
+        if n.is_multiple_of(64) {
             tokio::task::yield_now().await;
         }
     }
