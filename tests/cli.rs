@@ -369,3 +369,126 @@ async fn a_failing_phase_reverts_through_the_state_machine_and_exits_2() {
         cutover_scenarios::pg::diff(&rows, &cutover_scenarios::pg::read(&db, &name, false).await);
     assert_eq!((lost, extra, stale), (0, 0, 0));
 }
+
+/// A queue subscribed to the approval topic: the approver's copy of each request.
+async fn approval_queue(c: &LocalCloud) -> (aws_sdk_sqs::Client, String) {
+    let sqs = aws_sdk_sqs::Client::new(&c.conf_on_ministack());
+    let sns = aws_sdk_sns::Client::new(&c.conf_on_ministack());
+    let url = sqs
+        .create_queue()
+        .queue_name(unique("approvals-"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let arn =
+        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    sns.subscribe()
+        .topic_arn(c.stack["MigrationApprovalTopicArn"].as_str().unwrap())
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    (sqs, url)
+}
+
+/// The approval request for `migration`, as its message arrives.
+async fn approval_token(sqs: &aws_sdk_sqs::Client, url: &str, migration: &str) -> String {
+    for _ in 0..60 {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for m in out.messages() {
+            let body: Value = serde_json::from_str(m.body().unwrap_or("{}")).unwrap_or(Value::Null);
+            let body = match &body["Message"] {
+                Value::String(s) => serde_json::from_str(s).unwrap_or(body.clone()),
+                _ => body,
+            };
+            if body["migration"] == migration {
+                return body["taskToken"].as_str().expect("a taskToken").to_string();
+            }
+        }
+    }
+    panic!("no approval request for {migration} within 60 s");
+}
+
+#[tokio::test]
+async fn an_approval_gate_contracts_when_approved_and_reverts_when_rejected() {
+    let c = LocalCloud::for_deployments().await;
+    let db = cutover_scenarios::pg::connect().await;
+    let (sqs, url) = approval_queue(&c).await;
+    for reject in [false, true] {
+        let name = unique(if reject {
+            "tickets_rej_"
+        } else {
+            "tickets_apr_"
+        });
+        cutover_scenarios::pg::create_source(&db, &name, 2_000).await;
+        let spec = spec_file(&name, |s| s["approval"] = serde_json::json!(true));
+        let child = command(
+            &c,
+            &[
+                "migrate",
+                "--spec",
+                spec.to_str().unwrap(),
+                "--wait",
+                "--output",
+                "json",
+            ],
+        )
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let token = approval_token(&sqs, &url, &name.replace('_', "-")).await;
+        // Nothing is contracted while the gate waits.
+        assert!(cutover_scenarios::pg::table_exists(&db, &format!("public.{name}")).await);
+        let mut args = vec!["approve", "--token", &token];
+        if reject {
+            args.extend(["--reject", "row counts look off"]);
+        }
+        assert_eq!(cutover(&c, &args).status.code(), Some(0));
+        let out = child.wait_with_output().unwrap();
+        let events = json_events(&out);
+        let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+        if reject {
+            assert_eq!(out.status.code(), Some(2), "{events:#?}");
+            assert!(
+                kinds.contains(&"revert") && !kinds.contains(&"contract"),
+                "{kinds:?}"
+            );
+            assert!(!cutover_scenarios::pg::table_exists(&db, &format!("public.{name}_v2")).await);
+            assert_eq!(
+                switch_value(&c, &name).await,
+                None,
+                "the switch was restored to absent"
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{events:#?}");
+            let at = |k: &str| {
+                kinds
+                    .iter()
+                    .position(|x| *x == k)
+                    .unwrap_or_else(|| panic!("{k}: {kinds:?}"))
+            };
+            assert!(
+                at("switch") < at("approval") && at("approval") < at("contract"),
+                "{kinds:?}"
+            );
+            assert!(!cutover_scenarios::pg::table_exists(&db, &format!("public.{name}")).await);
+        }
+    }
+}

@@ -24,6 +24,7 @@ pub struct LocalCloud {
     pub ecs: aws_sdk_ecs::Client,
     pub appconfig: aws_sdk_appconfig::Client,
     pub ssm: aws_sdk_ssm::Client,
+    on_ministack: aws_config::SdkConfig,
 }
 
 fn run_dir() -> PathBuf {
@@ -74,7 +75,13 @@ impl LocalCloud {
             appconfig: aws_sdk_appconfig::Client::new(&on_ministack),
             ssm: aws_sdk_ssm::Client::new(&on_ministack),
             ministack_url: ministack,
+            on_ministack,
         }
+    }
+
+    /// SDK configuration for any other ministack client a test needs.
+    pub fn conf_on_ministack(&self) -> aws_config::SdkConfig {
+        self.on_ministack.clone()
     }
 
     pub fn seeded(&self, path: &str) -> String {

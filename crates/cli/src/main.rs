@@ -108,6 +108,15 @@ enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Answer a migration waiting for approval, with the task token from the approval topic's message:
+    /// it contracts, or with --reject it reverts.
+    Approve {
+        #[arg(long)]
+        token: String,
+        /// Refuse instead, saying why; the migration reverts.
+        #[arg(long)]
+        reject: Option<String>,
+    },
     /// Validate a target configuration file (the JSON stored at /cutover/<app>/<env>/target).
     CheckTarget { file: std::path::PathBuf },
 }
@@ -279,6 +288,19 @@ fn run(cli: Cli) -> Result<u8, String> {
                 );
                 report.event("result", text.trim_end(), result);
                 Ok(outcome.code())
+            })
+        }
+        Command::Approve { token, reject } => {
+            if token.trim().is_empty() || token.len() > 4096 {
+                return Err("--token: the taskToken from the approval message".into());
+            }
+            if reject.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                return Err("--reject: say why, for the record".into());
+            }
+            runtime()?.block_on(async {
+                let ctx = Context::new(cli.stack).await;
+                migrate::approve(&ctx, &token, reject.as_deref(), &Report::new(format)).await?;
+                Ok(0)
             })
         }
         Command::CheckTarget { file } => {

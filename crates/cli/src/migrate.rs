@@ -105,6 +105,52 @@ pub async fn start(
     }
 }
 
+/// SendTaskSuccess (contract goes ahead) or SendTaskFailure `Rejected` (the migration reverts).
+pub async fn approve(
+    ctx: &Context,
+    token: &str,
+    reject: Option<&str>,
+    report: &Report,
+) -> Result<(), String> {
+    let client = sfn::Client::new(&ctx.conf);
+    let who = std::env::var("USER")
+        .or_else(|_| std::env::var("GITHUB_ACTOR"))
+        .unwrap_or_else(|_| "unknown".into());
+    match reject {
+        None => {
+            let output = json!({ "approved": true, "by": who });
+            client
+                .send_task_success()
+                .task_token(token)
+                .output(output.to_string())
+                .send()
+                .await
+                .map_err(|e| cutover_aws::AwsError::from_sdk("SendTaskSuccess", e).to_string())?;
+            report.event(
+                "approved",
+                &format!("approved by {who}: the migration contracts"),
+                output,
+            );
+        }
+        Some(reason) => {
+            client
+                .send_task_failure()
+                .task_token(token)
+                .error("Rejected")
+                .cause(format!("{who}: {reason}"))
+                .send()
+                .await
+                .map_err(|e| cutover_aws::AwsError::from_sdk("SendTaskFailure", e).to_string())?;
+            report.event(
+                "rejected",
+                &format!("rejected by {who}: {reason}; the migration reverts"),
+                json!({ "by": who, "reason": reason }),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// One line for a phase's result.
 fn phase_line(out: &Value) -> String {
     let phase = out["phase"].as_str().unwrap_or("?");
@@ -216,6 +262,12 @@ pub async fn follow(
                             out.clone(),
                         );
                     }
+                }
+                HistoryEventType::TaskScheduled
+                    if e.task_scheduled_event_details()
+                        .is_some_and(|d| d.resource().contains("waitForTaskToken")) =>
+                {
+                    report.event("approval", "waiting for approval: `cutover approve --token T` with the token from the approval topic's message", json!({}));
                 }
                 HistoryEventType::TaskFailed => {
                     let d = e.task_failed_event_details();
