@@ -17,3 +17,4 @@ mkdir -p "$RUN_DIR"
 # The throwaway PostgreSQL cluster (local/postgres.sh) that migrations run against.
 export PG_PORT="${PG_PORT:-55432}"
 export PG_DATABASE="${PG_DATABASE:-live_event}"
+export PG_DIR="${PG_DIR:-/tmp/cutover-pg-$PG_PORT}"

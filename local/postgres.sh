@@ -6,7 +6,6 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
-PG_DIR=${PG_DIR:-/tmp/cutover-pg-$PG_PORT}
 
 as_pg() { # run as the postgres user when root (initdb refuses root), as ourselves otherwise
   if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -29,10 +28,25 @@ start)
     [[ $(id -u) == 0 ]] && chown postgres:postgres "$PG_DIR"
     as_pg "$PG_BIN/initdb" -D "$PG_DIR" -U postgres --auth=trust -N >/dev/null
   fi
+  if [[ ! -f "$PG_DIR/tls/ca.crt" ]]; then
+    # A throwaway CA and a server certificate for 127.0.0.1, so the TLS (verify-full) path is tested
+    # against a real handshake; tests pass tls/ca.crt as the bundle, as RDS's bundle is passed on AWS.
+    tls="$PG_DIR/tls"
+    mkdir -p "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cutover-local-ca" \
+      -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+    printf "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" > "$tls/ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+      -days 2 -extfile "$tls/ext" -out "$tls/server.crt" 2>/dev/null
+    chmod 600 "$tls/server.key"
+    [[ $(id -u) == 0 ]] && chown -R postgres:postgres "$tls"
+  fi
   if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" status >/dev/null 2>&1; then
     # fsync off: a throwaway cluster; max_connections for parallel tests with their writers.
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/log" -w start \
-      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off -c max_connections=200" >/dev/null
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off -c max_connections=200 \
+          -c ssl=on -c ssl_cert_file=$PG_DIR/tls/server.crt -c ssl_key_file=$PG_DIR/tls/server.key" >/dev/null
   fi
   if [[ -z $("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DATABASE'") ]]; then
     "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $PG_DATABASE"

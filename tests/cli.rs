@@ -260,6 +260,8 @@ async fn switch_value(c: &LocalCloud, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn migrate_runs_the_state_machine_to_contract_and_sets_the_switch() {
+    // Alone: a migration's load on 2 cores must not skew a concurrent deployment's canary judge.
+    let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     let db = cutover_scenarios::pg::connect().await;
     let name = unique("tickets_sm_");
@@ -321,6 +323,8 @@ async fn migrate_runs_the_state_machine_to_contract_and_sets_the_switch() {
 
 #[tokio::test]
 async fn a_failing_phase_reverts_through_the_state_machine_and_exits_2() {
+    // Alone: a migration's load on 2 cores must not skew a concurrent deployment's canary judge.
+    let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     let db = cutover_scenarios::pg::connect().await;
     let name = unique("tickets_smr_");
@@ -428,6 +432,8 @@ async fn approval_token(sqs: &aws_sdk_sqs::Client, url: &str, migration: &str) -
 
 #[tokio::test]
 async fn an_approval_gate_contracts_when_approved_and_reverts_when_rejected() {
+    // Alone: a migration's load on 2 cores must not skew a concurrent deployment's canary judge.
+    let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     let db = cutover_scenarios::pg::connect().await;
     let (sqs, url) = approval_queue(&c).await;

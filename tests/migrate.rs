@@ -346,3 +346,32 @@ async fn a_mapping_the_table_cannot_satisfy_is_refused_before_any_trigger() {
         .await
         .unwrap();
 }
+
+/// The TLS path the function takes to RDS, against the local server's certificate: verified with the
+/// CA bundle, refused without it, never downgraded to plain text.
+#[tokio::test]
+async fn tls_verify_full_needs_the_ca_bundle() {
+    let raw = pg::spec_for("tls_probe", 1000);
+    let mut db = pg::parse(&raw).database;
+    db.tls = true;
+    let pg_dir =
+        std::env::var("PG_DIR").unwrap_or_else(|_| format!("/tmp/cutover-pg-{}", pg::pg_port()));
+    let bundle = format!("{pg_dir}/tls/ca.crt");
+    let client = cutover_migrate::connect::connect_with_bundle(&db, "unused", Some(&bundle))
+        .await
+        .unwrap_or_else(|f| panic!("with {bundle}: {f}"));
+    let row = client
+        .query_one(
+            "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "the session is not encrypted");
+    println!("TLS session: {}", row.get::<_, String>(1));
+    let err = cutover_migrate::connect::connect_with_bundle(&db, "unused", None)
+        .await
+        .err()
+        .expect("a server certificate from an unknown CA must be refused");
+    assert!(err.reason.contains("TLS handshake"), "{err}");
+}

@@ -8,6 +8,15 @@ use std::time::Duration;
 use tokio_postgres::{Client, Config, NoTls};
 
 pub async fn connect(db: &Database, password: &str) -> Result<Client, Failure> {
+    connect_with_bundle(db, password, std::env::var("DB_CA_BUNDLE").ok().as_deref()).await
+}
+
+/// `connect`, with the extra CA bundle given rather than read from the environment.
+pub async fn connect_with_bundle(
+    db: &Database,
+    password: &str,
+    ca_bundle: Option<&str>,
+) -> Result<Client, Failure> {
     let mut config = Config::new();
     config
         .host(&db.host)
@@ -17,8 +26,12 @@ pub async fn connect(db: &Database, password: &str) -> Result<Client, Failure> {
         .password(password)
         .application_name("cutover-migrate")
         .connect_timeout(Duration::from_secs(5));
+    // The server must offer TLS when it is asked for: never fall back to plain text.
+    if db.tls {
+        config.ssl_mode(tokio_postgres::config::SslMode::Require);
+    }
     let client = if db.tls {
-        let (client, conn) = config.connect(tls()?).await.map_err(db_failure)?;
+        let (client, conn) = config.connect(tls(ca_bundle)?).await.map_err(db_failure)?;
         tokio::spawn(conn);
         client
     } else {
@@ -29,14 +42,14 @@ pub async fn connect(db: &Database, password: &str) -> Result<Client, Failure> {
     Ok(client)
 }
 
-fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, Failure> {
+fn tls(ca_bundle: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, Failure> {
     use rustls::pki_types::{pem::PemObject, CertificateDer};
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }
-    if let Ok(path) = std::env::var("DB_CA_BUNDLE") {
-        let certs = CertificateDer::pem_file_iter(&path).map_err(|e| {
+    if let Some(path) = ca_bundle {
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
             Failure::new(ErrorType::InvalidInput, format!("DB_CA_BUNDLE {path}: {e}"))
         })?;
         for cert in certs.flatten() {
