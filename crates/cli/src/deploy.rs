@@ -52,11 +52,22 @@ pub async fn start(ctx: &mut Context, req: &Request, report: &Report) -> Result<
     let input = json!({
         "app": req.app, "env": req.env, "image": req.image, "deploymentId": req.id, "strategy": req.strategy,
     });
+    start_or_attach(ctx, &machine, &name, &input, report).await
+}
+
+/// Start the execution `name`, or attach to the one already started under that name.
+pub(crate) async fn start_or_attach(
+    ctx: &Context,
+    machine: &str,
+    name: &str,
+    input: &Value,
+    report: &Report,
+) -> Result<String, String> {
     let client = sfn::Client::new(&ctx.conf);
     match client
         .start_execution()
-        .state_machine_arn(&machine)
-        .name(&name)
+        .state_machine_arn(machine)
+        .name(name)
         .input(input.to_string())
         .send()
         .await
@@ -74,7 +85,7 @@ pub async fn start(ctx: &mut Context, req: &Request, report: &Report) -> Result<
             if e.as_service_error()
                 .is_some_and(|s| s.is_execution_already_exists()) =>
         {
-            let arn = execution_arn(&machine, &name);
+            let arn = execution_arn(machine, name);
             report.event(
                 "attached",
                 &format!("attached to the running or finished {arn}"),

@@ -68,41 +68,7 @@ pub async fn start(
     report: &Report,
 ) -> Result<String, String> {
     let machine = ctx.migrate_state_machine_arn().await?;
-    let client = sfn::Client::new(&ctx.conf);
-    let input = json!({ "spec": raw });
-    match client
-        .start_execution()
-        .state_machine_arn(&machine)
-        .name(name)
-        .input(input.to_string())
-        .send()
-        .await
-    {
-        Ok(out) => {
-            report.event(
-                "started",
-                &format!("started {}", out.execution_arn),
-                json!({ "executionArn": out.execution_arn }),
-            );
-            Ok(out.execution_arn)
-        }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_execution_already_exists()) =>
-        {
-            let arn = format!(
-                "{}:{name}",
-                machine.replacen(":stateMachine:", ":execution:", 1)
-            );
-            report.event(
-                "attached",
-                &format!("attached to the running or finished {arn}"),
-                json!({ "executionArn": arn }),
-            );
-            Ok(arn)
-        }
-        Err(e) => Err(cutover_aws::AwsError::from_sdk("StartExecution", e).to_string()),
-    }
+    crate::deploy::start_or_attach(ctx, &machine, name, &json!({ "spec": raw }), report).await
 }
 
 /// SendTaskSuccess (contract goes ahead) or SendTaskFailure `Rejected` (the migration reverts).

@@ -28,7 +28,7 @@ struct Row {
 
 async fn begin<'a>(db: &'a mut Client, spec: &MigrationSpec) -> Result<Transaction<'a>, Failure> {
     let tx = db.transaction().await.map_err(db_failure)?;
-    tx.batch_execute(LOCK_TIMEOUT).await.map_err(db_failure)?;
+    exec(&tx, LOCK_TIMEOUT).await?;
     tx.execute(
         "SELECT pg_advisory_xact_lock(hashtext('cutover:' || $1))",
         &[&spec.id],
@@ -38,10 +38,27 @@ async fn begin<'a>(db: &'a mut Client, spec: &MigrationSpec) -> Result<Transacti
     Ok(tx)
 }
 
+/// One statement of a phase, in its transaction.
+async fn exec(tx: &Transaction<'_>, statement: &str) -> Result<(), Failure> {
+    tx.batch_execute(statement).await.map_err(db_failure)
+}
+
+/// A new target (expand) or none (revert): no verify verdict and no recorded switch carry over.
+async fn forget_verify_and_switch(
+    tx: &Transaction<'_>,
+    spec: &MigrationSpec,
+) -> Result<(), Failure> {
+    tx.execute(
+        "UPDATE cutover.migrations SET verified = false, switch_recorded = false, switch_previous = NULL WHERE id = $1",
+        &[&spec.id],
+    )
+    .await
+    .map_err(db_failure)?;
+    Ok(())
+}
+
 async fn load(tx: &Transaction<'_>, spec: &MigrationSpec, raw: &Value) -> Result<Row, Failure> {
-    tx.batch_execute(sql::BOOKKEEPING)
-        .await
-        .map_err(db_failure)?;
+    exec(tx, sql::BOOKKEEPING).await?;
     let row = tx
         .query_opt(
             "SELECT stage, verified, switch_recorded, switch_previous, spec = $2 FROM cutover.migrations WHERE id = $1",
@@ -147,7 +164,7 @@ pub async fn run<S: SwitchStore>(
         Phase::Contract => contract(tx, spec, raw).await?,
         Phase::Revert => {
             tx.commit().await.map_err(db_failure)?;
-            revert(db, spec, raw, switch).await?
+            revert(db, spec, raw, switch, &row).await?
         }
     };
     out["phase"] = json!(phase.as_str());
@@ -195,21 +212,12 @@ async fn expand(tx: Transaction<'_>, spec: &MigrationSpec, raw: &Value) -> Resul
         .await
         .map_err(mapping_failure)?;
     let n = names(spec);
-    tx.batch_execute(&sql::create_target(spec))
-        .await
-        .map_err(db_failure)?;
-    tx.batch_execute(&sql::forward_function(spec))
-        .await
-        .map_err(db_failure)?;
+    exec(&tx, &sql::create_target(spec)).await?;
+    exec(&tx, &sql::forward_function(spec)).await?;
     for stmt in sql::create_trigger(&n.forward_trigger, &spec.source.quoted(), &n.forward_fn) {
-        tx.batch_execute(&stmt).await.map_err(db_failure)?;
+        exec(&tx, &stmt).await?;
     }
-    tx.execute(
-        "UPDATE cutover.migrations SET verified = false, switch_recorded = false, switch_previous = NULL WHERE id = $1",
-        &[&spec.id],
-    )
-    .await
-    .map_err(db_failure)?;
+    forget_verify_and_switch(&tx, spec).await?;
     record(
         &tx,
         spec,
@@ -382,11 +390,9 @@ async fn switch_over<S: SwitchStore>(
         .await
         .map_err(mapping_failure)?;
     let n = names(spec);
-    tx.batch_execute(&sql::reverse_function(spec))
-        .await
-        .map_err(db_failure)?;
+    exec(&tx, &sql::reverse_function(spec)).await?;
     for stmt in sql::create_trigger(&n.reverse_trigger, &spec.target.quoted(), &n.reverse_fn) {
-        tx.batch_execute(&stmt).await.map_err(db_failure)?;
+        exec(&tx, &stmt).await?;
     }
     tx.execute(
         "UPDATE cutover.migrations SET switch_recorded = true, switch_previous = $2 WHERE id = $1 AND NOT switch_recorded",
@@ -425,20 +431,18 @@ async fn contract(
     raw: &Value,
 ) -> Result<Value, Failure> {
     let n = names(spec);
-    tx.batch_execute(&format!(
-        "DROP TRIGGER IF EXISTS {} ON {}",
-        n.reverse_trigger,
-        spec.target.quoted()
-    ))
-    .await
-    .map_err(db_failure)?;
-    tx.batch_execute(&sql::drop_table(&spec.source.quoted()))
-        .await
-        .map_err(db_failure)?;
+    exec(
+        &tx,
+        &format!(
+            "DROP TRIGGER IF EXISTS {} ON {}",
+            n.reverse_trigger,
+            spec.target.quoted()
+        ),
+    )
+    .await?;
+    exec(&tx, &sql::drop_table(&spec.source.quoted())).await?;
     for f in [&n.forward_fn, &n.reverse_fn] {
-        tx.batch_execute(&format!("DROP FUNCTION IF EXISTS {f}()"))
-            .await
-            .map_err(db_failure)?;
+        exec(&tx, &format!("DROP FUNCTION IF EXISTS {f}()")).await?;
     }
     record(
         &tx,
@@ -458,12 +462,10 @@ async fn revert<S: SwitchStore>(
     spec: &MigrationSpec,
     raw: &Value,
     switch: &S,
+    row: &Row,
 ) -> Result<Value, Failure> {
     // The switch goes back first, while the reverse triggers still carry writes on the target to the
     // source; only then is the target dropped.
-    let tx = begin(db, spec).await?;
-    let row = load(&tx, spec, raw).await?;
-    tx.commit().await.map_err(db_failure)?;
     let restored = if row.switch_recorded {
         match &row.switch_previous {
             Some(v) => switch.put(&spec.switch.parameter, v).await?,
@@ -484,29 +486,22 @@ async fn revert<S: SwitchStore>(
         .map_err(db_failure)?
         .get(0);
     if has_source {
-        tx.batch_execute(&format!(
-            "DROP TRIGGER IF EXISTS {} ON {}",
-            n.forward_trigger,
-            spec.source.quoted()
-        ))
-        .await
-        .map_err(db_failure)?;
+        exec(
+            &tx,
+            &format!(
+                "DROP TRIGGER IF EXISTS {} ON {}",
+                n.forward_trigger,
+                spec.source.quoted()
+            ),
+        )
+        .await?;
     }
-    tx.batch_execute(&sql::drop_table(&spec.target.quoted()))
-        .await
-        .map_err(db_failure)?;
+    exec(&tx, &sql::drop_table(&spec.target.quoted())).await?;
     for f in [&n.forward_fn, &n.reverse_fn] {
-        tx.batch_execute(&format!("DROP FUNCTION IF EXISTS {f}()"))
-            .await
-            .map_err(db_failure)?;
+        exec(&tx, &format!("DROP FUNCTION IF EXISTS {f}()")).await?;
     }
     if row.stage.is_some() {
-        tx.execute(
-            "UPDATE cutover.migrations SET verified = false, switch_recorded = false, switch_previous = NULL WHERE id = $1",
-            &[&spec.id],
-        )
-        .await
-        .map_err(db_failure)?;
+        forget_verify_and_switch(&tx, spec).await?;
         record(
             &tx,
             spec,
