@@ -224,7 +224,11 @@ async fn promote_ends_a_long_bake_and_the_step_is_still_verified() {
     };
     let d = c.ledger().await.unwrap().deployment.unwrap();
     // On failure the record says why: the verdict lines and the rollback's trigger and sources.
-    assert_eq!(code, Some(0), "the promoted deployment did not succeed: {d:#?}");
+    assert_eq!(
+        code,
+        Some(0),
+        "the promoted deployment did not succeed: {d:#?}"
+    );
     assert_eq!(
         (d.skip_bake, d.verdicts.first().map(|v| v.verdict.as_str())),
         (Some(0), Some("Healthy"))

@@ -159,8 +159,9 @@ impl SsmSwitch {
     }
 }
 
-impl crate::SwitchStore for SsmSwitch {
-    async fn get(&self, name: &str) -> Result<Option<String>, AwsError> {
+/// The parameter operations of the switch; `switch::Switches` routes a parameter target here.
+impl SsmSwitch {
+    pub async fn get(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self.client.get_parameter().name(name).send().await {
             Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(String::from)),
             Err(e)
@@ -173,7 +174,7 @@ impl crate::SwitchStore for SsmSwitch {
         }
     }
 
-    async fn put(&self, name: &str, value: &str) -> Result<(), AwsError> {
+    pub async fn put(&self, name: &str, value: &str) -> Result<(), AwsError> {
         self.client
             .put_parameter()
             .name(name)
@@ -186,7 +187,7 @@ impl crate::SwitchStore for SsmSwitch {
         Ok(())
     }
 
-    async fn delete(&self, name: &str) -> Result<(), AwsError> {
+    pub async fn delete(&self, name: &str) -> Result<(), AwsError> {
         match self.client.delete_parameter().name(name).send().await {
             Ok(_) => Ok(()),
             Err(e)

@@ -5,6 +5,7 @@ use crate::{
     Alarms, AwsError, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics, MetricsQuery,
     Services, TargetSource,
 };
+use cutover_core::migration::SwitchTarget;
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
     AnyTarget, ErrorType, Failure, Flags, GroupSeries, Ledger, Release, Rollout, ServiceState,
@@ -447,7 +448,7 @@ impl Default for Cloud {
     }
 }
 
-/// SSM parameters in memory, for the table switch; counts writes so tests can see a retry's effect.
+/// Switch values in memory, for the table switch; counts writes so tests can see a retry's effect.
 #[derive(Default)]
 pub struct MemorySwitch {
     pub values: Mutex<HashMap<String, String>>,
@@ -460,25 +461,26 @@ impl MemorySwitch {
     }
 }
 
+/// Keyed by the target's display form: a parameter's name, or `appconfig:app/env/profile#flag`.
 impl crate::SwitchStore for MemorySwitch {
-    async fn get(&self, name: &str) -> Result<Option<String>, AwsError> {
-        Ok(self.value(name))
+    async fn get(&self, at: &SwitchTarget) -> Result<Option<String>, AwsError> {
+        Ok(self.value(&at.to_string()))
     }
 
-    async fn put(&self, name: &str, value: &str) -> Result<(), AwsError> {
+    async fn put(&self, at: &SwitchTarget, value: &str) -> Result<(), AwsError> {
         self.writes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.values
             .lock()
             .unwrap()
-            .insert(name.into(), value.into());
+            .insert(at.to_string(), value.into());
         Ok(())
     }
 
-    async fn delete(&self, name: &str) -> Result<(), AwsError> {
+    async fn delete(&self, at: &SwitchTarget) -> Result<(), AwsError> {
         self.writes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.values.lock().unwrap().remove(name);
+        self.values.lock().unwrap().remove(&at.to_string());
         Ok(())
     }
 }

@@ -15,6 +15,8 @@ pub mod elbv2;
 pub mod error;
 #[cfg(feature = "fakes")]
 pub mod fakes;
+#[cfg(feature = "switch")]
+pub mod flag_switch;
 #[cfg(feature = "flags")]
 pub mod flags;
 #[cfg(feature = "ledger")]
@@ -26,6 +28,8 @@ pub mod ports;
 pub mod secrets;
 #[cfg(feature = "executions")]
 pub mod sfn;
+#[cfg(feature = "switch")]
+pub mod switch;
 pub mod traffic;
 
 pub use error::AwsError;

@@ -208,11 +208,21 @@ pub async fn load_ledger<S: LedgerStore>(
 
 /// The SSM parameter an application reads to pick which table it uses.
 pub trait SwitchStore {
-    /// The current value; `None` when the parameter does not exist.
-    fn get(&self, name: &str) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
-    fn put(&self, name: &str, value: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// The current value; `None` when the parameter (or flag) does not exist.
+    fn get(
+        &self,
+        at: &cutover_core::migration::SwitchTarget,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+    fn put(
+        &self,
+        at: &cutover_core::migration::SwitchTarget,
+        value: &str,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
     /// Remove it (restoring "did not exist"); absent already is fine.
-    fn delete(&self, name: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn delete(
+        &self,
+        at: &cutover_core::migration::SwitchTarget,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// Where a database password is kept: a Secrets Manager secret or an SSM SecureString.

@@ -13,7 +13,7 @@ use aws_sdk_ssm::types::{Parameter, ParameterType};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use cutover_aws::config::SsmSwitch;
 use cutover_aws::secrets::Passwords;
-use cutover_aws::{AwsError, SecretSource, SwitchStore};
+use cutover_aws::{AwsError, SecretSource};
 use cutover_core::migration::PasswordRef;
 
 fn ssm_parameter(value: &str) -> GetParameterOutput {

@@ -152,7 +152,7 @@ fn phase_line(out: &Value) -> String {
         ),
         "switch" => format!(
             "switch: {} = {} (was {}){again}",
-            out["parameter"].as_str().unwrap_or("?"),
+            out["switch"].as_str().unwrap_or("?"),
             out["value"],
             out["previous"]
         ),

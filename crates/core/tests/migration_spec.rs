@@ -1,6 +1,6 @@
 //! The migration spec is refused, field by field, before anything could reach a database.
 
-use cutover_core::migration::{Expr, MigrationSpec, PasswordRef};
+use cutover_core::migration::{Expr, FlagRef, MigrationSpec, PasswordRef, SwitchTarget};
 use serde_json::{json, Value};
 
 fn sample() -> Value {
@@ -122,4 +122,51 @@ fn key_columns_must_be_copied_plainly() {
         .iter()
         .any(|e| e.starts_with("target.table: must differ")));
     assert!(Expr::parse("lower(email)").is_ok());
+}
+
+#[test]
+fn the_switch_may_be_an_appconfig_flag() {
+    let mut v = sample();
+    v["switch"] = json!({"flag": {"application": "live-event", "environment": "prod",
+        "profile": "tables", "name": "ticketsV2"}});
+    let spec = MigrationSpec::from_json(&v).unwrap();
+    assert_eq!(
+        spec.switch.at,
+        SwitchTarget::Flag(FlagRef {
+            application: "live-event".into(),
+            environment: "prod".into(),
+            profile: "tables".into(),
+            flag: "ticketsV2".into(),
+        })
+    );
+    assert_eq!(spec.switch.value, r#"{"enabled":true}"#);
+
+    let mut both = v.clone();
+    both["switch"]["parameter"] = json!("/live-event/table");
+    assert_eq!(
+        problems(&both),
+        ["switch.flag: give a parameter or a flag, not both"]
+    );
+    let mut bad = v.clone();
+    bad["switch"]["value"] = json!("tickets_v2");
+    bad["switch"]["flag"]["name"] = json!("tickets v2; x");
+    bad["switch"]["flag"]
+        .as_object_mut()
+        .unwrap()
+        .remove("profile");
+    let got = problems(&bad);
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("switch.value: a flag switch turns the flag on")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"switch.flag.profile: is required".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|p| p.starts_with("switch.flag.name: \"tickets v2; x\" is not a flag key")),
+        "{got:?}"
+    );
 }

@@ -383,7 +383,7 @@ async fn switch_over<S: SwitchStore>(
     let previous = if row.switch_recorded {
         row.switch_previous.clone()
     } else {
-        switch.get(&spec.switch.parameter).await?
+        switch.get(&spec.switch.at).await?
     };
     let tx = begin(db, spec).await?;
     tx.batch_execute(&sql::probe_reverse(spec))
@@ -401,27 +401,26 @@ async fn switch_over<S: SwitchStore>(
     .await
     .map_err(db_failure)?;
     tx.commit().await.map_err(db_failure)?;
-    switch
-        .put(&spec.switch.parameter, &spec.switch.value)
-        .await?;
+    let value = spec.switch.value_over(previous.as_deref());
+    switch.put(&spec.switch.at, &value).await?;
     let tx = begin(db, spec).await?;
     record(
         &tx,
         spec,
         raw,
         Stage::Switched,
-        json!({ "phase": "switch", "at": now(), "value": spec.switch.value }),
+        json!({ "phase": "switch", "at": now(), "value": value }),
     )
     .await?;
     tx.commit().await.map_err(db_failure)?;
     tracing::info!(
         id = spec.id,
-        parameter = spec.switch.parameter,
-        value = spec.switch.value,
+        switch = %spec.switch.at,
+        value,
         "switched; reverse triggers on target"
     );
     Ok(
-        json!({ "stage": "switched", "parameter": spec.switch.parameter, "value": spec.switch.value, "previous": previous }),
+        json!({ "stage": "switched", "switch": spec.switch.at.to_string(), "value": value, "previous": previous }),
     )
 }
 
@@ -468,8 +467,8 @@ async fn revert<S: SwitchStore>(
     // source; only then is the target dropped.
     let restored = if row.switch_recorded {
         match &row.switch_previous {
-            Some(v) => switch.put(&spec.switch.parameter, v).await?,
-            None => switch.delete(&spec.switch.parameter).await?,
+            Some(v) => switch.put(&spec.switch.at, v).await?,
+            None => switch.delete(&spec.switch.at).await?,
         }
         Some(row.switch_previous.clone())
     } else {

@@ -5,8 +5,10 @@ pub mod expr;
 pub mod ident;
 pub mod spec;
 pub mod state;
+pub mod switch;
 
 pub use expr::Expr;
 pub use ident::{Ident, SqlType, TableName};
-pub use spec::{Column, Database, MigrationSpec, PasswordRef, Switch};
+pub use spec::{Column, Database, MigrationSpec, PasswordRef};
 pub use state::{decide, Decision, Phase, Stage, Standing};
+pub use switch::{FlagRef, Switch, SwitchTarget};

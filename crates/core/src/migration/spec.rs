@@ -3,6 +3,7 @@
 
 use super::expr::Expr;
 use super::ident::{Ident, SqlType, TableName};
+use super::switch::{read_switch, Switch};
 use crate::target::{FieldError, Reader};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -56,22 +57,8 @@ pub enum PasswordRef {
     Parameter(String),
 }
 
-/// The SSM parameter the application reads to pick its table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Switch {
-    pub parameter: String,
-    pub value: String,
-}
-
 fn ident(r: &mut Reader<'_>, key: &str, value: Option<String>) -> Option<Ident> {
     Ident::parse(&value?).map_err(|e| r.fail(key, e)).ok()
-}
-
-fn is_parameter_name(s: &str) -> bool {
-    s.starts_with('/')
-        && s.len() <= 1011
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c))
 }
 
 impl MigrationSpec {
@@ -133,25 +120,7 @@ impl MigrationSpec {
         if verify_range_rows == 0 {
             r.fail("verifyRangeRows", "must be at least 1");
         }
-        let switch = {
-            let mut s = r.child("switch", true);
-            let parameter = s.string("parameter", true).filter(|p| {
-                let ok = is_parameter_name(p);
-                if !ok {
-                    s.fail(
-                        "parameter",
-                        format!(
-                            "\"{p}\" is not an SSM parameter name (/a/b, letters, digits, /_.-)"
-                        ),
-                    );
-                }
-                ok
-            });
-            let value = s.string("value", true);
-            parameter
-                .zip(value)
-                .map(|(parameter, value)| Switch { parameter, value })
-        };
+        let switch = read_switch(&mut r);
         let reverse = read_reverse(&mut r);
         let bake_seconds = r.integer("bakeSeconds", 86_400, 300);
         let approval = r.boolean("approval", false);
