@@ -327,6 +327,33 @@ async fn migrate_runs_the_state_machine_to_contract_and_sets_the_switch() {
 }
 
 #[tokio::test]
+async fn a_flag_switch_is_served_after_the_state_machine_contracts() {
+    let _one = one_at_a_time().lock().await;
+    let c = LocalCloud::for_deployments().await;
+    let db = cutover_scenarios::pg::connect().await;
+    let name = unique("tickets_sf_");
+    let app = name.replace('_', "-");
+    cutover_scenarios::appconfig::flag_profile(&c, &app).await;
+    let before = cutover_scenarios::appconfig::served_flags(&c, &app).await;
+    cutover_scenarios::pg::create_source(&db, &name, 5_000).await;
+    let spec = spec_file(&name, |v| {
+        v["switch"] = serde_json::json!({"flag": {"application": app, "environment": "prod",
+            "profile": "tables", "name": "ticketsV2"}});
+    });
+    let out = cutover(&c, &["migrate", "--spec", spec.to_str().unwrap(), "--wait"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let served = cutover_scenarios::appconfig::served_flags(&c, &app).await;
+    assert_eq!(
+        served["ticketsV2"],
+        serde_json::json!({"enabled": true, "table": "tickets_v2"}),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(served["darkMode"], before["darkMode"]);
+    assert!(!cutover_scenarios::pg::table_exists(&db, &format!("public.{name}")).await);
+}
+
+#[tokio::test]
 async fn a_failing_phase_reverts_through_the_state_machine_and_exits_2() {
     // Alone: a migration's load on 2 cores must not skew a concurrent deployment's canary judge.
     let _one = one_at_a_time().lock().await;

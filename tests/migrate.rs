@@ -5,6 +5,7 @@
 use cutover_aws::fakes::MemorySwitch;
 use cutover_core::migration::{MigrationSpec, Phase};
 use cutover_migrate::{run, PhaseRequest};
+use cutover_scenarios::appconfig;
 use cutover_scenarios::pg::{self, diff, read, table_exists, Writer};
 use serde_json::Value;
 use std::sync::Arc;
@@ -376,105 +377,13 @@ async fn tls_verify_full_needs_the_ca_bundle() {
     assert!(err.reason.contains("TLS handshake"), "{err}");
 }
 
-/// A feature-flag profile of its own in the local AppConfig, deployed once with `ticketsV2` off
-/// (carrying the table name as an attribute) next to a flag the migration must not touch.
-async fn flag_profile(c: &cutover_scenarios::LocalCloud, app_name: &str) -> (String, String) {
-    let ac = &c.appconfig;
-    let app = ac.create_application().name(app_name).send().await.unwrap();
-    let app = app.id.unwrap();
-    let env = ac
-        .create_environment()
-        .application_id(&app)
-        .name("prod")
-        .send()
-        .await
-        .unwrap()
-        .id
-        .unwrap();
-    let profile = ac
-        .create_configuration_profile()
-        .application_id(&app)
-        .name("tables")
-        .location_uri("hosted")
-        .r#type("AWS.AppConfig.FeatureFlags")
-        .send()
-        .await
-        .unwrap()
-        .id
-        .unwrap();
-    let doc = serde_json::json!({"version": "1",
-        "flags": {"ticketsV2": {"name": "ticketsV2", "attributes": {"table": {"constraints": {"type": "string"}}}},
-                  "darkMode": {"name": "darkMode"}},
-        "values": {"ticketsV2": {"enabled": false, "table": "tickets_v2"}, "darkMode": {"enabled": true}}});
-    let version = ac
-        .create_hosted_configuration_version()
-        .application_id(&app)
-        .configuration_profile_id(&profile)
-        .content_type("application/json")
-        .content(aws_sdk_appconfig::primitives::Blob::new(doc.to_string()))
-        .send()
-        .await
-        .unwrap()
-        .version_number;
-    ac.start_deployment()
-        .application_id(&app)
-        .environment_id(&env)
-        .configuration_profile_id(&profile)
-        .deployment_strategy_id(c.output("FlagsDeploymentStrategyId"))
-        .configuration_version(version.to_string())
-        .send()
-        .await
-        .unwrap();
-    (app, env)
-}
-
-/// The flag values AppConfigData serves the application now.
-async fn served_flags(c: &cutover_scenarios::LocalCloud, app_name: &str) -> Value {
-    let data = aws_sdk_appconfigdata::Client::new(&c.conf_on_ministack());
-    let token = data
-        .start_configuration_session()
-        .application_identifier(app_name)
-        .environment_identifier("prod")
-        .configuration_profile_identifier("tables")
-        .send()
-        .await
-        .unwrap()
-        .initial_configuration_token
-        .unwrap();
-    let out = data
-        .get_latest_configuration()
-        .configuration_token(token)
-        .send()
-        .await
-        .unwrap();
-    let doc: Value = serde_json::from_slice(
-        &out.configuration
-            .map(|b| b.into_inner())
-            .unwrap_or_default(),
-    )
-    .unwrap();
-    doc.get("values").cloned().unwrap_or(doc)
-}
-
-async fn deployments(c: &cutover_scenarios::LocalCloud, app: &str, env: &str) -> usize {
-    let out = c
-        .appconfig
-        .list_deployments()
-        .application_id(app)
-        .environment_id(env)
-        .send()
-        .await
-        .unwrap();
-    out.items().len()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_appconfig_flag_switch_is_served_and_revert_restores_the_document() {
     let _one = cutover_scenarios::one_at_a_time().lock().await;
     let c = cutover_scenarios::LocalCloud::connect().await;
     let name = cutover_scenarios::unique("tickets_fl_");
     let app_name = name.replace('_', "-");
-    let (app, env) = flag_profile(&c, &app_name).await;
+    let (app, env) = appconfig::flag_profile(&c, &app_name).await;
     let switch = cutover_aws::switch::Switches::from_conf(
         &c.conf_on_ministack(),
         Some(c.output("FlagsDeploymentStrategyId")),
@@ -485,7 +394,7 @@ async fn an_appconfig_flag_switch_is_served_and_revert_restores_the_document() {
     let spec = pg::parse(&raw);
     let mut db = pg::connect().await;
     pg::create_source(&db, &name, 5_000).await;
-    let before = served_flags(&c, &app_name).await;
+    let before = appconfig::served_flags(&c, &app_name).await;
     macro_rules! phase {
         ($phase:expr, $cursor:expr) => {{
             let req = PhaseRequest {
@@ -508,7 +417,7 @@ async fn an_appconfig_flag_switch_is_served_and_revert_restores_the_document() {
     }
     assert_eq!(phase!(Phase::Verify, None)["passed"], true);
     let switched = phase!(Phase::Switch, None);
-    let on = served_flags(&c, &app_name).await;
+    let on = appconfig::served_flags(&c, &app_name).await;
     assert_eq!(
         on["ticketsV2"],
         serde_json::json!({"enabled": true, "table": "tickets_v2"}),
@@ -516,13 +425,13 @@ async fn an_appconfig_flag_switch_is_served_and_revert_restores_the_document() {
     );
     assert_eq!(on["darkMode"], before["darkMode"], "another flag changed");
     // A retried switch finds its change served and deploys nothing.
-    let n = deployments(&c, &app, &env).await;
+    let n = appconfig::deployments(&c, &app, &env).await;
     phase!(Phase::Switch, None);
-    assert_eq!(deployments(&c, &app, &env).await, n);
+    assert_eq!(appconfig::deployments(&c, &app, &env).await, n);
 
     let reverted = phase!(Phase::Revert, None);
     assert_eq!(
-        served_flags(&c, &app_name).await,
+        appconfig::served_flags(&c, &app_name).await,
         before,
         "revert: {reverted}"
     );

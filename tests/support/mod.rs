@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 mod actions;
+pub mod appconfig;
 pub mod pg;
 
 pub struct LocalCloud {
