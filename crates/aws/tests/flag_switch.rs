@@ -147,6 +147,20 @@ async fn a_flag_is_changed_in_the_served_document_and_deployed() {
     let mut expected = served_doc();
     expected["values"]["ticketsV2"]["enabled"] = json!(true);
     assert_eq!(written.lock().unwrap().clone(), Some(expected));
+
+    // A flag that did not exist before the switch is removed on revert: definition and value.
+    switch.delete(&flag("darkMode")).await.unwrap();
+    assert_eq!(create.num_calls(), 2);
+    let mut expected = served_doc();
+    expected["flags"]
+        .as_object_mut()
+        .unwrap()
+        .remove("darkMode");
+    expected["values"]
+        .as_object_mut()
+        .unwrap()
+        .remove("darkMode");
+    assert_eq!(written.lock().unwrap().clone(), Some(expected));
 }
 
 #[tokio::test]
