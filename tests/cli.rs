@@ -390,6 +390,11 @@ async fn a_failing_phase_reverts_through_the_state_machine_and_exits_2() {
             .contains("no reverse mapping"),
         "{failed}"
     );
+    let at = |kind: &str| events.iter().position(|e| e["event"] == kind);
+    assert!(
+        at("restore").is_some() && at("restore") < at("revert"),
+        "the switch goes back before the target is dropped: {events:#?}"
+    );
     assert_eq!(
         events.iter().filter(|e| e["event"] == "revert").count(),
         1,

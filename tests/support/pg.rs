@@ -186,11 +186,25 @@ pub struct Writer {
 
 impl Writer {
     pub async fn start(name: &str, model: Tickets, switch: Arc<MemorySwitch>, seed: u64) -> Writer {
+        Writer::start_cached(name, model, switch, seed, Duration::ZERO).await
+    }
+
+    /// A writer that re-reads the switch only every `cache`, like an application instance that
+    /// caches its parameter: it keeps writing to the old table for up to `cache` after a change.
+    pub async fn start_cached(
+        name: &str,
+        model: Tickets,
+        switch: Arc<MemorySwitch>,
+        seed: u64,
+        cache: Duration,
+    ) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let db = connect().await;
         let (name, flag) = (name.to_string(), stop.clone());
         let task =
-            tokio::spawn(async move { write_loop(db, name, model, switch, flag, seed).await });
+            tokio::spawn(
+                async move { write_loop(db, name, model, (switch, cache), flag, seed).await },
+            );
         Writer { stop, task }
     }
 
@@ -204,7 +218,7 @@ async fn write_loop(
     db: Client,
     name: String,
     mut model: Tickets,
-    switch: Arc<MemorySwitch>,
+    (switch, cache): (Arc<MemorySwitch>, Duration),
     stop: Arc<AtomicBool>,
     seed: u64,
 ) -> (Tickets, WriterReport) {
@@ -221,9 +235,14 @@ async fn write_loop(
     let parameter = format!("/live-event/test/{name}");
     let mut n = 0u64;
     let mut latencies = Vec::new();
+    let mut on_target = false;
+    let mut read_at: Option<Instant> = None;
     while !stop.load(Ordering::SeqCst) {
         n += 1;
-        let on_target = switch.value(&parameter).as_deref() == Some(&format!("{name}_v2"));
+        if read_at.is_none_or(|t| t.elapsed() >= cache) {
+            on_target = switch.value(&parameter).as_deref() == Some(&format!("{name}_v2"));
+            read_at = Some(Instant::now());
+        }
         let roll = next() % 10;
         let at = (next() % ids.len().max(1) as u64) as usize;
         let ticket = Ticket {

@@ -160,6 +160,11 @@ fn phase_line(out: &Value) -> String {
             "contract: {} dropped{again}",
             out["dropped"].as_str().unwrap_or("source")
         ),
+        "restore" => format!(
+            "restore: switch put back (to {}); the target stays {} s for instances that cached it{again}",
+            out["switchRestored"],
+            out["drainSeconds"]
+        ),
         "revert" => format!(
             "revert: target dropped, source kept (from {}, switch restored to {}){again}",
             out["from"], out["switchRestored"]

@@ -115,6 +115,20 @@ fn refused(phase: Phase, why: String) -> Failure {
     Failure::new(ErrorType::Conflict, why).with_details(json!({ "phase": phase.as_str() }))
 }
 
+/// The fields the state machine's Wait and Choice states read, in every answer of their phase
+/// (a missing path would fail the execution outside any Catch): expand carries the bake and the
+/// approval gate with the spec's defaults applied, restore how long to drain.
+fn for_state_machine(phase: Phase, spec: &MigrationSpec, out: &mut Value) {
+    match phase {
+        Phase::Expand => {
+            out["bakeSeconds"] = json!(spec.bake_seconds);
+            out["approval"] = json!(spec.approval);
+        }
+        Phase::Restore if !out["drainSeconds"].is_u64() => out["drainSeconds"] = json!(0),
+        _ => {}
+    }
+}
+
 /// Run one phase. `raw` is the spec as it was given, stored to recognise a re-used id.
 pub async fn run<S: SwitchStore>(
     db: &mut Client,
@@ -146,6 +160,7 @@ pub async fn run<S: SwitchStore>(
         out["phase"] = json!(phase.as_str());
         out["id"] = json!(spec.id);
         out["alreadyDone"] = json!(true);
+        for_state_machine(phase, spec, &mut out);
         return Ok(out);
     }
     let mut out = match phase {
@@ -162,11 +177,16 @@ pub async fn run<S: SwitchStore>(
             switch_over(db, spec, raw, switch, &row).await?
         }
         Phase::Contract => contract(tx, spec, raw).await?,
+        Phase::Restore => {
+            tx.commit().await.map_err(db_failure)?;
+            restore(db, spec, raw, switch, &row).await?
+        }
         Phase::Revert => {
             tx.commit().await.map_err(db_failure)?;
             revert(db, spec, raw, switch, &row).await?
         }
     };
+    for_state_machine(phase, spec, &mut out);
     out["phase"] = json!(phase.as_str());
     out["id"] = json!(spec.id);
     if phase != Phase::Backfill {
@@ -456,6 +476,53 @@ async fn contract(
     Ok(json!({ "stage": "contracted", "dropped": spec.source.to_string() }))
 }
 
+/// The switch's value from before the migration, put back (or removed if there was none); `None`
+/// when the switch was never touched.
+async fn restore_switch<S: SwitchStore>(
+    spec: &MigrationSpec,
+    switch: &S,
+    row: &Row,
+) -> Result<Option<Option<String>>, Failure> {
+    if !row.switch_recorded {
+        return Ok(None);
+    }
+    match &row.switch_previous {
+        Some(v) => switch.put(&spec.switch.at, v).await?,
+        None => switch.delete(&spec.switch.at).await?,
+    }
+    Ok(Some(row.switch_previous.clone()))
+}
+
+/// The first half of a revert: the switch goes back and both tables and triggers stay, so writes
+/// from instances that still read the old switch reach the source during the drain.
+async fn restore<S: SwitchStore>(
+    db: &mut Client,
+    spec: &MigrationSpec,
+    raw: &Value,
+    switch: &S,
+    row: &Row,
+) -> Result<Value, Failure> {
+    let restored = restore_switch(spec, switch, row).await?;
+    let tx = begin(db, spec).await?;
+    record(
+        &tx,
+        spec,
+        raw,
+        Stage::Reverting,
+        json!({ "phase": "restore", "at": now(), "switchRestored": restored }),
+    )
+    .await?;
+    tx.commit().await.map_err(db_failure)?;
+    // Without a switch there is no instance on the target to wait for.
+    let drain = if row.switch_recorded {
+        spec.drain_seconds
+    } else {
+        0
+    };
+    tracing::info!(id = spec.id, switch = %spec.switch.at, ?restored, drain, "switch restored; target kept for the drain");
+    Ok(json!({ "stage": "reverting", "switchRestored": restored, "drainSeconds": drain }))
+}
+
 async fn revert<S: SwitchStore>(
     db: &mut Client,
     spec: &MigrationSpec,
@@ -463,17 +530,9 @@ async fn revert<S: SwitchStore>(
     switch: &S,
     row: &Row,
 ) -> Result<Value, Failure> {
-    // The switch goes back first, while the reverse triggers still carry writes on the target to the
-    // source; only then is the target dropped.
-    let restored = if row.switch_recorded {
-        match &row.switch_previous {
-            Some(v) => switch.put(&spec.switch.at, v).await?,
-            None => switch.delete(&spec.switch.at).await?,
-        }
-        Some(row.switch_previous.clone())
-    } else {
-        None
-    };
+    // The switch goes back first (again, if restore did it: the same value), while the reverse
+    // triggers still carry writes on the target to the source; only then is the target dropped.
+    let restored = restore_switch(spec, switch, row).await?;
     let tx = begin(db, spec).await?;
     let n = names(spec);
     let has_source: bool = tx

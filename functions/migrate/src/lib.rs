@@ -26,7 +26,7 @@ pub fn parse(event: &Value) -> Result<Request, Failure> {
         .unwrap_or_default();
     let phase = Phase::parse(phase_name).ok_or_else(|| {
         invalid(
-            format!("phase: must be one of expand, backfill, verify, switch, contract, revert, got {:?}", event.get("phase")),
+            format!("phase: must be one of expand, backfill, verify, switch, contract, restore, revert, got {:?}", event.get("phase")),
             json!({ "field": "phase" }),
         )
     })?;
@@ -160,6 +160,7 @@ mod tests {
             "switch",
             "switch-flag",
             "contract",
+            "restore",
             "revert",
         ] {
             let path = format!(

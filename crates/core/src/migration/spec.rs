@@ -28,6 +28,9 @@ pub struct MigrationSpec {
     pub reverse: Vec<(Ident, Expr)>,
     pub bake_seconds: u64,
     pub approval: bool,
+    /// After a failed migration puts the switch back, how long the application may still write to
+    /// the target (its switch cache) before revert drops it.
+    pub drain_seconds: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +127,7 @@ impl MigrationSpec {
         let reverse = read_reverse(&mut r);
         let bake_seconds = r.integer("bakeSeconds", 86_400, 300);
         let approval = r.boolean("approval", false);
+        let drain_seconds = r.integer("drainSeconds", 3_600, 60);
 
         let (
             Some(id),
@@ -151,6 +155,7 @@ impl MigrationSpec {
             reverse,
             bake_seconds,
             approval,
+            drain_seconds,
         };
         errors.extend(spec.cross_checks());
         if errors.is_empty() {

@@ -11,16 +11,20 @@ pub enum Phase {
     Verify,
     Switch,
     Contract,
+    /// The first half of a revert: the switch goes back, both tables and triggers stay, so writes
+    /// from application instances that still read the old switch reach the source while they drain.
+    Restore,
     Revert,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 7] = [
         Phase::Expand,
         Phase::Backfill,
         Phase::Verify,
         Phase::Switch,
         Phase::Contract,
+        Phase::Restore,
         Phase::Revert,
     ];
 
@@ -31,6 +35,7 @@ impl Phase {
             Phase::Verify => "verify",
             Phase::Switch => "switch",
             Phase::Contract => "contract",
+            Phase::Restore => "restore",
             Phase::Revert => "revert",
         }
     }
@@ -51,6 +56,8 @@ impl fmt::Display for Phase {
 pub enum Stage {
     Expanded,
     Switched,
+    /// The switch is back on the source; the target waits for revert to drop it.
+    Reverting,
     Contracted,
     Reverted,
 }
@@ -60,6 +67,7 @@ impl Stage {
         match self {
             Stage::Expanded => "expanded",
             Stage::Switched => "switched",
+            Stage::Reverting => "reverting",
             Stage::Contracted => "contracted",
             Stage::Reverted => "reverted",
         }
@@ -69,6 +77,7 @@ impl Stage {
         [
             Stage::Expanded,
             Stage::Switched,
+            Stage::Reverting,
             Stage::Contracted,
             Stage::Reverted,
         ]
@@ -101,6 +110,13 @@ pub fn decide(phase: Phase, at: Standing) -> Result<Decision, String> {
         (_, Some(Contracted)) if phase != Phase::Contract => Err(format!(
             "{phase} refused: the migration is contracted (the source table is gone)"
         )),
+        (Phase::Restore | Phase::Revert, Some(Reverting)) => Ok(Decision::Run),
+        (_, Some(Reverting)) => Err(format!(
+            "{phase} refused: the migration is reverting (the switch is back on the source); finish with revert"
+        )),
+        (Phase::Restore, Some(Expanded | Switched)) => Ok(Decision::Run),
+        // Nothing was switched or there is nothing left to drain from.
+        (Phase::Restore, None | Some(Reverted)) => Ok(Decision::Done),
         (Phase::Expand, None | Some(Reverted) | Some(Expanded)) => Ok(Decision::Run),
         (Phase::Expand, Some(Switched)) => Ok(Decision::Done),
         (Phase::Backfill | Phase::Verify, Some(Expanded | Switched)) => Ok(Decision::Run),
@@ -174,6 +190,34 @@ mod tests {
             decide(Phase::Revert, at(Some(Reverted), false)),
             Ok(Decision::Done)
         );
+    }
+
+    #[test]
+    fn a_restored_switch_leads_only_to_revert() {
+        use Stage::*;
+        for s in [Some(Expanded), Some(Switched), Some(Reverting)] {
+            assert_eq!(decide(Phase::Restore, at(s, true)), Ok(Decision::Run));
+        }
+        for s in [None, Some(Reverted)] {
+            assert_eq!(decide(Phase::Restore, at(s, false)), Ok(Decision::Done));
+        }
+        assert!(decide(Phase::Restore, at(Some(Contracted), true)).is_err());
+        assert_eq!(
+            decide(Phase::Revert, at(Some(Reverting), true)),
+            Ok(Decision::Run)
+        );
+        // Above all, no contract of the source the application was just switched back to.
+        for p in [
+            Phase::Expand,
+            Phase::Backfill,
+            Phase::Verify,
+            Phase::Switch,
+            Phase::Contract,
+        ] {
+            assert!(decide(p, at(Some(Reverting), true))
+                .unwrap_err()
+                .contains("reverting"));
+        }
     }
 
     #[test]
