@@ -2,7 +2,7 @@
 //! a writer keeps changing the table. The writer's model is the table as it would be without the
 //! migration; both tables are compared with it row by row.
 
-use cutover_aws::fakes::MemorySwitch;
+use cutover_aws::fakes::FakeSwitches;
 use cutover_core::migration::{MigrationSpec, Phase};
 use cutover_migrate::{run, PhaseRequest};
 use cutover_scenarios::appconfig;
@@ -16,7 +16,7 @@ struct Migration {
     db: Client,
     spec: MigrationSpec,
     raw: Value,
-    switch: Arc<MemorySwitch>,
+    switch: Arc<FakeSwitches>,
     name: String,
 }
 
@@ -27,7 +27,7 @@ impl Migration {
             db: pg::connect().await,
             spec: pg::parse(&raw),
             raw,
-            switch: Arc::new(MemorySwitch::default()),
+            switch: Arc::new(FakeSwitches::default()),
             name: name.into(),
         }
     }

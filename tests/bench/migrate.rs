@@ -3,7 +3,7 @@
 //! inserting, updating and deleting throughout. Prints rows/s and the writer's write latencies.
 //! Figures, not pass/fail: this machine is shared. ROWS (default 200000) and BATCH (5000) override.
 
-use cutover_aws::fakes::MemorySwitch;
+use cutover_aws::fakes::FakeSwitches;
 use cutover_core::migration::Phase;
 use cutover_migrate::{run, sql, PhaseRequest};
 use cutover_scenarios::pg::{self, Writer};
@@ -23,7 +23,7 @@ async fn one(kind: &str, rows: u32, batch: u32) {
     let spec = pg::parse(&raw);
     let mut db = pg::connect().await;
     let initial = pg::create_source(&db, &name, i64::from(rows)).await;
-    let switch = Arc::new(MemorySwitch::default());
+    let switch = Arc::new(FakeSwitches::default());
     let req = |phase, cursor| PhaseRequest { phase, cursor };
     run(&mut db, &spec, &raw, &req(Phase::Expand, None), &*switch)
         .await

@@ -2,7 +2,7 @@
 //! a writer that keeps inserting, updating and deleting while phases run and remembers what it
 //! committed, and readers that put either table's rows into the same shape to compare them.
 
-use cutover_aws::fakes::MemorySwitch;
+use cutover_aws::fakes::FakeSwitches;
 use cutover_core::migration::MigrationSpec;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -185,7 +185,7 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub async fn start(name: &str, model: Tickets, switch: Arc<MemorySwitch>, seed: u64) -> Writer {
+    pub async fn start(name: &str, model: Tickets, switch: Arc<FakeSwitches>, seed: u64) -> Writer {
         Writer::start_cached(name, model, switch, seed, Duration::ZERO).await
     }
 
@@ -194,7 +194,7 @@ impl Writer {
     pub async fn start_cached(
         name: &str,
         model: Tickets,
-        switch: Arc<MemorySwitch>,
+        switch: Arc<FakeSwitches>,
         seed: u64,
         cache: Duration,
     ) -> Writer {
@@ -218,7 +218,7 @@ async fn write_loop(
     db: Client,
     name: String,
     mut model: Tickets,
-    (switch, cache): (Arc<MemorySwitch>, Duration),
+    (switch, cache): (Arc<FakeSwitches>, Duration),
     stop: Arc<AtomicBool>,
     seed: u64,
 ) -> (Tickets, WriterReport) {

@@ -6,6 +6,9 @@
 
 #[cfg(feature = "alarms")]
 pub mod alarms;
+#[cfg(feature = "all")]
+pub mod aws_cloud;
+pub mod cloud;
 #[cfg(feature = "config")]
 pub mod config;
 #[cfg(feature = "ecs")]
@@ -32,6 +35,9 @@ pub mod sfn;
 pub mod switch;
 pub mod traffic;
 
+#[cfg(feature = "all")]
+pub use aws_cloud::{AwsCloud, Environment, EnvironmentError};
+pub use cloud::Cloud;
 pub use error::AwsError;
 pub use ports::{
     load_ledger, update_ledger, Alarms, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics,

@@ -1,8 +1,9 @@
-//! The glue between a handler `Value → Result<Value, Failure>` and the Lambda runtime.
+//! The glue between a handler `(cloud, Value) → Result<Value, Failure>` and the Lambda runtime.
 //!
 //! A `Failure` leaves the function as `errorType` = its `ErrorType` string (what the state machines'
 //! Retry/Catch match) and `errorMessage` = its JSON reason (what Step Functions shows as `Cause`).
 
+use cutover_aws::AwsCloud;
 use cutover_core::Failure;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -28,13 +29,28 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Run `handler` for every invocation until the runtime stops, logging each outcome.
-pub async fn run<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+/// Build the AWS cloud from the environment once, then run `handler` for every invocation until the
+/// runtime stops, logging each outcome. A missing or bad environment variable fails the function's
+/// init with the variable's name, before any invocation.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(&'static AwsCloud, Value) -> Fut,
+    Fut: Future<Output = Result<Value, Failure>>,
+{
+    lambda_runtime::tracing::init_default_subscriber();
+    let cloud = AwsCloud::from_env().await.inspect_err(|e| {
+        tracing::error!(error = %e, "cannot start: the function's environment is incomplete");
+    })?;
+    // The cloud lives as long as the process; leaking it lets each invocation's future borrow it.
+    let cloud: &'static AwsCloud = Box::leak(Box::new(cloud));
+    run(move |event| handler(cloud, event)).await
+}
+
+async fn run<F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(Value) -> Fut,
     Fut: Future<Output = Result<Value, Failure>>,
 {
-    lambda_runtime::tracing::init_default_subscriber();
     let handler = &handler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let request_id = event.context.request_id.clone();

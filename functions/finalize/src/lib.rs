@@ -5,7 +5,7 @@
 //! the ledger still says this deployment was promoted, so a late call can never scale down live.
 
 use cutover_aws::traffic::read_weights;
-use cutover_aws::{load_ledger, update_ledger, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_aws::{load_ledger, update_ledger, Cloud, Services, TargetSource};
 use cutover_core::request::text;
 use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
@@ -16,13 +16,13 @@ pub enum Action {
     ScaleDown,
 }
 
-pub struct Request {
+pub struct FinalizeRequest {
     pub at: DeploymentRef,
     pub action: Action,
 }
 
-impl Request {
-    pub fn from_event(event: &Value) -> Result<Request, Failure> {
+impl FinalizeRequest {
+    pub fn from_event(event: &Value) -> Result<FinalizeRequest, Failure> {
         let at = DeploymentRef::from_event(event)?;
         let action = match text(event, "action")?.as_str() {
             "promote" => Action::Promote,
@@ -35,25 +35,18 @@ impl Request {
                 .with_details(json!({ "field": "action" })))
             }
         };
-        Ok(Request { at, action })
+        Ok(FinalizeRequest { at, action })
     }
 }
 
-pub async fn handle<L, D, T, S>(
-    lb: &L,
-    ledger: &D,
-    targets: &T,
-    services: &S,
-    event: &Value,
-    now_ms: u64,
-) -> Result<Value, Failure>
-where
-    L: LoadBalancer,
-    D: LedgerStore,
-    T: TargetSource,
-    S: Services,
-{
-    let req = Request::from_event(event)?;
+pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
+    let (lb, ledger, targets, services) = (
+        cloud.lb(),
+        cloud.ledger(),
+        cloud.targets(),
+        cloud.services(),
+    );
+    let req = FinalizeRequest::from_event(event)?;
     let (app, env, id) = (
         req.at.app.as_str(),
         req.at.env.as_str(),

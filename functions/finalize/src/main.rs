@@ -1,26 +1,11 @@
-use cutover_aws::{config::SsmTargets, ecs::Ecs, elbv2::Elbv2, ledger::DynamoLedger};
-use finalize::handle;
+// The handler future nests deep enough (SDK calls inside the per-phase futures, inside serve's
+// runtime service) to pass rustc's default layout depth of 128.
+#![recursion_limit = "256"]
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let conf = cutover_aws::sdk_config().await;
-    let lb = Elbv2::from_conf(&conf);
-    let ledger = DynamoLedger::from_conf(&conf, std::env::var("LEDGER_TABLE").unwrap_or_default());
-    let targets = SsmTargets::from_conf(&conf);
-    let services = Ecs::from_conf(&conf);
-    cutover_lambda::run(|event| {
-        let (lb, ledger, targets, services) = (&lb, &ledger, &targets, &services);
-        async move {
-            handle(
-                lb,
-                ledger,
-                targets,
-                services,
-                &event,
-                cutover_lambda::now_ms(),
-            )
-            .await
-        }
+    cutover_lambda::serve(|cloud, event| async move {
+        finalize::handle(cloud, &event, cutover_lambda::now_ms()).await
     })
     .await
 }

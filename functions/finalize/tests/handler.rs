@@ -1,13 +1,13 @@
 //! finalize over in-memory ports: promotion needs the listener's agreement; scale-down only after it.
 
-use cutover_aws::fakes::Cloud;
+use cutover_aws::fakes::FakeCloud;
 use cutover_core::{Colour, ErrorType, Status, Weights};
 use finalize::handle;
 use serde_json::{json, Value};
 
 /// Deployment d1 shifted to 100 % green and verified.
-async fn verified_at(green: u8) -> Cloud {
-    let c = Cloud::prepared().await;
+async fn verified_at(green: u8) -> FakeCloud {
+    let c = FakeCloud::prepared().await;
     c.edit_ledger(|l| {
         l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, green), 2)
             .unwrap();
@@ -25,33 +25,15 @@ fn action(a: &str) -> Value {
 #[tokio::test]
 async fn promotes_then_scales_the_old_colour_down() {
     let c = verified_at(100).await;
-    let out = handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &action("promote"),
-        9,
-    )
-    .await
-    .unwrap();
+    let out = handle(&c, &action("promote"), 9).await.unwrap();
     assert_eq!(out["live"], "green");
-    let l = c.ledger();
+    let l = c.stored_ledger();
     assert_eq!(
         (l.live_colour, l.deployment.unwrap().status),
         (Colour::Green, Status::Promoted)
     );
     assert_eq!(l.last_known_good.unwrap().task_definition_arn, "td:2");
-    handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &action("scaleDown"),
-        10,
-    )
-    .await
-    .unwrap();
+    handle(&c, &action("scaleDown"), 10).await.unwrap();
     assert_eq!(c.services.get("svc-blue").desired, 0);
     assert_eq!(
         c.services.get("svc-green").desired,
@@ -64,33 +46,18 @@ async fn promotes_then_scales_the_old_colour_down() {
 async fn no_promotion_while_the_listener_disagrees() {
     let c = verified_at(100).await;
     c.set_weights(Weights::new(10, 90).unwrap());
-    let err = handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &action("promote"),
-        9,
-    )
-    .await
-    .unwrap_err();
+    let err = handle(&c, &action("promote"), 9).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Conflict);
-    assert_eq!(c.ledger().deployment.unwrap().status, Status::Verifying);
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::Verifying
+    );
 }
 
 #[tokio::test]
 async fn scale_down_refuses_before_promotion() {
     let c = verified_at(10).await;
-    let err = handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &action("scaleDown"),
-        9,
-    )
-    .await
-    .unwrap_err();
+    let err = handle(&c, &action("scaleDown"), 9).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Aborted);
     assert_eq!(c.services.get("svc-blue").desired, 3);
 }
@@ -98,16 +65,7 @@ async fn scale_down_refuses_before_promotion() {
 #[tokio::test]
 async fn unknown_actions_are_invalid_input() {
     let c = verified_at(100).await;
-    let err = handle(
-        &c.lb,
-        &c.ledger,
-        &c.targets,
-        &c.services,
-        &action("destroy"),
-        9,
-    )
-    .await
-    .unwrap_err();
+    let err = handle(&c, &action("destroy"), 9).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::InvalidInput);
 }
 
@@ -116,7 +74,9 @@ async fn the_sample_event_parses() {
     let sample: Value =
         serde_json::from_str(include_str!("../../../events/finalize.json")).unwrap();
     assert_eq!(
-        finalize::Request::from_event(&sample).unwrap().action,
+        finalize::FinalizeRequest::from_event(&sample)
+            .unwrap()
+            .action,
         finalize::Action::Promote
     );
 }

@@ -1,7 +1,7 @@
 //! The migrate function: `{"phase", "spec", "cursor"?}` in, the phase's result out. The event and the
 //! spec are validated whole before the password is read or a connection opened.
 
-use cutover_aws::{SecretSource, SwitchStore};
+use cutover_aws::{Cloud, SecretSource};
 use cutover_core::migration::{MigrationSpec, Phase};
 use cutover_core::{ErrorType, Failure};
 use cutover_migrate::PhaseRequest;
@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 /// A checked event: what to run, on which spec (kept as given, to recognise a re-used id).
 #[derive(Debug)]
-pub struct Request {
+pub struct MigrateRequest {
     pub spec: MigrationSpec,
     pub raw_spec: Value,
     pub phase: PhaseRequest,
@@ -19,7 +19,13 @@ fn invalid(reason: impl Into<String>, details: Value) -> Failure {
     Failure::new(ErrorType::InvalidInput, reason).with_details(details)
 }
 
-pub fn parse(event: &Value) -> Result<Request, Failure> {
+impl MigrateRequest {
+    pub fn from_event(event: &Value) -> Result<MigrateRequest, Failure> {
+        parse(event)
+    }
+}
+
+fn parse(event: &Value) -> Result<MigrateRequest, Failure> {
     let phase_name = event
         .get("phase")
         .and_then(Value::as_str)
@@ -60,20 +66,20 @@ pub fn parse(event: &Value) -> Result<Request, Failure> {
             ))
         }
     };
-    Ok(Request {
+    Ok(MigrateRequest {
         spec,
         raw_spec,
         phase: PhaseRequest { phase, cursor },
     })
 }
 
-pub async fn handle<P: SecretSource, S: SwitchStore>(
-    passwords: &P,
-    switch: &S,
-    event: &Value,
-) -> Result<Value, Failure> {
-    let req = parse(event)?;
-    let password = passwords.password(&req.spec.database.password).await?;
+pub async fn handle(cloud: &impl Cloud, event: &Value) -> Result<Value, Failure> {
+    let req = MigrateRequest::from_event(event)?;
+    let switch = cloud.switches();
+    let password = cloud
+        .secrets()
+        .password(&req.spec.database.password)
+        .await?;
     let mut db = cutover_migrate::connect::connect(&req.spec.database, &password).await?;
     let started = std::time::Instant::now();
     let out = cutover_migrate::run(&mut db, &req.spec, &req.raw_spec, &req.phase, switch).await;
@@ -92,24 +98,8 @@ pub async fn handle<P: SecretSource, S: SwitchStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cutover_aws::fakes::MemorySwitch;
-    use cutover_aws::AwsError;
-    use cutover_core::migration::PasswordRef;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// Counts reads: a refused event must not reach it.
-    #[derive(Default)]
-    struct CountingSecrets(AtomicUsize);
-
-    impl SecretSource for CountingSecrets {
-        async fn password(&self, _: &PasswordRef) -> Result<String, AwsError> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            Err(AwsError::NotFound {
-                what: "secret",
-                id: "test".into(),
-            })
-        }
-    }
+    use cutover_aws::fakes::FakeCloud;
+    use std::sync::atomic::Ordering;
 
     fn sample(phase: &str) -> Value {
         let text = include_str!(concat!(
@@ -123,8 +113,7 @@ mod tests {
 
     #[tokio::test]
     async fn bad_events_are_refused_before_any_call() {
-        let secrets = CountingSecrets::default();
-        let switch = MemorySwitch::default();
+        let cloud = FakeCloud::new();
         let mut injected = sample("expand");
         injected["spec"]["source"] = json!("events; DROP TABLE x");
         let mut bad_cursor = sample("backfill");
@@ -139,7 +128,7 @@ mod tests {
             (bad_cursor, "cursor: must be null or 1 key values"),
         ];
         for (event, want) in cases {
-            let err = handle(&secrets, &switch, &event).await.unwrap_err();
+            let err = handle(&cloud, &event).await.unwrap_err();
             assert_eq!(err.error_type, ErrorType::InvalidInput);
             assert!(
                 err.reason.contains(want),
@@ -147,8 +136,8 @@ mod tests {
                 err.reason
             );
         }
-        assert_eq!(secrets.0.load(Ordering::SeqCst), 0);
-        assert_eq!(switch.writes.load(Ordering::SeqCst), 0);
+        assert_eq!(cloud.secrets.reads(), 0);
+        assert_eq!(cloud.switches.writes.load(Ordering::SeqCst), 0);
     }
 
     #[test]
@@ -168,7 +157,7 @@ mod tests {
                 env!("CARGO_MANIFEST_DIR")
             );
             let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let req = parse(&v).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let req = MigrateRequest::from_event(&v).unwrap_or_else(|e| panic!("{path}: {e}"));
             assert_eq!(req.phase.phase.as_str(), phase.trim_end_matches("-flag"));
         }
     }

@@ -6,7 +6,9 @@
 //! is safe to retry: a retried prepare finds its own claim and its registered release in the ledger.
 
 use cutover_aws::traffic::read_weights;
-use cutover_aws::{update_ledger, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource};
+use cutover_aws::{
+    update_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
+};
 use cutover_core::request::text;
 use cutover_core::{
     Colour, DeploymentRef, ErrorType, Failure, Ledger, Strategy, TargetConfig, Weights,
@@ -67,81 +69,64 @@ impl PrepareRequest {
     }
 }
 
-pub struct Ports<'a, L, D, T, F, S> {
-    pub lb: &'a L,
-    pub ledger: &'a D,
-    pub targets: &'a T,
-    pub flags: &'a F,
-    pub services: &'a S,
-}
-
-pub async fn handle<L, D, T, F, S>(
-    p: &Ports<'_, L, D, T, F, S>,
-    event: &Value,
-    now_ms: u64,
-) -> Result<Value, Failure>
-where
-    L: LoadBalancer,
-    D: LedgerStore,
-    T: TargetSource,
-    F: FlagSource,
-    S: Services,
-{
+pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
     let req = PrepareRequest::from_event(event)?;
-    if p.flags.flags().await?.deployments_frozen {
+    if cloud.flags().flags().await?.deployments_frozen {
         return Err(Failure::new(
             ErrorType::Frozen,
             "deployments are frozen (AppConfig flag deploymentsFrozen)",
         )
         .with_details(json!({ "app": req.app, "env": req.env })));
     }
-    let target = p.targets.target(&req.app, &req.env).await?;
-    let initial = match p.ledger.load(&req.app, &req.env).await? {
+    let target = cloud.targets().target(&req.app, &req.env).await?;
+    let initial = match cloud.ledger().load(&req.app, &req.env).await? {
         Some(_) => None,
         None => Some(Ledger::new(
             &req.app,
             &req.env,
-            live_colour_from_listener(p.lb, &target).await?,
+            live_colour_from_listener(cloud.lb(), &target).await?,
             None,
         )),
     };
-    let (acquired, ledger) = update_ledger(p.ledger, &req.app, &req.env, initial.as_ref(), |l| {
-        l.acquire(
-            &req.deployment_id,
-            &req.image,
-            req.execution_arn.as_deref(),
-            now_ms,
-        )
-    })
-    .await?;
+    let (acquired, ledger) =
+        update_ledger(cloud.ledger(), &req.app, &req.env, initial.as_ref(), |l| {
+            l.acquire(
+                &req.deployment_id,
+                &req.image,
+                req.execution_arn.as_deref(),
+                now_ms,
+            )
+        })
+        .await?;
     let live = ledger.live_colour;
     let candidate = live.other();
     tracing::info!(app = req.app, env = req.env, id = req.deployment_id, ?acquired, %live, %candidate, "ledger claimed");
 
-    let live_service = p
-        .services
+    let live_service = cloud
+        .services()
         .service(&target.cluster, target.services.get(live))
         .await?;
     let existing = ledger.deployment.as_ref().and_then(|d| d.release.clone());
     let release = match existing {
         Some(r) => r,
         None => {
-            let r = p
-                .services
+            let r = cloud
+                .services()
                 .register_with_image(
                     &live_service.task_definition_arn,
                     &target.container_name,
                     &req.image,
                 )
                 .await?;
-            update_ledger(p.ledger, &req.app, &req.env, None, |l| {
+            update_ledger(cloud.ledger(), &req.app, &req.env, None, |l| {
                 l.set_release(&req.deployment_id, r.clone(), now_ms)
             })
             .await?;
             r
         }
     };
-    p.services
+    cloud
+        .services()
         .update_service(
             &target.cluster,
             target.services.get(candidate),

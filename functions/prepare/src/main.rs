@@ -1,34 +1,11 @@
-use cutover_aws::{
-    config::SsmTargets, ecs::Ecs, elbv2::Elbv2, flags::AppConfigFlags, ledger::DynamoLedger,
-};
-use prepare::{handle, Ports};
+// The handler future nests deep enough (SDK calls inside the per-phase futures, inside serve's
+// runtime service) to pass rustc's default layout depth of 128.
+#![recursion_limit = "256"]
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let conf = cutover_aws::sdk_config().await;
-    let env = |k: &str| std::env::var(k).unwrap_or_default();
-    let (lb, ledger, targets, services) = (
-        Elbv2::from_conf(&conf),
-        DynamoLedger::from_conf(&conf, env("LEDGER_TABLE")),
-        SsmTargets::from_conf(&conf),
-        Ecs::from_conf(&conf),
-    );
-    let flags = AppConfigFlags::from_conf(
-        &conf,
-        &env("APPCONFIG_APPLICATION"),
-        &env("APPCONFIG_ENVIRONMENT"),
-        &env("APPCONFIG_PROFILE"),
-    );
-    let ports = Ports {
-        lb: &lb,
-        ledger: &ledger,
-        targets: &targets,
-        flags: &flags,
-        services: &services,
-    };
-    cutover_lambda::run(|event| {
-        let ports = &ports;
-        async move { handle(ports, &event, cutover_lambda::now_ms()).await }
+    cutover_lambda::serve(|cloud, event| async move {
+        prepare::handle(cloud, &event, cutover_lambda::now_ms()).await
     })
     .await
 }

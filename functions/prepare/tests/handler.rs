@@ -1,19 +1,12 @@
 //! prepare over in-memory ports: what it claims, registers and starts, and what it refuses.
 
-use cutover_aws::fakes::{Cloud, StaticFlags};
+use cutover_aws::fakes::FakeCloud;
 use cutover_core::{Colour, ErrorType, Failure, Flags, Status, Weights};
-use prepare::{handle, Ports};
+use prepare::handle;
 use serde_json::{json, Value};
 
-async fn prepare(c: &Cloud, event: Value) -> Result<Value, Failure> {
-    let ports = Ports {
-        lb: &c.lb,
-        ledger: &c.ledger,
-        targets: &c.targets,
-        flags: &c.flags,
-        services: &c.services,
-    };
-    handle(&ports, &event, 1_000).await
+async fn prepare(c: &FakeCloud, event: Value) -> Result<Value, Failure> {
+    handle(c, &event, 1_000).await
 }
 
 fn start(id: &str) -> Value {
@@ -22,7 +15,7 @@ fn start(id: &str) -> Value {
 
 #[tokio::test]
 async fn claims_the_ledger_and_starts_the_idle_colour_on_the_new_image() {
-    let c = Cloud::new();
+    let c = FakeCloud::new();
     let out = prepare(&c, start("abc123")).await.unwrap();
     assert_eq!(
         (out["live"].as_str(), out["candidate"].as_str()),
@@ -37,7 +30,7 @@ async fn claims_the_ledger_and_starts_the_idle_colour_on_the_new_image() {
         (green.task_definition_arn.as_str(), green.desired),
         ("td:1+1", 3)
     );
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(
         (d.status, d.candidate, d.release.unwrap().image.as_str()),
         (Status::Preparing, Colour::Green, "live:2.0.0")
@@ -51,7 +44,7 @@ async fn claims_the_ledger_and_starts_the_idle_colour_on_the_new_image() {
 
 #[tokio::test]
 async fn a_retried_prepare_registers_nothing_new() {
-    let c = Cloud::new();
+    let c = FakeCloud::new();
     let first = prepare(&c, start("abc123")).await.unwrap();
     let again = prepare(&c, start("abc123")).await.unwrap();
     assert_eq!(first, again);
@@ -60,24 +53,23 @@ async fn a_retried_prepare_registers_nothing_new() {
 
 #[tokio::test]
 async fn a_second_deployment_conflicts_and_changes_nothing() {
-    let c = Cloud::new();
+    let c = FakeCloud::new();
     prepare(&c, start("abc123")).await.unwrap();
-    let ledger = c.ledger();
+    let ledger = c.stored_ledger();
     let err = prepare(&c, start("def456")).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Conflict);
-    assert_eq!(c.ledger(), ledger);
+    assert_eq!(c.stored_ledger(), ledger);
     assert_eq!(c.services.registered.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn frozen_deployments_are_refused_before_anything_changes() {
-    let c = Cloud {
-        flags: StaticFlags(Flags {
+    let c = FakeCloud::builder()
+        .flags(Flags {
             deployments_frozen: true,
             auto_rollback: true,
-        }),
-        ..Cloud::new()
-    };
+        })
+        .build();
     let err = prepare(&c, start("abc123")).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Frozen);
     assert!(c.ledger.get("live", "prod").is_none());
@@ -86,7 +78,7 @@ async fn frozen_deployments_are_refused_before_anything_changes() {
 
 #[tokio::test]
 async fn bad_input_is_refused_with_the_field_named() {
-    let c = Cloud::new();
+    let c = FakeCloud::new();
     for (event, field) in [
         (
             json!({"env": "prod", "image": "x", "deploymentId": "a"}),
@@ -118,7 +110,7 @@ async fn bad_input_is_refused_with_the_field_named() {
 
 #[tokio::test]
 async fn a_listener_caught_mid_shift_is_a_conflict() {
-    let c = Cloud::new();
+    let c = FakeCloud::new();
     c.set_weights(Weights::new(50, 50).unwrap());
     assert_eq!(
         prepare(&c, start("abc123")).await.unwrap_err().error_type,
@@ -136,10 +128,10 @@ fn the_sample_event_parses() {
 
 #[tokio::test]
 async fn the_state_machine_wrapping_records_the_execution_for_a_rollback_to_stop() {
-    let c = Cloud::new();
+    let c = FakeCloud::new();
     let wrapped = json!({"input": start("abc123"), "executionArn": "arn:aws:states:us-east-1:1:execution:deploy:x"});
     prepare(&c, wrapped).await.unwrap();
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(
         d.execution_arn.as_deref(),
         Some("arn:aws:states:us-east-1:1:execution:deploy:x")

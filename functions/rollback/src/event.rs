@@ -120,7 +120,21 @@ fn readable_cause(err: &Value) -> String {
     format!("{kind}: {readable}")
 }
 
-pub fn parse(event: &Value) -> Result<Vec<Trigger>, Failure> {
+/// What one invocation asks for: one trigger, or one per SNS record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackRequest {
+    pub triggers: Vec<Trigger>,
+}
+
+impl RollbackRequest {
+    pub fn from_event(event: &Value) -> Result<RollbackRequest, Failure> {
+        Ok(RollbackRequest {
+            triggers: triggers(event)?,
+        })
+    }
+}
+
+fn triggers(event: &Value) -> Result<Vec<Trigger>, Failure> {
     if event.get("alarmData").is_some() {
         return Ok(vec![from_direct_alarm(event)?]);
     }

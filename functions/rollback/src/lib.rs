@@ -19,21 +19,12 @@ mod rolling;
 
 use cutover_aws::traffic::{read_weights, write_weights};
 use cutover_aws::{
-    update_ledger, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
+    update_ledger, Cloud, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
 use cutover_core::{AnyTarget, Failure, Status, TargetConfig, Weights};
-use event::Trigger;
+use event::{RollbackRequest, Trigger};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-pub struct Ports<'a, L, D, T, S, F, X> {
-    pub lb: &'a L,
-    pub ledger: &'a D,
-    pub targets: &'a T,
-    pub services: &'a S,
-    pub flags: &'a F,
-    pub executions: &'a X,
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -41,6 +32,17 @@ pub struct Settings {
     /// the ledger before `RollingBack` could still take to write (its SDK timeouts and retries).
     pub reassert_ms: u64,
     pub reassert_every_ms: u64,
+}
+
+impl Settings {
+    /// The defaults, with the template's `REASSERT_MS` when the function has one.
+    pub fn with_reassert_ms(reassert_ms: Option<u64>) -> Settings {
+        let d = Settings::default();
+        Settings {
+            reassert_ms: reassert_ms.unwrap_or(d.reassert_ms),
+            ..d
+        }
+    }
 }
 
 impl Default for Settings {
@@ -66,23 +68,15 @@ pub(crate) struct Ask<'a> {
     stop_execution: bool,
 }
 
-pub async fn handle<L, D, T, S, F, X>(
-    p: &Ports<'_, L, D, T, S, F, X>,
+pub async fn handle(
+    cloud: &impl Cloud,
     settings: Settings,
     event: &Value,
     clock: Clock<'_>,
-) -> Result<Value, Failure>
-where
-    L: LoadBalancer,
-    D: LedgerStore,
-    T: TargetSource,
-    S: Services,
-    F: FlagSource,
-    X: Executions,
-{
+) -> Result<Value, Failure> {
     let received_at = clock();
     let mut outcomes = Vec::new();
-    for trigger in event::parse(event)? {
+    for trigger in RollbackRequest::from_event(event)?.triggers {
         match &trigger {
             Trigger::Alarm {
                 name,
@@ -100,7 +94,7 @@ where
                     outcomes.push(json!({ "alarm": name, "ignored": format!("state {state}") }));
                     continue;
                 }
-                let services = p.targets.with_alarm(name).await?;
+                let services = cloud.targets().with_alarm(name).await?;
                 if services.is_empty() {
                     tracing::info!(
                         alarm = name,
@@ -120,7 +114,7 @@ where
                         source: format!("alarm {name} via {via}"),
                         stop_execution: true,
                     };
-                    outcomes.push(on_alarm(p, settings, ask, name, received_at, clock).await?);
+                    outcomes.push(on_alarm(cloud, settings, ask, name, received_at, clock).await?);
                 }
             }
             Trigger::Step {
@@ -138,7 +132,7 @@ where
                     source: reason.clone(),
                     stop_execution: false,
                 };
-                outcomes.push(roll_back(p, settings, ask, received_at, clock).await?);
+                outcomes.push(roll_back(cloud, settings, ask, received_at, clock).await?);
             }
             Trigger::Manual {
                 app,
@@ -155,7 +149,7 @@ where
                     source: format!("manual: {reason}"),
                     stop_execution: true,
                 };
-                outcomes.push(roll_back(p, settings, ask, received_at, clock).await?);
+                outcomes.push(roll_back(cloud, settings, ask, received_at, clock).await?);
             }
         }
     }
@@ -165,25 +159,17 @@ where
     })
 }
 
-async fn on_alarm<L, D, T, S, F, X>(
-    p: &Ports<'_, L, D, T, S, F, X>,
+async fn on_alarm(
+    cloud: &impl Cloud,
     settings: Settings,
     ask: Ask<'_>,
     alarm: &str,
     received_at: u64,
     clock: Clock<'_>,
-) -> Result<Value, Failure>
-where
-    L: LoadBalancer,
-    D: LedgerStore,
-    T: TargetSource,
-    S: Services,
-    F: FlagSource,
-    X: Executions,
-{
+) -> Result<Value, Failure> {
     let (app, env) = (ask.app, ask.env);
-    if let AnyTarget::Rolling(t) = p.targets.any_target(app, env).await? {
-        if !p.flags.flags().await?.auto_rollback {
+    if let AnyTarget::Rolling(t) = cloud.targets().any_target(app, env).await? {
+        if !cloud.flags().flags().await?.auto_rollback {
             tracing::warn!(
                 app,
                 env,
@@ -192,10 +178,10 @@ where
             );
             return Ok(json!({ "app": app, "env": env, "alarm": alarm, "noted": true }));
         }
-        return rolling::roll_back(p, &t, ask, received_at, clock).await;
+        return rolling::roll_back(cloud, &t, ask, received_at, clock).await;
     }
-    let active = p
-        .ledger
+    let active = cloud
+        .ledger()
         .load(app, env)
         .await?
         .and_then(|l| l.deployment)
@@ -211,8 +197,8 @@ where
             json!({ "app": app, "env": env, "alarm": alarm, "ignored": "no active deployment" }),
         );
     };
-    if !p.flags.flags().await?.auto_rollback {
-        update_ledger(p.ledger, app, env, None, |l| {
+    if !cloud.flags().flags().await?.auto_rollback {
+        update_ledger(cloud.ledger(), app, env, None, |l| {
             l.note_alarm(alarm);
             Ok(())
         })
@@ -228,7 +214,7 @@ where
             json!({ "app": app, "env": env, "alarm": alarm, "deploymentId": d.id, "noted": true }),
         );
     }
-    roll_back(p, settings, ask, received_at, clock).await
+    roll_back(cloud, settings, ask, received_at, clock).await
 }
 
 /// One embedded-metric-format line: CloudWatch Logs turns it into `DeploymentRollback` (1 for the
@@ -276,27 +262,21 @@ async fn restore<L: LoadBalancer>(
     Ok(before)
 }
 
-async fn roll_back<L, D, T, S, F, X>(
-    p: &Ports<'_, L, D, T, S, F, X>,
+async fn roll_back(
+    cloud: &impl Cloud,
     settings: Settings,
     ask: Ask<'_>,
     received_at: u64,
     clock: Clock<'_>,
-) -> Result<Value, Failure>
-where
-    L: LoadBalancer,
-    D: LedgerStore,
-    T: TargetSource,
-    S: Services,
-    F: FlagSource,
-    X: Executions,
-{
+) -> Result<Value, Failure> {
     let (app, env) = (ask.app, ask.env);
-    let target = match p.targets.any_target(app, env).await? {
+    let target = match cloud.targets().any_target(app, env).await? {
         AnyTarget::BlueGreen(t) => *t,
-        AnyTarget::Rolling(t) => return rolling::roll_back(p, &t, ask, received_at, clock).await,
+        AnyTarget::Rolling(t) => {
+            return rolling::roll_back(cloud, &t, ask, received_at, clock).await
+        }
     };
-    let (started, record) = update_ledger(p.ledger, app, env, None, |l| {
+    let (started, record) = update_ledger(cloud.ledger(), app, env, None, |l| {
         match (&l.deployment, ask.deployment_id) {
             (Some(d), Some(id)) if d.id != id => Ok(false),
             _ => l.claim_rollback(&ask.reason, ask.trigger, &ask.source, received_at),
@@ -319,12 +299,13 @@ where
         return Ok(json!({ "app": app, "env": env, "rolledBack": false, "status": status }));
     };
     let live = Weights::all_on(record.live_colour);
-    let before = restore(p.lb, &target, live).await?;
+    let before = restore(cloud.lb(), &target, live).await?;
     let restored_at = clock();
 
     if ask.stop_execution {
         if let Some(arn) = &d.execution_arn {
-            p.executions
+            cloud
+                .executions()
                 .stop(arn, "CutoverRollback", &ask.reason)
                 .await?;
         }
@@ -332,18 +313,19 @@ where
     let mut reasserted = 0;
     while clock().saturating_sub(restored_at) < settings.reassert_ms {
         tokio::time::sleep(Duration::from_millis(settings.reassert_every_ms)).await;
-        let seen = restore(p.lb, &target, live).await?;
+        let seen = restore(cloud.lb(), &target, live).await?;
         if seen != live {
             reasserted += 1;
             tracing::warn!(app, env, id = d.id, %seen, "a late shift moved traffic after the rollback; restored again");
         }
     }
     if !target.keep_candidate_on_rollback {
-        p.services
+        cloud
+            .services()
             .update_service(&target.cluster, target.services.get(d.candidate), None, 0)
             .await?;
     }
-    let (_, record) = update_ledger(p.ledger, app, env, None, |l| {
+    let (_, record) = update_ledger(cloud.ledger(), app, env, None, |l| {
         l.traffic_restored(restored_at);
         l.finish_rollback(clock())
     })

@@ -2,25 +2,21 @@
 //! last-known-good task definition from the ledger, keeping its task count. Idempotent: a service
 //! already on it is left alone and nothing is written.
 
-use crate::{emit_metrics, Ask, Clock, Ports};
-use cutover_aws::{update_ledger, LedgerStore, Services};
+use crate::{emit_metrics, Ask, Clock};
+use cutover_aws::{update_ledger, Cloud, LedgerStore, Services};
 use cutover_core::{ErrorType, Failure, RollbackRecord, RollingTarget};
 use serde_json::{json, Value};
 
-pub(crate) async fn roll_back<L, D, T, S, F, X>(
-    p: &Ports<'_, L, D, T, S, F, X>,
+pub(crate) async fn roll_back(
+    cloud: &impl Cloud,
     t: &RollingTarget,
     ask: Ask<'_>,
     received_at: u64,
     clock: Clock<'_>,
-) -> Result<Value, Failure>
-where
-    D: LedgerStore,
-    S: Services,
-{
+) -> Result<Value, Failure> {
     let (app, env) = (ask.app, ask.env);
-    let good = p
-        .ledger
+    let good = cloud
+        .ledger()
         .load(app, env)
         .await?
         .and_then(|l| l.last_known_good)
@@ -31,7 +27,7 @@ where
             )
             .with_details(json!({ "app": app, "env": env }))
         })?;
-    let service = p.services.service(&t.cluster, &t.service).await?;
+    let service = cloud.services().service(&t.cluster, &t.service).await?;
     if service.task_definition_arn == good.task_definition_arn {
         tracing::info!(
             app,
@@ -44,7 +40,8 @@ where
             json!({ "app": app, "env": env, "mode": "rolling", "rolledBack": false, "taskDefinition": good.task_definition_arn }),
         );
     }
-    p.services
+    cloud
+        .services()
         .update_service(
             &t.cluster,
             &t.service,
@@ -60,7 +57,7 @@ where
         traffic_restored_at_ms: Some(done),
         finished_at_ms: Some(done),
     };
-    update_ledger(p.ledger, app, env, None, |l| {
+    update_ledger(cloud.ledger(), app, env, None, |l| {
         l.last_rollback = Some(record.clone());
         Ok(())
     })

@@ -1,13 +1,13 @@
 //! rollback over in-memory ports: every event shape, one record however often it is asked, traffic
 //! back on live and kept there, nothing touched for events that are not Cutover's to act on.
 
-use cutover_aws::fakes::{Cloud, StaticFlags};
+use cutover_aws::fakes::FakeCloud;
 use cutover_core::{Colour, ErrorType, Failure, Flags, Status, Weights};
-use rollback::{handle, Ports, Settings};
+use rollback::{handle, Settings};
 use serde_json::{json, Value};
 
-async fn canary_at_10() -> Cloud {
-    let c = Cloud::prepared().await;
+async fn canary_at_10() -> FakeCloud {
+    let c = FakeCloud::prepared().await;
     c.edit_ledger(|l| {
         l.deployment.as_mut().unwrap().execution_arn = Some("arn:exec:d1".into());
         l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 10), 2)
@@ -52,25 +52,8 @@ const QUICK: Settings = Settings {
     reassert_every_ms: 10,
 };
 
-async fn run_with(
-    c: &Cloud,
-    flags: &StaticFlags,
-    settings: Settings,
-    event: &Value,
-) -> Result<Value, Failure> {
-    let ports = Ports {
-        lb: &c.lb,
-        ledger: &c.ledger,
-        targets: &c.targets,
-        services: &c.services,
-        flags,
-        executions: &c.executions,
-    };
-    handle(&ports, settings, event, &cutover_lambda::now_ms).await
-}
-
-async fn run(c: &Cloud, event: &Value) -> Result<Value, Failure> {
-    run_with(c, &c.flags, QUICK, event).await
+async fn run(c: &FakeCloud, event: &Value) -> Result<Value, Failure> {
+    handle(c, QUICK, event, &cutover_lambda::now_ms).await
 }
 
 #[tokio::test]
@@ -80,7 +63,7 @@ async fn a_caught_failure_puts_traffic_back_and_leaves_its_execution_running() {
     assert_eq!(out["rolledBack"], true);
     assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
     assert_eq!(c.services.get("svc-green").desired, 0);
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(d.status, Status::RolledBack);
     assert_eq!(
         d.reason.as_deref(),
@@ -114,7 +97,7 @@ async fn an_sns_alarm_rolls_back_stops_the_execution_and_names_the_alarm() {
         "{}",
         stopped[0].2
     );
-    let r = c.ledger().deployment.unwrap().rollback.unwrap();
+    let r = c.stored_ledger().deployment.unwrap().rollback.unwrap();
     assert_eq!(
         (r.trigger.as_str(), r.sources.clone()),
         ("alarm", vec!["alarm live-5xx via sns".to_string()])
@@ -127,7 +110,7 @@ async fn the_direct_alarm_action_is_understood() {
     let mut event = sample("direct");
     event["alarmData"]["alarmName"] = json!("live-5xx");
     run(&c, &event).await.unwrap();
-    let r = c.ledger().deployment.unwrap().rollback.unwrap();
+    let r = c.stored_ledger().deployment.unwrap().rollback.unwrap();
     assert_eq!(r.sources, vec!["alarm live-5xx via direct".to_string()]);
 }
 
@@ -137,7 +120,7 @@ async fn the_same_alarm_three_times_and_a_second_alarm_give_one_rollback() {
     c.targets
         .edit("live#prod", |t| t.alarms.push("live-p99".into()));
     run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
-    let after_first = c.ledger();
+    let after_first = c.stored_ledger();
     let writes = *c.lb.writes.lock().unwrap();
     for event in [
         sns("live-5xx", "ALARM"),
@@ -147,7 +130,11 @@ async fn the_same_alarm_three_times_and_a_second_alarm_give_one_rollback() {
         let out = run(&c, &event).await.unwrap();
         assert_eq!(out["ignored"], "no active deployment", "{out}");
     }
-    assert_eq!(c.ledger(), after_first, "later deliveries must not write");
+    assert_eq!(
+        c.stored_ledger(),
+        after_first,
+        "later deliveries must not write"
+    );
     assert_eq!(*c.lb.writes.lock().unwrap(), writes);
     assert_eq!(c.executions.stopped.lock().unwrap().len(), 1);
 }
@@ -161,7 +148,7 @@ async fn a_second_request_during_the_rollback_joins_its_record() {
     })
     .await;
     run(&c, &sample("manual")).await.unwrap();
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     let r = d.rollback.unwrap();
     assert_eq!(d.status, Status::RolledBack);
     assert_eq!(r.trigger, "alarm");
@@ -171,7 +158,7 @@ async fn a_second_request_during_the_rollback_joins_its_record() {
 #[tokio::test]
 async fn ok_transitions_unknown_alarms_and_old_catches_touch_nothing() {
     let c = canary_at_10().await;
-    let before = (c.ledger(), c.weights());
+    let before = (c.stored_ledger(), c.weights());
     let out = run(&c, &sns("live-5xx", "OK")).await.unwrap();
     assert_eq!(out["ignored"], "state OK");
     let out = run(&c, &sns("someone-elses-alarm", "ALARM")).await.unwrap();
@@ -179,7 +166,7 @@ async fn ok_transitions_unknown_alarms_and_old_catches_touch_nothing() {
     let mut old = sample("catch");
     old["deploymentId"] = json!("older");
     assert_eq!(run(&c, &old).await.unwrap()["rolledBack"], false);
-    assert_eq!((c.ledger(), c.weights()), before);
+    assert_eq!((c.stored_ledger(), c.weights()), before);
     assert_eq!(*c.lb.writes.lock().unwrap(), 0);
     assert!(c.executions.stopped.lock().unwrap().is_empty());
 }
@@ -187,7 +174,7 @@ async fn ok_transitions_unknown_alarms_and_old_catches_touch_nothing() {
 #[tokio::test]
 async fn malformed_events_are_invalid_input_naming_the_field() {
     let c = canary_at_10().await;
-    let before = c.ledger();
+    let before = c.stored_ledger();
     let mut no_name = sns("live-5xx", "ALARM");
     no_name["Records"][0]["Sns"]["Message"] = json!(r#"{"NewStateValue": "ALARM"}"#);
     let cases = [
@@ -212,30 +199,31 @@ async fn malformed_events_are_invalid_input_naming_the_field() {
             err.reason
         );
     }
-    assert_eq!(c.ledger(), before);
+    assert_eq!(c.stored_ledger(), before);
     assert_eq!(*c.lb.writes.lock().unwrap(), 0);
 }
 
 #[tokio::test]
 async fn with_auto_rollback_off_an_alarm_is_only_noted() {
     let c = canary_at_10().await;
-    let off = StaticFlags(Flags {
+    c.flags.set(Flags {
         auto_rollback: false,
         ..Flags::default()
     });
-    let out = run_with(&c, &off, QUICK, &sns("live-5xx", "ALARM"))
-        .await
-        .unwrap();
+    let out = run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
     assert_eq!(out["noted"], true);
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(
         (d.status, d.noted_alarms.clone()),
         (Status::Shifting, vec!["live-5xx".to_string()])
     );
     assert_eq!(c.weights(), Weights::with_candidate(Colour::Green, 10));
     // A person can still roll back.
-    run_with(&c, &off, QUICK, &sample("manual")).await.unwrap();
-    assert_eq!(c.ledger().deployment.unwrap().status, Status::RolledBack);
+    run(&c, &sample("manual")).await.unwrap();
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::RolledBack
+    );
 }
 
 #[tokio::test]
@@ -260,7 +248,10 @@ async fn a_late_shift_during_the_reassert_window_is_undone() {
         c.set_weights(Weights::with_candidate(Colour::Green, 10));
     };
     let manual = sample("manual");
-    let (out, ()) = tokio::join!(run_with(&c, &c.flags, settings, &manual), late_shift);
+    let (out, ()) = tokio::join!(
+        handle(&c, settings, &manual, &cutover_lambda::now_ms),
+        late_shift
+    );
     out.unwrap();
     assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
     assert_eq!(
@@ -272,8 +263,8 @@ async fn a_late_shift_during_the_reassert_window_is_undone() {
 
 /// `roll/prod`: a rolling-mode service `svc-roll` running td:9 with 4 tasks; the ledger's
 /// last-known-good is td:8.
-async fn rolling() -> Cloud {
-    let c = Cloud::new();
+async fn rolling() -> FakeCloud {
+    let c = FakeCloud::new();
     let target = cutover_core::AnyTarget::from_json(&json!({
         "mode": "rolling", "cluster": "live-event", "service": "svc-roll", "alarms": ["roll-5xx"]
     }))

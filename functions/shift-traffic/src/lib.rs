@@ -6,7 +6,7 @@
 //! back itself and reports `Aborted`, so a rollback always wins. A repeated step changes nothing.
 
 use cutover_aws::traffic::{read_weights, write_weights};
-use cutover_aws::{load_ledger, update_ledger, LedgerStore, LoadBalancer, TargetSource};
+use cutover_aws::{load_ledger, update_ledger, Cloud, LoadBalancer, TargetSource};
 use cutover_core::{Colour, DeploymentRef, ErrorType, Failure, TargetConfig, Weights};
 use serde_json::{json, Value};
 
@@ -84,18 +84,8 @@ impl ShiftRequest {
     }
 }
 
-pub async fn handle<L, D, T>(
-    lb: &L,
-    ledger: &D,
-    targets: &T,
-    event: &Value,
-    now_ms: u64,
-) -> Result<Value, Failure>
-where
-    L: LoadBalancer,
-    D: LedgerStore,
-    T: TargetSource,
-{
+pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
+    let (lb, ledger, targets) = (cloud.lb(), cloud.ledger(), cloud.targets());
     let req = ShiftRequest::from_event(event)?;
     let (app, env, id) = (
         req.app.as_str(),

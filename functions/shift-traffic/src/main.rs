@@ -1,15 +1,11 @@
-use cutover_aws::{config::SsmTargets, elbv2::Elbv2, ledger::DynamoLedger};
-use shift_traffic::handle;
+// The handler future nests deep enough (SDK calls inside the per-phase futures, inside serve's
+// runtime service) to pass rustc's default layout depth of 128.
+#![recursion_limit = "256"]
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let conf = cutover_aws::sdk_config().await;
-    let lb = Elbv2::from_conf(&conf);
-    let ledger = DynamoLedger::from_conf(&conf, std::env::var("LEDGER_TABLE").unwrap_or_default());
-    let targets = SsmTargets::from_conf(&conf);
-    cutover_lambda::run(|event| {
-        let (lb, ledger, targets) = (&lb, &ledger, &targets);
-        async move { handle(lb, ledger, targets, &event, cutover_lambda::now_ms()).await }
+    cutover_lambda::serve(|cloud, event| async move {
+        shift_traffic::handle(cloud, &event, cutover_lambda::now_ms()).await
     })
     .await
 }

@@ -1,15 +1,15 @@
 //! shift-traffic over in-memory ports: ledger-checked shifts, idempotence, refusals, and the
 //! rollback that lands while a shift is in flight.
 
-use cutover_aws::fakes::Cloud;
+use cutover_aws::fakes::FakeCloud;
 use cutover_aws::{LedgerStore, LoadBalancer};
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{Colour, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 use shift_traffic::handle;
 
-async fn shift(c: &Cloud, event: Value) -> Result<Value, Failure> {
-    handle(&c.lb, &c.ledger, &c.targets, &event, 5).await
+async fn shift(c: &FakeCloud, event: Value) -> Result<Value, Failure> {
+    handle(c, &event, 5).await
 }
 
 fn step(i: u32, weight: u8) -> Value {
@@ -18,7 +18,7 @@ fn step(i: u32, weight: u8) -> Value {
 
 #[tokio::test]
 async fn each_step_moves_the_listener_and_is_recorded() {
-    let c = Cloud::prepared().await;
+    let c = FakeCloud::prepared().await;
     shift(&c, step(0, 10)).await.unwrap();
     assert_eq!(c.weights(), Weights::new(90, 10).unwrap());
     let err = shift(&c, step(1, 100)).await.unwrap_err();
@@ -39,7 +39,7 @@ async fn each_step_moves_the_listener_and_is_recorded() {
     let out = shift(&c, step(1, 100)).await.unwrap();
     assert_eq!(out["previous"], json!({"blue": 90, "green": 10}));
     assert_eq!(c.weights(), Weights::all_on(Colour::Green));
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(d.status, Status::Shifting);
     assert_eq!(
         d.shifts
@@ -52,17 +52,17 @@ async fn each_step_moves_the_listener_and_is_recorded() {
 
 #[tokio::test]
 async fn a_repeated_step_writes_nothing_more() {
-    let c = Cloud::prepared().await;
+    let c = FakeCloud::prepared().await;
     shift(&c, step(0, 10)).await.unwrap();
     let out = shift(&c, step(0, 10)).await.unwrap();
     assert_eq!(out["changed"], false);
     assert_eq!(*c.lb.writes.lock().unwrap(), 1);
-    assert_eq!(c.ledger().deployment.unwrap().shifts.len(), 1);
+    assert_eq!(c.stored_ledger().deployment.unwrap().shifts.len(), 1);
 }
 
 #[tokio::test]
 async fn bad_input_is_refused_before_any_call() {
-    let c = Cloud::prepared().await;
+    let c = FakeCloud::prepared().await;
     for (event, field) in [
         (json!({"weights": {"blue": 60, "green": 60}}), "weights"),
         (json!({"weights": {"blue": 90.5, "green": 9.5}}), "weights"),
@@ -90,7 +90,7 @@ async fn bad_input_is_refused_before_any_call() {
 
 #[tokio::test]
 async fn a_listener_moved_by_hand_is_a_conflict_and_is_not_written() {
-    let c = Cloud::prepared().await;
+    let c = FakeCloud::prepared().await;
     c.set_weights(Weights::new(50, 50).unwrap());
     let err = shift(&c, step(0, 10)).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Conflict);
@@ -100,7 +100,7 @@ async fn a_listener_moved_by_hand_is_a_conflict_and_is_not_written() {
 
 #[tokio::test]
 async fn a_rolling_back_deployment_is_aborted_without_a_write() {
-    let c = Cloud::prepared().await;
+    let c = FakeCloud::prepared().await;
     c.edit_ledger(|l| {
         l.begin_rollback("alarm live-5xx", 3).unwrap();
     })
@@ -111,7 +111,7 @@ async fn a_rolling_back_deployment_is_aborted_without_a_write() {
 }
 
 /// The listener of a cloud in which a rollback claims the ledger right after our listener write.
-struct RollbackDuringWrite<'a>(&'a Cloud);
+struct RollbackDuringWrite<'a>(&'a FakeCloud);
 
 impl LoadBalancer for RollbackDuringWrite<'_> {
     async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, cutover_aws::AwsError> {
@@ -123,7 +123,7 @@ impl LoadBalancer for RollbackDuringWrite<'_> {
         route: &ForwardRoute,
     ) -> Result<(), cutover_aws::AwsError> {
         self.0.lb.set_forward_route(at, route).await?;
-        let mut l = self.0.ledger();
+        let mut l = self.0.stored_ledger();
         if l.begin_rollback("alarm during shift", 4).unwrap() {
             assert!(self.0.ledger.save(&l).await.unwrap());
         }
@@ -140,23 +140,20 @@ impl LoadBalancer for RollbackDuringWrite<'_> {
 
 #[tokio::test]
 async fn a_rollback_during_the_write_wins_and_the_live_weights_come_back() {
-    let c = Cloud::prepared().await;
-    let err = handle(
-        &RollbackDuringWrite(&c),
-        &c.ledger,
-        &c.targets,
-        &step(0, 10),
-        5,
-    )
-    .await
-    .unwrap_err();
+    let c = FakeCloud::prepared().await;
+    let err = handle(&c.with_lb(RollbackDuringWrite(&c)), &step(0, 10), 5)
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type, ErrorType::Aborted);
     assert_eq!(
         c.weights(),
         Weights::all_on(Colour::Blue),
         "the shift must undo its own write"
     );
-    assert_eq!(c.ledger().deployment.unwrap().status, Status::RollingBack);
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::RollingBack
+    );
 }
 
 #[tokio::test]
@@ -166,7 +163,7 @@ async fn the_sample_event_parses_and_runs() {
     // The fake cloud knows live/prod and deployment d1; everything else is the sample's.
     sample["app"] = json!("live");
     sample["deploymentId"] = json!("d1");
-    let c = Cloud::prepared().await;
+    let c = FakeCloud::prepared().await;
     shift(&c, sample).await.unwrap();
     assert_eq!(c.weights(), Weights::new(90, 10).unwrap());
 }

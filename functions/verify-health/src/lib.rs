@@ -15,7 +15,7 @@ pub mod bake;
 mod traffic;
 
 use cutover_aws::{
-    load_ledger, update_ledger, Alarms, LedgerStore, LoadBalancer, Metrics, Services, TargetSource,
+    load_ledger, update_ledger, Alarms, Cloud, LedgerStore, LoadBalancer, Services, TargetSource,
 };
 use cutover_core::{
     alarms_verdict, targets_verdict, DeploymentRef, ErrorType, Failure, Verdict, VerdictRecord,
@@ -32,13 +32,13 @@ pub enum Phase {
     Bake,
 }
 
-pub struct Request {
+pub struct VerifyRequest {
     pub at: DeploymentRef,
     pub phase: Phase,
 }
 
-impl Request {
-    pub fn from_event(event: &Value) -> Result<Request, Failure> {
+impl VerifyRequest {
+    pub fn from_event(event: &Value) -> Result<VerifyRequest, Failure> {
         let at = DeploymentRef::from_event(event)?;
         let phase = match event.get("phase").and_then(Value::as_str).unwrap_or("step") {
             "stable" => Phase::Stable,
@@ -52,43 +52,22 @@ impl Request {
                 .with_details(json!({ "field": "phase" })))
             }
         };
-        Ok(Request { at, phase })
+        Ok(VerifyRequest { at, phase })
     }
 }
 
-pub struct Ports<'a, L, D, T, S, A, M> {
-    pub lb: &'a L,
-    pub ledger: &'a D,
-    pub targets: &'a T,
-    pub services: &'a S,
-    pub alarms: &'a A,
-    pub metrics: &'a M,
-}
-
-pub async fn handle<L, D, T, S, A, M>(
-    p: &Ports<'_, L, D, T, S, A, M>,
-    event: &Value,
-    now_ms: u64,
-) -> Result<Value, Failure>
-where
-    L: LoadBalancer,
-    D: LedgerStore,
-    T: TargetSource,
-    S: Services,
-    A: Alarms,
-    M: Metrics,
-{
-    let req = Request::from_event(event)?;
+pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
+    let req = VerifyRequest::from_event(event)?;
     if req.phase == Phase::Bake {
-        return bake::answer(p.ledger, event).await;
+        return bake::answer(cloud.ledger(), event).await;
     }
     let (app, env, id) = (
         req.at.app.as_str(),
         req.at.env.as_str(),
         req.at.deployment_id.as_str(),
     );
-    let target = p.targets.target(app, env).await?;
-    let mut record = load_ledger(p.ledger, app, env).await?;
+    let target = cloud.targets().target(app, env).await?;
+    let mut record = load_ledger(cloud.ledger(), app, env).await?;
     let d = record.active(id)?.clone();
     let release = d.release.clone().ok_or_else(|| {
         Failure::new(
@@ -97,28 +76,33 @@ where
         )
     })?;
 
-    let service = p
-        .services
+    let service = cloud
+        .services()
         .service(&target.cluster, target.services.get(d.candidate))
         .await?;
     let mut checks = vec![service.stability(&release.task_definition_arn)];
     if req.phase == Phase::Stable {
         let verdict = Verdict::all(checks);
         tracing::info!(app, env, id, phase = "stable", ?verdict, "verified");
-        return finish(p, &req, &d, verdict, None, Vec::new(), now_ms).await;
+        return finish(cloud.ledger(), &req, &d, verdict, None, Vec::new(), now_ms).await;
     }
 
-    update_ledger(p.ledger, app, env, None, |l| l.record_verifying(id, now_ms)).await?;
+    update_ledger(cloud.ledger(), app, env, None, |l| {
+        l.record_verifying(id, now_ms)
+    })
+    .await?;
     let shifted_at = d.shifts.last().map_or(d.started_at_ms, |s| s.at_ms);
     let group = target.target_groups.get(d.candidate);
-    let health = p.lb.target_health(group).await?;
+    let health = cloud.lb().target_health(group).await?;
     checks.push(targets_verdict(
         &format!("{} target group", d.candidate),
         &health,
         now_ms.saturating_sub(shifted_at) >= TARGET_GRACE_MS,
     ));
-    checks.push(alarms_verdict(&p.alarms.states(&target.alarms).await?));
-    let analysis = traffic::analyse_traffic(p.metrics, &target, &d, now_ms).await?;
+    checks.push(alarms_verdict(
+        &cloud.alarms().states(&target.alarms).await?,
+    ));
+    let analysis = traffic::analyse_traffic(cloud.metrics(), &target, &d, now_ms).await?;
     checks.push(analysis.verdict.clone());
 
     let mut verdict = Verdict::all(checks);
@@ -127,22 +111,28 @@ where
         verdict = verdict.at_deadline();
     }
     tracing::info!(app, env, id, phase = "step", ?verdict, score = ?analysis.score, lines = ?analysis.lines, "verified");
-    finish(p, &req, &d, verdict, analysis.score, analysis.lines, now_ms).await
+    finish(
+        cloud.ledger(),
+        &req,
+        &d,
+        verdict,
+        analysis.score,
+        analysis.lines,
+        now_ms,
+    )
+    .await
 }
 
 /// Record the verdict (and start the rollback on a failure) and shape the function's answer.
-async fn finish<L, D, T, S, A, M>(
-    p: &Ports<'_, L, D, T, S, A, M>,
-    req: &Request,
+async fn finish(
+    ledger: &impl LedgerStore,
+    req: &VerifyRequest,
     d: &cutover_core::Deployment,
     verdict: Verdict,
     score: Option<f64>,
     lines: Vec<String>,
     now_ms: u64,
-) -> Result<Value, Failure>
-where
-    D: LedgerStore,
-{
+) -> Result<Value, Failure> {
     let (app, env, id) = (&req.at.app, &req.at.env, &req.at.deployment_id);
     let answer = json!({
         "deploymentId": id, "verdict": verdict, "score": score, "lines": lines, "weights": d.weights,
@@ -157,7 +147,7 @@ where
     };
     match (&verdict, req.phase) {
         (Verdict::Healthy, Phase::Step) => {
-            update_ledger(p.ledger, app, env, None, |l| {
+            update_ledger(ledger, app, env, None, |l| {
                 l.record_verdict(id, record("Healthy"))
             })
             .await?;
@@ -166,7 +156,7 @@ where
             // The ledger turns RollingBack here, before the state machine reacts: no later shift of
             // this deployment can move traffic toward the failed candidate, whatever runs next.
             let reason = format!("HealthFailed: {}", reasons.join("; "));
-            update_ledger(p.ledger, app, env, None, |l| {
+            update_ledger(ledger, app, env, None, |l| {
                 if req.phase == Phase::Step {
                     l.record_verdict(id, record("Unhealthy"))?;
                 }

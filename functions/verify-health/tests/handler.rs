@@ -1,9 +1,9 @@
 //! verify-health over in-memory ports: each check's verdict and the errorType it leaves with.
 
-use cutover_aws::fakes::{steady_series, Cloud, BLUE_TG, GREEN_TG};
+use cutover_aws::fakes::{steady_series, FakeCloud, BLUE_TG, GREEN_TG};
 use cutover_core::{Colour, ErrorType, Failure, Status, TargetHealth, Weights};
 use serde_json::{json, Value};
-use verify_health::{handle, Ports, TARGET_GRACE_MS};
+use verify_health::{handle, TARGET_GRACE_MS};
 
 /// The shift to 10 % happens at t = 1000 s; verifications run 20 s later.
 const SHIFT_MS: u64 = 1_000_000;
@@ -11,8 +11,8 @@ const AFTER_BAKE_MS: u64 = SHIFT_MS + 20_000;
 
 /// Deployment d1: green started on td:2, shifted to 10 % at 1000 s; two healthy targets; alarm OK;
 /// both colours served steady good traffic (green 50, blue 450 requests a second) since.
-async fn shifted() -> Cloud {
-    let c = Cloud::prepared().await;
+async fn shifted() -> FakeCloud {
+    let c = FakeCloud::prepared().await;
     c.edit_ledger(|l| {
         l.record_shift(
             "d1",
@@ -40,17 +40,9 @@ async fn shifted() -> Cloud {
     c
 }
 
-async fn verify(c: &Cloud, phase: &str, now_ms: u64) -> Result<Value, Failure> {
-    let ports = Ports {
-        lb: &c.lb,
-        ledger: &c.ledger,
-        targets: &c.targets,
-        services: &c.services,
-        alarms: &c.alarms,
-        metrics: &c.metrics,
-    };
+async fn verify(c: &FakeCloud, phase: &str, now_ms: u64) -> Result<Value, Failure> {
     handle(
-        &ports,
+        c,
         &json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": phase}),
         now_ms,
     )
@@ -63,7 +55,7 @@ async fn a_settled_candidate_is_healthy_and_its_verdict_is_recorded() {
     let out = verify(&c, "step", AFTER_BAKE_MS).await.unwrap();
     assert_eq!(out["verdict"], json!({"verdict": "Healthy"}));
     assert_eq!(out["score"], json!(100.0));
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(d.status, Status::Verifying);
     assert_eq!(d.verdicts.len(), 1);
     let v = &d.verdicts[0];
@@ -80,7 +72,7 @@ async fn a_settled_candidate_is_healthy_and_its_verdict_is_recorded() {
     assert_eq!(c.metrics.queries.lock().unwrap().len(), 1);
     verify(&c, "step", AFTER_BAKE_MS + 1_000).await.unwrap();
     assert_eq!(
-        c.ledger().deployment.unwrap().verdicts.len(),
+        c.stored_ledger().deployment.unwrap().verdicts.len(),
         1,
         "a retry replaces its record"
     );
@@ -104,7 +96,7 @@ async fn a_bad_candidate_fails_on_its_traffic_naming_the_metrics() {
             err.reason
         );
     }
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(d.status, Status::RollingBack);
     assert_eq!(d.verdicts[0].verdict, "Unhealthy");
     assert_eq!(d.verdicts[0].score, Some(0.0));
@@ -155,7 +147,7 @@ async fn an_alarm_in_alarm_fails_the_step_and_is_named() {
         "{}",
         err.reason
     );
-    let d = c.ledger().deployment.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(
         d.status,
         Status::RollingBack,
@@ -166,7 +158,7 @@ async fn an_alarm_in_alarm_fails_the_step_and_is_named() {
         Some("HealthFailed: alarm live-5xx is ALARM")
     );
     let next = c
-        .ledger()
+        .stored_ledger()
         .clone()
         .record_shift("d1", 1, Weights::all_on(Colour::Green), AFTER_BAKE_MS + 1)
         .unwrap_err();
@@ -246,29 +238,25 @@ async fn the_sample_event_parses() {
     let sample: Value =
         serde_json::from_str(include_str!("../../../events/verify-health.json")).unwrap();
     assert_eq!(
-        verify_health::Request::from_event(&sample).unwrap().phase,
+        verify_health::VerifyRequest::from_event(&sample)
+            .unwrap()
+            .phase,
         verify_health::Phase::Step
     );
     let bake: Value =
         serde_json::from_str(include_str!("../../../events/verify-health-bake.json")).unwrap();
     assert_eq!(
-        verify_health::Request::from_event(&bake).unwrap().phase,
+        verify_health::VerifyRequest::from_event(&bake)
+            .unwrap()
+            .phase,
         verify_health::Phase::Bake
     );
 }
 
-async fn bake(c: &Cloud, remaining: u64, waited: u64) -> Result<Value, Failure> {
-    let ports = Ports {
-        lb: &c.lb,
-        ledger: &c.ledger,
-        targets: &c.targets,
-        services: &c.services,
-        alarms: &c.alarms,
-        metrics: &c.metrics,
-    };
+async fn bake(c: &FakeCloud, remaining: u64, waited: u64) -> Result<Value, Failure> {
     let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
         "stepIndex": 0, "remainingSeconds": remaining, "waitedSeconds": waited});
-    handle(&ports, &event, AFTER_BAKE_MS).await
+    handle(c, &event, AFTER_BAKE_MS).await
 }
 
 #[tokio::test]

@@ -1,0 +1,44 @@
+//! The one seam between Cutover's functions and the cloud: every port behind one trait.
+//!
+//! A handler takes `&impl Cloud` and asks it for the ports it uses, so adding a port touches this
+//! trait, [`AwsCloud`](crate::aws_cloud::AwsCloud) and [`FakeCloud`](crate::fakes::FakeCloud), and no
+//! function that does not use it. See docs/architecture.md, "Pieces".
+
+use crate::{
+    Alarms, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics, SecretSource, Services,
+    SwitchStore, TargetSource,
+};
+
+pub trait Cloud: Sync {
+    type LoadBalancer: LoadBalancer + Sync;
+    type Ledger: LedgerStore + Sync;
+    type Targets: TargetSource + Sync;
+    type Flags: FlagSource + Sync;
+    type Services: Services + Sync;
+    type Executions: Executions + Sync;
+    type Alarms: Alarms + Sync;
+    type Metrics: Metrics + Sync;
+    type Switches: SwitchStore + Sync;
+    type Secrets: SecretSource + Sync;
+
+    /// The production listener (or rule) and its target groups.
+    fn lb(&self) -> &Self::LoadBalancer;
+    /// The deployment ledger table.
+    fn ledger(&self) -> &Self::Ledger;
+    /// Target configurations of the services Cutover deploys.
+    fn targets(&self) -> &Self::Targets;
+    /// Cutover's own feature flags.
+    fn flags(&self) -> &Self::Flags;
+    /// The ECS services behind the colours.
+    fn services(&self) -> &Self::Services;
+    /// Executions of the deploy state machine.
+    fn executions(&self) -> &Self::Executions;
+    /// CloudWatch alarm states.
+    fn alarms(&self) -> &Self::Alarms;
+    /// CloudWatch ALB metrics.
+    fn metrics(&self) -> &Self::Metrics;
+    /// A migration's table switch (SSM parameter or AppConfig flag).
+    fn switches(&self) -> &Self::Switches;
+    /// Database passwords.
+    fn secrets(&self) -> &Self::Secrets;
+}

@@ -1,0 +1,60 @@
+//! The listener and its target groups, kept in memory.
+
+use crate::{AwsError, LoadBalancer};
+use cutover_core::traffic::{ForwardRoute, RouteRef};
+use cutover_core::TargetHealth;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct FakeLoadBalancer {
+    pub routes: Mutex<HashMap<String, ForwardRoute>>,
+    pub writes: Mutex<usize>,
+    /// Target health per target group; a group not listed has no targets.
+    pub health: Mutex<HashMap<String, Vec<TargetHealth>>>,
+}
+
+impl FakeLoadBalancer {
+    pub fn with(arn: &str, route: ForwardRoute) -> FakeLoadBalancer {
+        let lb = FakeLoadBalancer::default();
+        lb.routes.lock().unwrap().insert(arn.into(), route);
+        lb
+    }
+
+    pub fn route(&self, arn: &str) -> ForwardRoute {
+        self.routes.lock().unwrap()[arn].clone()
+    }
+}
+
+impl LoadBalancer for FakeLoadBalancer {
+    async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, AwsError> {
+        self.routes
+            .lock()
+            .unwrap()
+            .get(at.arn())
+            .cloned()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "listener",
+                id: at.arn().into(),
+            })
+    }
+
+    async fn set_forward_route(&self, at: &RouteRef, route: &ForwardRoute) -> Result<(), AwsError> {
+        *self.writes.lock().unwrap() += 1;
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(at.arn().into(), route.clone());
+        Ok(())
+    }
+
+    async fn target_health(&self, target_group_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {
+        Ok(self
+            .health
+            .lock()
+            .unwrap()
+            .get(target_group_arn)
+            .cloned()
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,215 @@
+//! In-memory ports for the functions' tests, one file per port: they keep state the way the cloud
+//! would, so a handler's test asserts what it changed, not which calls it made. [`FakeCloud`] bundles
+//! them behind the same [`Cloud`] seam the Lambda binaries use.
+
+mod alarms;
+mod executions;
+mod fixtures;
+mod flags;
+mod ledger;
+mod load_balancer;
+mod metrics;
+mod overlay;
+mod secrets;
+mod services;
+mod switches;
+mod targets;
+
+pub use alarms::FakeAlarms;
+pub use executions::FakeExecutions;
+pub use fixtures::{sample_target, steady_series, BLUE_TG, GREEN_TG, LISTENER};
+pub use flags::FakeFlags;
+pub use ledger::FakeLedger;
+pub use load_balancer::FakeLoadBalancer;
+pub use metrics::FakeMetrics;
+pub use overlay::WithLoadBalancer;
+pub use secrets::FakeSecrets;
+pub use services::FakeServices;
+pub use switches::FakeSwitches;
+pub use targets::FakeTargets;
+
+use crate::cloud::Cloud;
+use crate::LedgerStore;
+use cutover_core::traffic::ForwardRoute;
+use cutover_core::{AnyTarget, Colour, Flags, Ledger, Release, Weights};
+
+/// A whole fake cloud. [`FakeCloud::new`] is `live/prod` with blue live (3 tasks on td:1) and the
+/// listener at 100/0; the fields are the fakes, for a test to arrange and read back.
+pub struct FakeCloud {
+    pub lb: FakeLoadBalancer,
+    pub ledger: FakeLedger,
+    pub targets: FakeTargets,
+    pub flags: FakeFlags,
+    pub services: FakeServices,
+    pub alarms: FakeAlarms,
+    pub metrics: FakeMetrics,
+    pub executions: FakeExecutions,
+    pub switches: FakeSwitches,
+    pub secrets: FakeSecrets,
+}
+
+/// Arranges a [`FakeCloud`] before a test: what differs from [`FakeCloud::new`].
+#[derive(Default)]
+pub struct FakeCloudBuilder {
+    flags: Flags,
+    targets: Vec<(String, AnyTarget)>,
+    services: Vec<(String, String, i32)>,
+}
+
+impl FakeCloudBuilder {
+    pub fn flags(mut self, flags: Flags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Another service's target configuration, keyed `app#env`.
+    pub fn target(mut self, key: &str, target: AnyTarget) -> Self {
+        self.targets.push((key.into(), target));
+        self
+    }
+
+    /// Another ECS service (or `svc-blue`/`svc-green` in another state).
+    pub fn service(mut self, name: &str, task_definition_arn: &str, desired: i32) -> Self {
+        self.services
+            .push((name.into(), task_definition_arn.into(), desired));
+        self
+    }
+
+    pub fn build(self) -> FakeCloud {
+        let services = FakeServices::default();
+        services.add("svc-blue", "td:1", 3);
+        services.add("svc-green", "td:1", 0);
+        for (name, td, desired) in &self.services {
+            services.add(name, td, *desired);
+        }
+        let targets = FakeTargets::default();
+        targets.insert("live#prod", AnyTarget::BlueGreen(Box::new(sample_target())));
+        for (key, target) in self.targets {
+            targets.insert(&key, target);
+        }
+        FakeCloud {
+            lb: FakeLoadBalancer::with(
+                LISTENER,
+                ForwardRoute::for_weights(BLUE_TG, GREEN_TG, Weights::all_on(Colour::Blue)),
+            ),
+            ledger: FakeLedger::default(),
+            targets,
+            flags: FakeFlags::new(self.flags),
+            services,
+            alarms: FakeAlarms::default(),
+            metrics: FakeMetrics::default(),
+            executions: FakeExecutions::default(),
+            switches: FakeSwitches::default(),
+            secrets: FakeSecrets::default(),
+        }
+    }
+}
+
+impl FakeCloud {
+    pub fn builder() -> FakeCloudBuilder {
+        FakeCloudBuilder::default()
+    }
+
+    pub fn new() -> FakeCloud {
+        FakeCloud::builder().build()
+    }
+
+    /// This cloud with its load balancer replaced by `lb`.
+    pub fn with_lb<L: crate::LoadBalancer + Sync>(&self, lb: L) -> WithLoadBalancer<'_, L> {
+        WithLoadBalancer { base: self, lb }
+    }
+
+    /// The listener's weights now.
+    pub fn weights(&self) -> Weights {
+        self.lb
+            .route(LISTENER)
+            .weights(BLUE_TG, GREEN_TG)
+            .expect("percentages")
+    }
+
+    pub fn set_weights(&self, w: Weights) {
+        self.lb.routes.lock().unwrap().insert(
+            LISTENER.into(),
+            ForwardRoute::for_weights(BLUE_TG, GREEN_TG, w),
+        );
+    }
+
+    /// The `live/prod` ledger record as stored.
+    pub fn stored_ledger(&self) -> Ledger {
+        self.ledger.get("live", "prod").expect("a ledger")
+    }
+
+    /// Deployment `d1` has claimed the ledger and registered `td:2` (image `live:2`) for green.
+    pub async fn prepared() -> FakeCloud {
+        let c = FakeCloud::new();
+        let mut l = Ledger::new("live", "prod", Colour::Blue, None);
+        l.acquire("d1", "live:2", None, 1).expect("acquire");
+        let release = Release {
+            task_definition_arn: "td:2".into(),
+            image: "live:2".into(),
+        };
+        l.set_release("d1", release, 1).expect("set_release");
+        assert!(c.ledger.save(&l).await.expect("save"));
+        c
+    }
+
+    /// Change the stored ledger the way another writer would (conditional on its version).
+    pub async fn edit_ledger(&self, change: impl FnOnce(&mut Ledger)) {
+        let mut l = self.stored_ledger();
+        change(&mut l);
+        assert!(
+            self.ledger.save(&l).await.expect("save"),
+            "the ledger moved during the edit"
+        );
+    }
+}
+
+impl Default for FakeCloud {
+    fn default() -> Self {
+        FakeCloud::new()
+    }
+}
+
+impl Cloud for FakeCloud {
+    type LoadBalancer = FakeLoadBalancer;
+    type Ledger = FakeLedger;
+    type Targets = FakeTargets;
+    type Flags = FakeFlags;
+    type Services = FakeServices;
+    type Executions = FakeExecutions;
+    type Alarms = FakeAlarms;
+    type Metrics = FakeMetrics;
+    type Switches = FakeSwitches;
+    type Secrets = FakeSecrets;
+
+    fn lb(&self) -> &FakeLoadBalancer {
+        &self.lb
+    }
+    fn ledger(&self) -> &FakeLedger {
+        &self.ledger
+    }
+    fn targets(&self) -> &FakeTargets {
+        &self.targets
+    }
+    fn flags(&self) -> &FakeFlags {
+        &self.flags
+    }
+    fn services(&self) -> &FakeServices {
+        &self.services
+    }
+    fn executions(&self) -> &FakeExecutions {
+        &self.executions
+    }
+    fn alarms(&self) -> &FakeAlarms {
+        &self.alarms
+    }
+    fn metrics(&self) -> &FakeMetrics {
+        &self.metrics
+    }
+    fn switches(&self) -> &FakeSwitches {
+        &self.switches
+    }
+    fn secrets(&self) -> &FakeSecrets {
+        &self.secrets
+    }
+}

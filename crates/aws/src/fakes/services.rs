@@ -1,0 +1,80 @@
+use crate::{AwsError, Services};
+use cutover_core::{Release, Rollout, ServiceState};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// ECS as the local emulator behaves: updates complete at once.
+#[derive(Default)]
+pub struct FakeServices {
+    pub services: Mutex<HashMap<String, ServiceState>>,
+    pub registered: Mutex<Vec<Release>>,
+}
+
+impl FakeServices {
+    pub fn add(&self, name: &str, task_definition_arn: &str, desired: i32) {
+        let s = ServiceState {
+            name: name.into(),
+            task_definition_arn: task_definition_arn.into(),
+            desired,
+            running: desired,
+            pending: 0,
+            rollout: Rollout::Completed,
+            failed_tasks: 0,
+            deployments: 1,
+        };
+        self.services.lock().unwrap().insert(name.into(), s);
+    }
+
+    pub fn get(&self, name: &str) -> ServiceState {
+        self.services.lock().unwrap()[name].clone()
+    }
+}
+
+impl Services for FakeServices {
+    async fn service(&self, cluster: &str, name: &str) -> Result<ServiceState, AwsError> {
+        self.services
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "ECS service",
+                id: format!("{cluster}/{name}"),
+            })
+    }
+
+    async fn register_with_image(
+        &self,
+        from: &str,
+        _container: &str,
+        image: &str,
+    ) -> Result<Release, AwsError> {
+        let mut registered = self.registered.lock().unwrap();
+        let release = Release {
+            task_definition_arn: format!("{from}+{}", registered.len() + 1),
+            image: image.into(),
+        };
+        registered.push(release.clone());
+        Ok(release)
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        name: &str,
+        task_definition: Option<&str>,
+        desired: i32,
+    ) -> Result<(), AwsError> {
+        let mut services = self.services.lock().unwrap();
+        let s = services.get_mut(name).ok_or_else(|| AwsError::NotFound {
+            what: "ECS service",
+            id: format!("{cluster}/{name}"),
+        })?;
+        if let Some(td) = task_definition {
+            s.task_definition_arn = td.into();
+        }
+        s.desired = desired;
+        s.running = desired;
+        Ok(())
+    }
+}
