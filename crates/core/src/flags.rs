@@ -1,6 +1,7 @@
 //! Feature flags Cutover reads from AppConfig (a feature-flag profile) and naming rules for app/env.
 
-use crate::error::{ErrorType, Failure};
+use crate::error::Failure;
+use crate::fields::invalid_field;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -57,9 +58,9 @@ pub fn check_name(field: &str, value: &str) -> Result<(), Failure> {
     if ok {
         Ok(())
     } else {
-        Err(Failure::new(
-            ErrorType::InvalidInput,
-            format!("{field}: must be 1-40 letters, digits, '-' or '_', starting with a letter or digit; got \"{value}\""),
+        Err(invalid_field(
+            field,
+            format!("must be 1-40 letters, digits, '-' or '_', starting with a letter or digit; got \"{value}\""),
         )
         .with_details(json!({ "field": field, "value": value })))
     }
@@ -68,6 +69,7 @@ pub fn check_name(field: &str, value: &str) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorType;
 
     #[test]
     fn flags_read_enabled_and_default_safely() {

@@ -3,6 +3,7 @@
 
 pub mod deployment;
 pub mod error;
+pub mod fields;
 pub mod flags;
 pub mod health;
 pub mod judge;
@@ -16,6 +17,7 @@ pub mod traffic;
 
 pub use deployment::{Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, VerdictRecord};
 pub use error::{ErrorType, Failure};
+pub use fields::{invalid_field, FieldError};
 pub use flags::{check_name, Flags};
 pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetHealth, Verdict};
 pub use judge::analysis::{analyse, windows, Analysis, GroupSeries, Window};
@@ -23,5 +25,5 @@ pub use ledger::{Status, TransitionError};
 pub use request::DeploymentRef;
 pub use rolling::{AnyTarget, RollingTarget};
 pub use strategy::{PlanStep, Strategy, StrategyError};
-pub use target::{FieldError, TargetConfig};
+pub use target::TargetConfig;
 pub use traffic::{Colour, ForwardRoute, RouteRef, Weights, WeightsError};

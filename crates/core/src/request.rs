@@ -1,23 +1,11 @@
 //! The fields every function's event carries, read with errors that name the field.
 
-use crate::error::{ErrorType, Failure};
+use crate::error::Failure;
 use crate::flags::check_name;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-/// A required string field.
-pub fn text(event: &Value, field: &str) -> Result<String, Failure> {
-    event
-        .get(field)
-        .and_then(Value::as_str)
-        .map(String::from)
-        .ok_or_else(|| {
-            Failure::new(
-                ErrorType::InvalidInput,
-                format!("{field}: is required and must be a string"),
-            )
-            .with_details(json!({ "field": field }))
-        })
-}
+// Kept so callers of `request::text` compile until they import `fields::text`.
+pub use crate::fields::text;
 
 /// Which deployment of which service an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +36,8 @@ impl DeploymentRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorType;
+    use serde_json::json;
 
     #[test]
     fn each_missing_or_bad_field_is_named() {

@@ -2,7 +2,8 @@
 //! target group to shift between. Cutover cannot canary it, but it can roll it back: the service goes
 //! back to the last-known-good task definition in the ledger.
 
-use crate::target::{FieldError, Reader, TargetConfig};
+use crate::fields::{FieldError, Reader};
+use crate::target::TargetConfig;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -27,11 +28,7 @@ impl AnyTarget {
             return TargetConfig::from_json(value).map(|t| AnyTarget::BlueGreen(Box::new(t)));
         }
         let mut errors = Vec::new();
-        let mut r = Reader {
-            errors: &mut errors,
-            obj: value.as_object(),
-            prefix: String::new(),
-        };
+        let mut r = Reader::new(&mut errors, value.as_object());
         let cluster = r.string("cluster", true);
         let service = r.string("service", true);
         let alarms = r.alarms();

@@ -2,11 +2,11 @@
 //! `/cutover/<app>/<env>/target`; every bad field is reported by name, all at once, so a person can fix
 //! the parameter in one edit.
 
+use crate::fields::{FieldError, Reader};
 use crate::strategy::Strategy;
 use crate::traffic::Colour;
 use serde::Serialize;
-use serde_json::{Map, Value};
-use std::fmt;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -86,66 +86,8 @@ pub struct TargetConfig {
     pub keep_candidate_on_rollback: bool,
 }
 
-/// One bad field: its JSON path and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub problem: String,
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.problem)
-    }
-}
-
-/// Reads fields out of a JSON object, remembering every problem instead of stopping at the first.
-pub(crate) struct Reader<'a> {
-    pub(crate) errors: &'a mut Vec<FieldError>,
-    pub(crate) obj: Option<&'a Map<String, Value>>,
-    pub(crate) prefix: String,
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn path(&self, key: &str) -> String {
-        if self.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.prefix)
-        }
-    }
-
-    pub(crate) fn fail(&mut self, key: &str, problem: impl Into<String>) {
-        let field = self.path(key);
-        self.errors.push(FieldError {
-            field,
-            problem: problem.into(),
-        });
-    }
-
-    pub(crate) fn value(&mut self, key: &str, required: bool) -> Option<&'a Value> {
-        match self.obj.and_then(|o| o.get(key)).filter(|v| !v.is_null()) {
-            Some(v) => Some(v),
-            None => {
-                if required && self.obj.is_some() {
-                    self.fail(key, "is required");
-                }
-                None
-            }
-        }
-    }
-
-    pub(crate) fn string(&mut self, key: &str, required: bool) -> Option<String> {
-        let v = self.value(key, required)?;
-        match v.as_str().map(str::trim) {
-            Some(s) if !s.is_empty() => Some(s.to_string()),
-            _ => {
-                self.fail(key, format!("must be a non-empty string, got {v}"));
-                None
-            }
-        }
-    }
-
+/// The readers only a target configuration needs.
+impl Reader<'_> {
     fn arn(&mut self, key: &str, required: bool, resource: &str) -> Option<String> {
         let s = self.string(key, required)?;
         if is_elb_arn(&s, resource) {
@@ -156,35 +98,6 @@ impl<'a> Reader<'a> {
                 format!("must be an Elastic Load Balancing {resource} ARN, got \"{s}\""),
             );
             None
-        }
-    }
-
-    fn number(&mut self, key: &str, min: f64, max: f64, default: f64) -> f64 {
-        let Some(v) = self.value(key, false) else {
-            return default;
-        };
-        match v.as_f64() {
-            Some(n) if (min..=max).contains(&n) => n,
-            _ => {
-                self.fail(
-                    key,
-                    format!("must be a number from {min} to {max}, got {v}"),
-                );
-                default
-            }
-        }
-    }
-
-    pub(crate) fn integer(&mut self, key: &str, max: u64, default: u64) -> u64 {
-        let Some(v) = self.value(key, false) else {
-            return default;
-        };
-        match v.as_u64() {
-            Some(n) if n <= max => n,
-            _ => {
-                self.fail(key, format!("must be an integer from 0 to {max}, got {v}"));
-                default
-            }
         }
     }
 
@@ -208,34 +121,6 @@ impl<'a> Reader<'a> {
                 );
                 Vec::new()
             }
-        }
-    }
-
-    pub(crate) fn boolean(&mut self, key: &str, default: bool) -> bool {
-        match self.value(key, false) {
-            None => default,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                self.fail(key, format!("must be true or false, got {other}"));
-                default
-            }
-        }
-    }
-
-    pub(crate) fn child(&mut self, key: &str, required: bool) -> Reader<'_> {
-        let prefix = self.path(key);
-        let obj = match self.value(key, required) {
-            Some(Value::Object(o)) => Some(o),
-            Some(other) => {
-                self.fail(key, format!("must be an object, got {other}"));
-                None
-            }
-            None => None,
-        };
-        Reader {
-            errors: self.errors,
-            obj,
-            prefix,
         }
     }
 
@@ -282,11 +167,7 @@ impl TargetConfig {
                 problem: "must be a JSON object".into(),
             }]);
         };
-        let mut r = Reader {
-            errors: &mut errors,
-            obj: Some(obj),
-            prefix: String::new(),
-        };
+        let mut r = Reader::new(&mut errors, Some(obj));
         match obj.get("mode").and_then(Value::as_str) {
             None | Some("blueGreen") => {}
             Some("rolling") => r.fail(

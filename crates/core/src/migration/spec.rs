@@ -4,7 +4,7 @@
 use super::expr::Expr;
 use super::ident::{Ident, SqlType, TableName};
 use super::switch::{read_switch, Switch};
-use crate::target::{FieldError, Reader};
+use crate::fields::{FieldError, Reader};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -73,11 +73,7 @@ impl MigrationSpec {
                 problem: "must be a JSON object".into(),
             }]);
         };
-        let mut r = Reader {
-            errors: &mut errors,
-            obj: Some(obj),
-            prefix: String::new(),
-        };
+        let mut r = Reader::new(&mut errors, Some(obj));
         let id = r.string("id", true).filter(|id| {
             let ok = id.len() <= 40
                 && id.starts_with(|c: char| c.is_ascii_lowercase())

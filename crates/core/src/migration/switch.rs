@@ -1,7 +1,7 @@
 //! The switch that tells the application which table to use: an SSM parameter holding a value, or a
 //! feature flag in an AppConfig feature-flag profile that the switch turns on.
 
-use crate::target::Reader;
+use crate::fields::Reader;
 use serde_json::{json, Value};
 use std::fmt;
 
