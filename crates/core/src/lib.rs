@@ -1,7 +1,6 @@
 //! Cutover's domain. Pure: no AWS types and no I/O, so every rule here is unit- and property-tested
 //! without a cloud. Adapters (cutover-aws) and Lambda binaries translate to and from these types.
 
-pub mod deployment;
 pub mod error;
 pub mod fields;
 pub mod flags;
@@ -11,19 +10,20 @@ pub mod ledger;
 pub mod migration;
 pub mod request;
 pub mod rolling;
+pub mod status;
 pub mod strategy;
 pub mod target;
 pub mod traffic;
 
-pub use deployment::{Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, VerdictRecord};
 pub use error::{ErrorType, Failure};
 pub use fields::{invalid_field, FieldError};
 pub use flags::{check_name, Flags};
 pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetHealth, Verdict};
 pub use judge::analysis::{analyse, windows, Analysis, GroupSeries, Window};
-pub use ledger::{Status, TransitionError};
+pub use ledger::{Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, VerdictRecord};
 pub use request::DeploymentRef;
 pub use rolling::{AnyTarget, RollingTarget};
+pub use status::{Status, TransitionError};
 pub use strategy::{PlanStep, Strategy, StrategyError};
 pub use target::TargetConfig;
 pub use traffic::{Colour, ForwardRoute, RouteRef, Weights, WeightsError};
