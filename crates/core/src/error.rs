@@ -1,5 +1,6 @@
 //! The error taxonomy that crosses into Step Functions. The `errorType` strings are a contract with the
-//! state machines' Retry/Catch clauses (DESIGN.md §2): never rename one without changing those.
+//! state machines' Retry/Catch clauses (docs/architecture.md, "Error types"): never rename one
+//! without changing those.
 
 use serde::Serialize;
 use serde_json::{json, Value};

@@ -1,4 +1,5 @@
-//! Health verdicts (DESIGN.md §2) and the rules that produce them from what the cloud reports.
+//! Health verdicts (docs/architecture.md, "Health verdicts") and the rules that produce them from
+//! what the cloud reports.
 //!
 //! `Pending` means the data is not there yet and asking again later may help; `Unhealthy` means the
 //! candidate must be rolled back. Missing data past the deadline is never `Healthy`.

@@ -1,4 +1,4 @@
-//! The deployment ledger's status machine (DESIGN.md §2).
+//! The deployment ledger's status machine (docs/architecture.md, "Ledger and status machine").
 //!
 //! `Preparing → Shifting ⇄ Verifying → Promoting → Promoted`, and from any non-final status to
 //! `RollingBack`, which only ends in `RolledBack` or `Failed`. Once `RollingBack` is written nothing

@@ -1,5 +1,5 @@
-//! The canary judge (DESIGN.md §2): candidate against baseline, one metric at a time, in the manner of
-//! Kayenta's NetflixACAJudge. A metric fails only when the difference is both statistically
+//! The canary judge (docs/architecture.md, "Canary judge"): candidate against baseline, one metric at
+//! a time, in the manner of Kayenta's NetflixACAJudge. A metric fails only when the difference is both statistically
 //! significant (two-sided Mann-Whitney at the configured confidence) and larger than the allowed
 //! effect (a fraction of the baseline, never less than the metric's own floor). The score is the share
 //! of judged metrics that passed; a failing critical metric fails the whole run.

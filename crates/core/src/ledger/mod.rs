@@ -1,5 +1,6 @@
-//! The deployment ledger's record (DESIGN.md §2). Every change a function may make to it is in
-//! `changes`; the statuses a deployment moves through are in `crate::status`.
+//! The deployment ledger's record (docs/architecture.md, "Ledger and status machine"). Every change
+//! a function may make to it is in `changes`; the statuses a deployment moves through are in
+//! `crate::status`.
 
 mod changes;
 
