@@ -19,15 +19,14 @@ import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-import boto3
+import cloud
 
-RUN_DIR = os.environ["RUN_DIR"]
-MINISTACK = os.environ["MINISTACK_URL"]
-CUTOVER = os.environ["CUTOVER_BIN"]
-seed = json.load(open(os.path.join(RUN_DIR, "seed.json")))
+MINISTACK = cloud.MINISTACK_URL
+CUTOVER = os.environ.get("CUTOVER_BIN") or cloud.binaries("cutover")[0]
+seed = cloud.read_run("seed.json")
 APP, ENV = seed["app"], seed["env"]
-cw = boto3.client("cloudwatch", endpoint_url=MINISTACK)
-CLI_ENV = {**os.environ, "AWS_ENDPOINT_URL": MINISTACK, "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": os.environ["MOTO_URL"]}
+cw = cloud.client("cloudwatch")
+CLI_ENV = {**os.environ, "AWS_ENDPOINT_URL": MINISTACK, "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": cloud.MOTO_URL}
 
 
 def cutover(*args, check=True):

@@ -3,18 +3,13 @@
 ECS cluster and the two services (ministack), the ALB with two target groups and a production listener
 forwarding 100/0 (moto, the only emulator that keeps listener weights), an SNS topic for alarms.
 Idempotent: existing resources are found by name and reused, never recreated or reset.
-Writes the ARNs to local/.run/seed.json for deploy.sh and the tests.
+Writes the ARNs to local/.run/seed.json for deploy.py, the simulator, the demo and the tests.
 """
 
 import json
-import os
 import sys
 
-import boto3
-
-MINISTACK = os.environ["MINISTACK_URL"]
-MOTO = os.environ["MOTO_URL"]
-RUN_DIR = os.environ["RUN_DIR"]
+from cloud import client, write_run
 
 APP = "live-event-service"
 CLUSTER = "live-event"
@@ -23,12 +18,8 @@ IMAGE = "public.ecr.aws/live-event/service:1.0.0"
 LB_NAME = "live-event-alb"
 
 
-def client(service, url):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1")
-
-
 def seed_network_and_alb():
-    ec2, elb = client("ec2", MOTO), client("elbv2", MOTO)
+    ec2, elb = client("ec2"), client("elbv2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["live-event"]}])["Vpcs"]
     if vpcs:
         vpc_id = vpcs[0]["VpcId"]
@@ -87,7 +78,7 @@ def seed_network_and_alb():
 
 
 def seed_ecs(net):
-    ecs = client("ecs", MINISTACK)
+    ecs = client("ecs")
     ecs.create_cluster(clusterName=CLUSTER)
     registered = _task_defs(ecs)
     task_def = registered[-1] if registered else ecs.register_task_definition(
@@ -124,7 +115,7 @@ def seed_alarm_and_target(net, ecs, topic):
     not publish: ministack evaluates alarms without their dimensions, so an alarm on the targets' 5XX
     would fire on any bad canary and hide whether the judge caught it."""
     alarm, slow = "live-event-5xx", "live-event-p99"
-    cw = client("cloudwatch", MINISTACK)
+    cw = client("cloudwatch")
     cw.put_metric_alarm(
         AlarmName=alarm, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_ELB_5XX_Count",
         Dimensions=[{"Name": "LoadBalancer", "Value": net["loadBalancer"]}],
@@ -153,14 +144,14 @@ def seed_alarm_and_target(net, ecs, topic):
         "terminationWaitSeconds": 60,
     }
     name = f"/cutover/{APP}/prod/target"
-    client("ssm", MINISTACK).put_parameter(Name=name, Value=json.dumps(target), Type="String", Overwrite=True)
+    client("ssm").put_parameter(Name=name, Value=json.dumps(target), Type="String", Overwrite=True)
     return {"alarmName": alarm, "alarmNames": [alarm, slow], "targetParameter": name, "app": APP, "env": "prod"}
 
 
 def seed_database_secret():
     """The migrate function reads the database password from Secrets Manager, as on AWS (RDS's JSON
     shape). The local cluster trusts 127.0.0.1, so the value only has to be there."""
-    sm = client("secretsmanager", MINISTACK)
+    sm = client("secretsmanager")
     name, value = "cutover/live-event/db", json.dumps({"username": "postgres", "password": "local-only"})
     try:
         sm.create_secret(Name=name, SecretString=value)
@@ -172,11 +163,10 @@ def seed_database_secret():
 def main():
     net = seed_network_and_alb()
     ecs = seed_ecs(net)
-    topic = client("sns", MINISTACK).create_topic(Name="live-event-alarms")["TopicArn"]
+    topic = client("sns").create_topic(Name="live-event-alarms")["TopicArn"]
     seed = {**net, **ecs, "alarmTopicArn": topic, **seed_alarm_and_target(net, ecs, topic),
             **seed_database_secret()}
-    with open(os.path.join(RUN_DIR, "seed.json"), "w") as f:
-        json.dump(seed, f, indent=2)
+    write_run("seed.json", seed)
     print(f"local: seeded listener {seed['listenerArn']}")
 
 

@@ -10,16 +10,14 @@ dimensions, all in one PutMetricData call.
 Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD.
 Environment: SIM_RATE (requests/s, default 500), SIM_TICK (seconds, default 1).
 """
-import json
 import math
 import os
 import random
 import sys
 import time
 
-import boto3
+from cloud import client, read_run
 
-RUN_DIR = os.environ["RUN_DIR"]
 RATE = float(os.environ.get("SIM_RATE", "500"))
 TICK = float(os.environ.get("SIM_TICK", "1"))
 
@@ -30,11 +28,6 @@ BAD = {"errors": 0.08, "median_ms": 400.0, "p95_ms": 900.0}
 def profile_for(image):
     tag = image.rsplit(":", 1)[-1] if ":" in image else ""
     return ("bad", BAD) if "bad" in tag else ("good", GOOD)
-
-
-def client(service):
-    port = os.environ["MOTO_PORT"] if service == "elbv2" else os.environ["MINISTACK_PORT"]
-    return boto3.client(service, endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1")
 
 
 def poisson(lam):
@@ -121,9 +114,7 @@ class World:
 
 
 def main():
-    with open(os.path.join(RUN_DIR, "seed.json")) as f:
-        seed = json.load(f)
-    world = World(seed)
+    world = World(read_run("seed.json"))
     print(f"simulator: {RATE:.0f} req/s, tick {TICK}s, profiles good={GOOD} bad={BAD}", flush=True)
     ticks = 0
     while True:

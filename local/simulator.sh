@@ -8,7 +8,7 @@ alive() { [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 case "${1:-start}" in
   start)
     if ! alive; then
-      RUN_DIR="$RUN_DIR" nohup "$TOOLS_VENV/bin/python" -u "$LOCAL_DIR/simulator.py" \
+      nohup "$TOOLS_VENV/bin/python" -u "$LOCAL_DIR/simulator.py" \
         >> "$RUN_DIR/simulator.log" 2>&1 &
       echo $! > "$pidfile"
       echo "local: simulator started (PID $(cat "$pidfile"), log $RUN_DIR/simulator.log)"
