@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .PHONY: demo test setup unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate
 
-demo: setup
+demo: setup build
 	local/demo.sh
 
 test: setup unit lint scenarios
@@ -18,25 +18,25 @@ lint: setup
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	source local/env.sh && sam validate --lint --region us-east-1 && cfn-lint template.yaml
 
-scenarios: setup
-	local/scenarios.sh
+scenarios: setup build
+	local/up.sh -- cargo test -p cutover-scenarios
 
-cloud-up: setup
-	local/start.sh && local/postgres.sh start && local/seed.sh && local/deploy.sh && local/simulator.sh start
+cloud-up: setup build
+	local/up.sh
 
 # Figures, not pass/fail: the judge's cost on 60 samples a side.
 bench:
 	cargo run --release -p cutover-core --example judge_bench
 
-# Time to rollback in the local cloud (brings it up, deploys, runs 50 rollbacks, stops it).
-bench-rollback: setup
-	local/bench-rollback.sh
+# Time to rollback in the local cloud over 50 runs: no PostgreSQL, and no simulator loading the
+# machine it times (nothing the bench does needs traffic).
+bench-rollback: setup build
+	local/up.sh cloud seed deploy -- $${CUTOVER_BIN_DIR:-target/debug}/examples/rollback_bench
 
 cloud-down:
-	local/stop.sh
+	local/down.sh
 
 # Batched backfill vs one INSERT … SELECT on the local PostgreSQL, with a concurrent writer. The work
 # is PostgreSQL's, so the debug build (shared with the tests) measures the same thing.
-bench-migrate: setup
-	local/postgres.sh start
-	source local/env.sh && cargo run -q -p cutover-scenarios --example migrate_bench
+bench-migrate: setup build
+	local/up.sh postgres -- $${CUTOVER_BIN_DIR:-target/debug}/examples/migrate_bench

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
-# The main job, locally: bring up the cloud, deploy Cutover, start the traffic simulator, then with the
-# cutover CLI promote a good canary and watch an alarm roll a bad one back.
+# The main job, locally: bring up the cloud with Cutover deployed and the traffic simulator running,
+# then with the cutover CLI (the test build's) promote a good canary and watch an alarm roll a bad one
+# back (demo.py). KEEP_CLOUD=1 leaves the cloud up afterwards.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-[[ "${KEEP_CLOUD:-0}" == 1 ]] || trap '"$LOCAL_DIR/stop.sh"' EXIT
-"$LOCAL_DIR/start.sh"
-"$LOCAL_DIR/seed.sh"
-"$LOCAL_DIR/deploy.sh"
-"$LOCAL_DIR/simulator.sh" start
-cargo build -q -p cutover-cli --manifest-path "$ROOT_DIR/Cargo.toml"
-RUN_DIR="$RUN_DIR" CUTOVER_BIN="$ROOT_DIR/target/debug/cutover" "$TOOLS_VENV/bin/python" "$LOCAL_DIR/demo.py"
+exec "$LOCAL_DIR/up.sh" -- "$TOOLS_VENV/bin/python" "$LOCAL_DIR/demo.py"
