@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Create the two venvs (ministack pins a boto3 that moto cannot share) from the pinned requirements.
 # Idempotent: a venv is rebuilt only when its requirements file changed.
+# LOCAL_SAM_BUILD=1 also adds `sam build`'s tools (cargo-lambda, zig) to the tools venv.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-make_venv() { # dir requirements
-  local dir=$1 req=$2 stamp="$1/.requirements.sha256"
+install() { # venv requirements [fresh]: pip install when the file changed; fresh rebuilds the venv first
+  local dir=$1 req=$2 stamp; stamp="$1/.$(basename "$2" .txt).sha256"
   local want; want=$(sha256sum "$req" | cut -d' ' -f1)
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
   echo "local: installing $(basename "$req") into $(basename "$dir")"
-  rm -rf "$dir"
-  python3 -m venv "$dir"
+  if [[ ${3:-} == fresh ]]; then rm -rf "$dir" && python3 -m venv "$dir"; fi
   "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
 }
-make_venv "$MINISTACK_VENV" "$LOCAL_DIR/requirements-ministack.txt"
-make_venv "$TOOLS_VENV" "$LOCAL_DIR/requirements-tools.txt"
+install "$MINISTACK_VENV" "$LOCAL_DIR/requirements-ministack.txt" fresh
+install "$TOOLS_VENV" "$LOCAL_DIR/requirements-tools.txt" fresh
+[[ ${LOCAL_SAM_BUILD:-0} != 1 ]] || install "$TOOLS_VENV" "$LOCAL_DIR/requirements-sam-build.txt"
 # PostgreSQL for the migration tests: the Debian package, installed only when missing (needs root).
 "$LOCAL_DIR/postgres.sh" install || echo "local: without PostgreSQL the migration tests cannot run" >&2
