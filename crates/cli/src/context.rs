@@ -2,36 +2,18 @@
 //! (environment, `~/.aws/config`, `AWS_PROFILE`, `AWS_ENDPOINT_URL*`), and the deployed stack's
 //! resources from flags, environment variables, or the CloudFormation stack's outputs.
 
+use crate::args::SharedArgs;
 use aws_sdk_cloudformation as cfn;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct StackArgs {
-    /// The Cutover stack whose outputs name the state machine, ledger table and rollback function.
-    #[arg(long, env = "CUTOVER_STACK", default_value = "cutover", global = true)]
-    pub stack: String,
-    /// The deploy state machine (default: the stack's DeployStateMachineArn output).
-    #[arg(long, env = "CUTOVER_STATE_MACHINE_ARN", global = true)]
-    pub state_machine_arn: Option<String>,
-    /// The ledger table (default: the stack's LedgerTableName output).
-    #[arg(long, env = "CUTOVER_LEDGER_TABLE", global = true)]
-    pub ledger_table: Option<String>,
-    /// The migrate state machine (default: the stack's MigrateStateMachineArn output).
-    #[arg(long, env = "CUTOVER_MIGRATE_STATE_MACHINE_ARN", global = true)]
-    pub migrate_state_machine_arn: Option<String>,
-    /// The rollback function (default: the stack's RollbackFunctionName output).
-    #[arg(long, env = "CUTOVER_ROLLBACK_FUNCTION", global = true)]
-    pub rollback_function: Option<String>,
-}
-
 pub struct Context {
     pub conf: aws_config::SdkConfig,
-    args: StackArgs,
+    args: SharedArgs,
     outputs: Option<HashMap<String, String>>,
 }
 
 impl Context {
-    pub async fn new(args: StackArgs) -> Context {
+    pub async fn new(args: SharedArgs) -> Context {
         Context {
             conf: cutover_aws::sdk_config().await,
             args,

@@ -1,7 +1,9 @@
 //! `cutover migrate --spec FILE`: check the spec here, start the migrate execution (the same spec
 //! again attaches to it), and with `--wait` follow its phases from the execution history.
 
+use crate::args::{names, SharedArgs};
 use crate::context::Context;
+use crate::outcome::Outcome;
 use crate::report::Report;
 use aws_sdk_sfn as sfn;
 use aws_sdk_sfn::types::HistoryEventType;
@@ -9,28 +11,39 @@ use cutover_core::migration::MigrationSpec;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// How a migration ended, as an exit code: 0 contracted, 2 reverted, 3 failed, 4 refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Contracted,
-    Reverted,
-    Failed,
-    Refused,
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    spec: std::path::PathBuf,
+    /// Name the execution <id>-<run> instead of <id>-<spec fingerprint> (to re-run a reverted spec).
+    #[arg(long)]
+    run: Option<String>,
+    /// Follow the migration to its end; the exit code tells how it ended.
+    #[arg(long)]
+    wait: bool,
 }
 
-impl Outcome {
-    pub fn code(self) -> u8 {
-        match self {
-            Outcome::Contracted => 0,
-            Outcome::Reverted => 2,
-            Outcome::Failed => 3,
-            Outcome::Refused => 4,
-        }
+pub fn run(Args { spec, run, wait }: Args, shared: SharedArgs) -> Result<Outcome, String> {
+    let (raw, parsed) = load_spec(&spec)?;
+    if let Some(r) = &run {
+        names(&[("run", r)])?;
     }
+    let name = execution_name(&parsed, &raw, run.as_deref());
+    let format = shared.output;
+    super::block_on(async {
+        let mut ctx = Context::new(shared).await;
+        let report = Report::new(format);
+        let arn = start(&mut ctx, &raw, &name, &report).await?;
+        if !wait {
+            return Ok(Outcome::Done);
+        }
+        let followed = follow(&mut ctx, &arn, &report).await;
+        super::report_result(&report, followed)
+    })
 }
 
 /// The spec file, checked whole: every problem is listed before anything is called.
-pub fn load_spec(path: &std::path::Path) -> Result<(Value, MigrationSpec), String> {
+fn load_spec(path: &std::path::Path) -> Result<(Value, MigrationSpec), String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("--spec {}: {e}", path.display()))?;
     let value: Value = serde_json::from_str(&text)
@@ -56,65 +69,19 @@ fn fingerprint(spec: &Value) -> String {
     format!("{h:016x}")[..10].to_string()
 }
 
-pub fn execution_name(spec: &MigrationSpec, raw: &Value, run: Option<&str>) -> String {
+fn execution_name(spec: &MigrationSpec, raw: &Value, run: Option<&str>) -> String {
     let suffix = run.map_or_else(|| fingerprint(raw), String::from);
     format!("{}-{suffix}", spec.id)
 }
 
-pub async fn start(
+async fn start(
     ctx: &mut Context,
     raw: &Value,
     name: &str,
     report: &Report,
 ) -> Result<String, String> {
     let machine = ctx.migrate_state_machine_arn().await?;
-    crate::deploy::start_or_attach(ctx, &machine, name, &json!({ "spec": raw }), report).await
-}
-
-/// SendTaskSuccess (contract goes ahead) or SendTaskFailure `Rejected` (the migration reverts).
-pub async fn approve(
-    ctx: &Context,
-    token: &str,
-    reject: Option<&str>,
-    report: &Report,
-) -> Result<(), String> {
-    let client = sfn::Client::new(&ctx.conf);
-    let who = std::env::var("USER")
-        .or_else(|_| std::env::var("GITHUB_ACTOR"))
-        .unwrap_or_else(|_| "unknown".into());
-    match reject {
-        None => {
-            let output = json!({ "approved": true, "by": who });
-            client
-                .send_task_success()
-                .task_token(token)
-                .output(output.to_string())
-                .send()
-                .await
-                .map_err(|e| cutover_aws::AwsError::from_sdk("SendTaskSuccess", e).to_string())?;
-            report.event(
-                "approved",
-                &format!("approved by {who}: the migration contracts"),
-                output,
-            );
-        }
-        Some(reason) => {
-            client
-                .send_task_failure()
-                .task_token(token)
-                .error("Rejected")
-                .cause(format!("{who}: {reason}"))
-                .send()
-                .await
-                .map_err(|e| cutover_aws::AwsError::from_sdk("SendTaskFailure", e).to_string())?;
-            report.event(
-                "rejected",
-                &format!("rejected by {who}: {reason}; the migration reverts"),
-                json!({ "by": who, "reason": reason }),
-            );
-        }
-    }
-    Ok(())
+    super::deploy::start_or_attach(ctx, &machine, name, &json!({ "spec": raw }), report).await
 }
 
 /// One line for a phase's result.
@@ -173,11 +140,7 @@ fn phase_line(out: &Value) -> String {
     }
 }
 
-pub async fn follow(
-    ctx: &mut Context,
-    arn: &str,
-    report: &Report,
-) -> Result<(Outcome, Value), String> {
+async fn follow(ctx: &mut Context, arn: &str, report: &Report) -> Result<(Outcome, Value), String> {
     let client = sfn::Client::new(&ctx.conf);
     let (mut seen, mut copied, mut batches) = (0usize, 0i64, 0u64);
     loop {
@@ -284,7 +247,8 @@ mod tests {
     #[test]
     fn the_same_spec_names_the_same_execution() {
         let raw: Value =
-            serde_json::from_str(include_str!("../../../local/migrate/tickets-spec.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../local/migrate/tickets-spec.json"))
+                .unwrap();
         let spec = MigrationSpec::from_json(&raw).unwrap();
         let a = execution_name(&spec, &raw, None);
         assert_eq!(a, execution_name(&spec, &raw.clone(), None));

@@ -1,7 +1,9 @@
 //! `cutover deploy`: start the deploy execution `<app>-<env>-<id>` (or attach to the one a re-run of
 //! the same CI job already started) and, with `--wait`, follow it to its end.
 
+use crate::args::{names, strategy_value, ServiceArgs, SharedArgs};
 use crate::context::Context;
+use crate::outcome::Outcome;
 use crate::report::{bar, Report};
 use aws_sdk_sfn as sfn;
 use cutover_aws::ledger::DynamoLedger;
@@ -10,32 +12,63 @@ use cutover_core::{Deployment, Strategy};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// What a finished deployment means for the process: documented in `--help` and the README.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Promoted,
-    RolledBack,
-    Failed,
-    Refused,
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    service: ServiceArgs,
+    /// The container image to deploy.
+    #[arg(long)]
+    image: String,
+    /// A preset (Canary10Percent5Minutes, …) or {"steps": [...]}; default: the target's.
+    #[arg(long)]
+    strategy: Option<String>,
+    /// The deployment id, usually the commit SHA (default: $GITHUB_SHA).
+    #[arg(long, env = "GITHUB_SHA")]
+    id: String,
+    /// Follow the deployment to its end; the exit code tells how it ended.
+    #[arg(long)]
+    wait: bool,
 }
 
-impl Outcome {
-    pub fn code(self) -> u8 {
-        match self {
-            Outcome::Promoted => 0,
-            Outcome::RolledBack => 2,
-            Outcome::Failed => 3,
-            Outcome::Refused => 4,
-        }
+pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
+    let Args {
+        service: ServiceArgs { app, env },
+        image,
+        strategy,
+        id,
+        wait,
+    } = args;
+    names(&[("app", &app), ("env", &env), ("id", &id)])?;
+    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+        return Err("--image: must be an image reference without spaces".into());
     }
+    let strategy = strategy.as_deref().map(strategy_value).transpose()?;
+    let req = Request {
+        app,
+        env,
+        image,
+        strategy,
+        id,
+    };
+    let format = shared.output;
+    super::block_on(async {
+        let mut ctx = Context::new(shared).await;
+        let report = Report::new(format);
+        let arn = start(&mut ctx, &req, &report).await?;
+        if !wait {
+            return Ok(Outcome::Done);
+        }
+        let followed = follow(&mut ctx, &arn, &req, &report).await;
+        super::report_result(&report, followed)
+    })
 }
 
-pub struct Request {
-    pub app: String,
-    pub env: String,
-    pub image: String,
-    pub strategy: Option<Value>,
-    pub id: String,
+struct Request {
+    app: String,
+    env: String,
+    image: String,
+    strategy: Option<Value>,
+    id: String,
 }
 
 /// `arn:…:stateMachine:NAME` → `arn:…:execution:NAME:EXECUTION`.
@@ -46,7 +79,7 @@ fn execution_arn(state_machine: &str, name: &str) -> String {
     )
 }
 
-pub async fn start(ctx: &mut Context, req: &Request, report: &Report) -> Result<String, String> {
+async fn start(ctx: &mut Context, req: &Request, report: &Report) -> Result<String, String> {
     let machine = ctx.state_machine_arn().await?;
     let name = format!("{}-{}-{}", req.app, req.env, req.id);
     let input = json!({
@@ -56,7 +89,7 @@ pub async fn start(ctx: &mut Context, req: &Request, report: &Report) -> Result<
 }
 
 /// Start the execution `name`, or attach to the one already started under that name.
-pub(crate) async fn start_or_attach(
+pub(super) async fn start_or_attach(
     ctx: &Context,
     machine: &str,
     name: &str,
@@ -182,7 +215,7 @@ fn status_line(d: &Deployment, plan: &[cutover_core::PlanStep], now_ms: u64) -> 
     line
 }
 
-pub async fn follow(
+async fn follow(
     ctx: &mut Context,
     arn: &str,
     req: &Request,
@@ -249,7 +282,7 @@ pub async fn follow(
     }
 }
 
-pub(crate) fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -1,0 +1,102 @@
+//! `cutover history`: past deployments, newest first, with outcome and duration.
+
+use crate::args::{ServiceArgs, SharedArgs};
+use crate::context::Context;
+use crate::outcome::Outcome;
+use crate::report::Format;
+use serde_json::json;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    service: ServiceArgs,
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+}
+
+pub fn run(Args { service, limit }: Args, shared: SharedArgs) -> Result<Outcome, String> {
+    service.check()?;
+    let format = shared.output;
+    super::block_on(async {
+        history(
+            &mut Context::new(shared).await,
+            &service.app,
+            &service.env,
+            limit,
+            format,
+        )
+        .await?;
+        Ok(Outcome::Done)
+    })
+}
+
+async fn history(
+    ctx: &mut Context,
+    app: &str,
+    env: &str,
+    limit: usize,
+    format: Format,
+) -> Result<(), String> {
+    let machine = ctx.state_machine_arn().await?;
+    let client = aws_sdk_sfn::Client::new(&ctx.conf);
+    let prefix = format!("{app}-{env}-");
+    let mut rows = Vec::new();
+    let mut token = None;
+    loop {
+        let out = client
+            .list_executions()
+            .state_machine_arn(&machine)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| cutover_aws::AwsError::from_sdk("ListExecutions", e).to_string())?;
+        for e in out.executions() {
+            let Some(id) = e.name().strip_prefix(&prefix) else {
+                continue;
+            };
+            let start = e.start_date().secs();
+            let stop = e.stop_date().map(|d| d.secs());
+            rows.push((
+                start,
+                id.to_string(),
+                e.status().as_str().to_string(),
+                stop.map(|s| s - start),
+            ));
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    rows.truncate(limit);
+    for (start, id, status, secs) in &rows {
+        let outcome = match status.as_str() {
+            "SUCCEEDED" => "promoted",
+            "ABORTED" => "stopped (rollback or person)",
+            "FAILED" => "failed or rolled back",
+            "RUNNING" => "running",
+            _ => "other",
+        };
+        if format == Format::Json {
+            println!(
+                "{}",
+                json!({ "deploymentId": id, "status": status, "outcome": outcome, "startedAt": start, "durationSeconds": secs })
+            );
+        } else {
+            let when = aws_smithy_time(*start);
+            println!(
+                "{when}  {id:<40} {status:<9} {outcome:<28} {}",
+                secs.map_or("-".into(), |s| format!("{s} s"))
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+fn aws_smithy_time(secs: i64) -> String {
+    aws_sdk_sfn::primitives::DateTime::from_secs(secs)
+        .fmt(aws_sdk_sfn::primitives::DateTimeFormat::DateTime)
+        .unwrap_or_else(|_| secs.to_string())
+}

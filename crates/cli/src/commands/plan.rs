@@ -1,0 +1,28 @@
+//! `cutover plan`: the steps a strategy expands to, with when each starts. No AWS call.
+
+use crate::args::strategy_value;
+use crate::outcome::Outcome;
+use cutover_core::Strategy;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    strategy: String,
+}
+
+pub fn run(args: Args) -> Result<Outcome, String> {
+    let value = strategy_value(&args.strategy)?;
+    let strategy = Strategy::from_json(&value).map_err(|e| e.to_string())?;
+    let mut elapsed = 0u64;
+    for (i, step) in strategy.plan().iter().enumerate() {
+        println!(
+            "step {:>2}: candidate {:>3}%  bake {:>5} s  (t+{} s)",
+            i + 1,
+            step.weight,
+            step.bake_seconds,
+            elapsed
+        );
+        elapsed += u64::from(step.bake_seconds);
+    }
+    Ok(Outcome::Done)
+}
