@@ -1,25 +1,43 @@
 # The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
 SHELL := /bin/bash
-.PHONY: demo test setup unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate
+.PHONY: demo test setup build unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate
+
+# One compilation serves the lints, every test layer and the local cloud. clippy's driver compiles the
+# workspace's own crates (its lints, denied, then codegen as rustc's), so a separate `cargo clippy`
+# would only go through the whole dependency graph again in check mode. Every cargo command here runs
+# with the same variables, packages and features, so none recompiles what another built; the function
+# binaries the tests build are the ones the local cloud runs.
+export RUSTC_WORKSPACE_WRAPPER := clippy-driver
+export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+CARGO_TEST := cargo test --workspace --all-features
+SCENARIOS := --test shift_traffic --test deploy --test judge --test rollback --test cli --test migrate
+# Each phase prints its seconds (CI's log reads them).
+timed = TIMEFORMAT="phase $(1): %0R s"; time
 
 demo: setup build
 	local/demo.sh
 
-test: setup unit lint scenarios
+# Every layer in one run with the local cloud up: core, adapters, functions, CLI, scenarios.
+test: setup build lint
+	$(call timed,tests) local/up.sh -- $(CARGO_TEST)
 
 setup:
-	local/setup.sh
+	$(call timed,setup) local/setup.sh
 
-unit:
-	cargo test --workspace --all-features --exclude cutover-scenarios
+# Tests, function binaries, the CLI and the benches' examples, with clippy's lints.
+build:
+	$(call timed,build) $(CARGO_TEST) --no-run
+
+# Everything that needs no local cloud.
+unit: build
+	$(CARGO_TEST) --exclude cutover-scenarios
 
 lint: setup
-	cargo fmt --all --check
-	cargo clippy --workspace --all-targets --all-features -- -D warnings
-	source local/env.sh && sam validate --lint --region us-east-1 && cfn-lint template.yaml
+	$(call timed,lint) { cargo fmt --all --check && source local/env.sh && \
+	  sam validate --lint --region us-east-1 && cfn-lint template.yaml; }
 
 scenarios: setup build
-	local/up.sh -- cargo test -p cutover-scenarios
+	local/up.sh -- $(CARGO_TEST) $(SCENARIOS)
 
 cloud-up: setup build
 	local/up.sh

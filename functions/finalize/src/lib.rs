@@ -6,7 +6,7 @@
 
 use cutover_aws::traffic::read_weights;
 use cutover_aws::{load_ledger, update_ledger, Cloud, Services, TargetSource};
-use cutover_core::request::text;
+use cutover_core::fields::{invalid_field, text};
 use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 
@@ -28,11 +28,10 @@ impl FinalizeRequest {
             "promote" => Action::Promote,
             "scaleDown" => Action::ScaleDown,
             other => {
-                return Err(Failure::new(
-                    ErrorType::InvalidInput,
-                    format!("action: must be promote or scaleDown, got \"{other}\""),
-                )
-                .with_details(json!({ "field": "action" })))
+                return Err(invalid_field(
+                    "action",
+                    format!("must be promote or scaleDown, got \"{other}\""),
+                ))
             }
         };
         Ok(FinalizeRequest { at, action })

@@ -9,7 +9,7 @@ use cutover_aws::traffic::read_weights;
 use cutover_aws::{
     update_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
-use cutover_core::request::text;
+use cutover_core::fields::{invalid_field, text};
 use cutover_core::{
     Colour, DeploymentRef, ErrorType, Failure, Ledger, Strategy, TargetConfig, Weights,
 };
@@ -32,10 +32,6 @@ impl PrepareRequest {
             .get("input")
             .filter(|v| v.is_object())
             .unwrap_or(wrapped);
-        let invalid = |field: &str, problem: &str| {
-            Failure::new(ErrorType::InvalidInput, format!("{field}: {problem}"))
-                .with_details(json!({ "field": field }))
-        };
         let DeploymentRef {
             app,
             env,
@@ -43,15 +39,13 @@ impl PrepareRequest {
         } = DeploymentRef::from_event(event)?;
         let image = text(event, "image")?;
         if image.is_empty() || image.len() > 255 || image.chars().any(char::is_whitespace) {
-            return Err(invalid(
+            return Err(invalid_field(
                 "image",
                 "must be an image reference without spaces, at most 255 characters",
             ));
         }
         let strategy = match event.get("strategy").filter(|v| !v.is_null()) {
-            Some(v) => {
-                Some(Strategy::from_json(v).map_err(|e| invalid("strategy", &e.to_string()))?)
-            }
+            Some(v) => Some(Strategy::from_json(v).map_err(|e| invalid_field("strategy", e))?),
             None => None,
         };
         let execution_arn = wrapped

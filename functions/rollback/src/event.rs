@@ -8,9 +8,9 @@
 //! - a manual request (`{app, env, reason}`, optionally `deploymentId`), as `cutover rollback` sends.
 
 use aws_lambda_events::event::cloudwatch_alarms::{CloudWatchAlarm, CloudWatchAlarmStateValue};
-use cutover_core::request::text;
+use cutover_core::fields::{invalid_field as invalid, text};
 use cutover_core::{check_name, ErrorType, Failure};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
@@ -34,11 +34,6 @@ pub enum Trigger {
         deployment_id: Option<String>,
         reason: String,
     },
-}
-
-fn invalid(field: &str, problem: impl std::fmt::Display) -> Failure {
-    Failure::new(ErrorType::InvalidInput, format!("{field}: {problem}"))
-        .with_details(json!({ "field": field }))
 }
 
 fn from_direct_alarm(event: &Value) -> Result<Trigger, Failure> {

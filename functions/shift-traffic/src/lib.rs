@@ -7,7 +7,9 @@
 
 use cutover_aws::traffic::{read_weights, write_weights};
 use cutover_aws::{load_ledger, update_ledger, Cloud, LoadBalancer, TargetSource};
-use cutover_core::{Colour, DeploymentRef, ErrorType, Failure, TargetConfig, Weights};
+use cutover_core::{
+    invalid_field, Colour, DeploymentRef, ErrorType, Failure, TargetConfig, Weights,
+};
 use serde_json::{json, Value};
 
 /// The validated request.
@@ -29,33 +31,29 @@ pub enum Requested {
 
 impl ShiftRequest {
     pub fn from_event(event: &Value) -> Result<ShiftRequest, Failure> {
-        let invalid = |field: &str, problem: String| {
-            Failure::new(ErrorType::InvalidInput, format!("{field}: {problem}"))
-                .with_details(json!({ "field": field, "event": event }))
-        };
         let obj = event
             .as_object()
-            .ok_or_else(|| invalid("$", "the event must be a JSON object".into()))?;
+            .ok_or_else(|| invalid_field("$", "the event must be a JSON object"))?;
         // The split is checked first: it is what a caller most often gets wrong.
         let target = match (obj.get("weights"), obj.get("weight")) {
-            (Some(w), None) => Requested::Weights(
-                Weights::from_json(w).map_err(|e| invalid("weights", e.to_string()))?,
-            ),
+            (Some(w), None) => {
+                Requested::Weights(Weights::from_json(w).map_err(|e| invalid_field("weights", e))?)
+            }
             (None, Some(w)) => {
                 Requested::CandidatePercent(w.as_u64().filter(|p| *p <= 100).ok_or_else(|| {
-                    invalid(
+                    invalid_field(
                         "weight",
                         format!("must be an integer from 0 to 100, got {w}"),
                     )
                 })? as u8)
             }
             (Some(_), Some(_)) => {
-                return Err(invalid(
+                return Err(invalid_field(
                     "weights",
-                    "give either weights or weight, not both".into(),
+                    "give either weights or weight, not both",
                 ))
             }
-            (None, None) => return Err(invalid("weights", "is required".into())),
+            (None, None) => return Err(invalid_field("weights", "is required")),
         };
         let DeploymentRef {
             app,
@@ -68,7 +66,7 @@ impl ShiftRequest {
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or_else(|| {
-                    invalid(
+                    invalid_field(
                         "stepIndex",
                         format!("must be a non-negative integer, got {v}"),
                     )

@@ -2,8 +2,6 @@
 //! rollback that lands while a shift is in flight.
 
 use cutover_aws::fakes::FakeCloud;
-use cutover_aws::{LedgerStore, LoadBalancer};
-use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{Colour, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 use shift_traffic::handle;
@@ -110,40 +108,18 @@ async fn a_rolling_back_deployment_is_aborted_without_a_write() {
     assert_eq!(*c.lb.writes.lock().unwrap(), 0);
 }
 
-/// The listener of a cloud in which a rollback claims the ledger right after our listener write.
-struct RollbackDuringWrite<'a>(&'a FakeCloud);
-
-impl LoadBalancer for RollbackDuringWrite<'_> {
-    async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, cutover_aws::AwsError> {
-        self.0.lb.forward_route(at).await
-    }
-    async fn set_forward_route(
-        &self,
-        at: &RouteRef,
-        route: &ForwardRoute,
-    ) -> Result<(), cutover_aws::AwsError> {
-        self.0.lb.set_forward_route(at, route).await?;
-        let mut l = self.0.stored_ledger();
-        if l.begin_rollback("alarm during shift", 4).unwrap() {
-            assert!(self.0.ledger.save(&l).await.unwrap());
-        }
-        Ok(())
-    }
-
-    async fn target_health(
-        &self,
-        target_group_arn: &str,
-    ) -> Result<Vec<cutover_core::TargetHealth>, cutover_aws::AwsError> {
-        self.0.lb.target_health(target_group_arn).await
-    }
-}
-
 #[tokio::test]
 async fn a_rollback_during_the_write_wins_and_the_live_weights_come_back() {
     let c = FakeCloud::prepared().await;
-    let err = handle(&c.with_lb(RollbackDuringWrite(&c)), &step(0, 10), 5)
-        .await
-        .unwrap_err();
+    // A rollback claims the ledger right after each listener write lands.
+    let ledger = c.ledger.clone();
+    c.lb.after_each_write(move || {
+        let mut l = ledger.get("live", "prod").expect("a ledger");
+        if l.begin_rollback("alarm during shift", 4).unwrap() {
+            assert!(ledger.put(&l));
+        }
+    });
+    let err = handle(&c, &step(0, 10), 5).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Aborted);
     assert_eq!(
         c.weights(),

@@ -5,19 +5,16 @@
 //! step goes on to its verification as usual.
 
 use cutover_aws::{load_ledger, LedgerStore};
-use cutover_core::{DeploymentRef, ErrorType, Failure};
+use cutover_core::{invalid_field, DeploymentRef, Failure};
 use serde_json::{json, Value};
 
 pub const SLICE_SECONDS: u64 = 30;
 
 fn seconds(event: &Value, field: &str) -> Result<u64, Failure> {
-    event.get(field).and_then(Value::as_u64).ok_or_else(|| {
-        Failure::new(
-            ErrorType::InvalidInput,
-            format!("{field}: must be a whole number of seconds"),
-        )
-        .with_details(json!({ "field": field }))
-    })
+    event
+        .get(field)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| invalid_field(field, "must be a whole number of seconds"))
 }
 
 pub async fn answer<D: LedgerStore>(ledger: &D, event: &Value) -> Result<Value, Failure> {

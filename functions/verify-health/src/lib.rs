@@ -18,7 +18,8 @@ use cutover_aws::{
     load_ledger, update_ledger, Alarms, Cloud, LedgerStore, LoadBalancer, Services, TargetSource,
 };
 use cutover_core::{
-    alarms_verdict, targets_verdict, DeploymentRef, ErrorType, Failure, Verdict, VerdictRecord,
+    alarms_verdict, invalid_field, targets_verdict, DeploymentRef, ErrorType, Failure, Verdict,
+    VerdictRecord,
 };
 use serde_json::{json, Value};
 
@@ -45,11 +46,10 @@ impl VerifyRequest {
             "step" => Phase::Step,
             "bake" => Phase::Bake,
             other => {
-                return Err(Failure::new(
-                    ErrorType::InvalidInput,
-                    format!("phase: must be stable, bake or step, got \"{other}\""),
-                )
-                .with_details(json!({ "field": "phase" })))
+                return Err(invalid_field(
+                    "phase",
+                    format!("must be stable, bake or step, got \"{other}\""),
+                ))
             }
         };
         Ok(VerifyRequest { at, phase })
