@@ -9,7 +9,7 @@ mod context;
 mod outcome;
 mod report;
 
-use args::SharedArgs;
+use args::{ServiceArgs, SharedArgs};
 use clap::{Parser, Subcommand};
 use commands::{approve, check_target, deploy, history, migrate, plan, promote, rollback, status};
 use outcome::Outcome;
@@ -38,13 +38,13 @@ enum Command {
     #[command(after_help = EXIT_CODES)]
     Deploy(deploy::Args),
     /// The ledger, the live colour, the weights the load balancer reports, the active execution.
-    Status(status::Args),
+    Status(ServiceArgs),
     /// Past deployments, newest first, with outcome and duration.
     History(history::Args),
     /// Put all traffic back on the live colour now and stop the active deployment.
     Rollback(rollback::Args),
     /// Skip the rest of the current step's bake; the step's verification still runs before any shift.
-    Promote(promote::Args),
+    Promote(ServiceArgs),
     /// Print the steps a strategy expands to: a preset name or {"steps": [{"weight", "bakeSeconds"}]}.
     Plan(plan::Args),
     /// Run a table migration (expand, backfill, verify, switch, bake, contract; revert on failure)

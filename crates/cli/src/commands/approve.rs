@@ -23,9 +23,7 @@ pub fn run(Args { token, reject }: Args, shared: SharedArgs) -> Result<Outcome, 
     if reject.as_deref().is_some_and(|r| r.trim().is_empty()) {
         return Err("--reject: say why, for the record".into());
     }
-    let format = shared.output;
-    super::block_on(async {
-        let ctx = Context::new(shared).await;
+    super::with_context(shared, |ctx, format| async move {
         approve(&ctx, &token, reject.as_deref(), &Report::new(format)).await?;
         Ok(Outcome::Done)
     })

@@ -50,9 +50,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         strategy,
         id,
     };
-    let format = shared.output;
-    super::block_on(async {
-        let mut ctx = Context::new(shared).await;
+    super::with_context(shared, |mut ctx, format| async move {
         let report = Report::new(format);
         let arn = start(&mut ctx, &req, &report).await?;
         if !wait {
@@ -232,12 +230,7 @@ async fn follow(
     // Up to a minute for a rollback that stopped the execution to record its end.
     let mut settle_polls = 150;
     loop {
-        let exec = client
-            .describe_execution()
-            .execution_arn(arn)
-            .send()
-            .await
-            .map_err(|e| cutover_aws::AwsError::from_sdk("DescribeExecution", e).to_string())?;
+        let exec = super::describe_execution(&client, arn).await?;
         let record = ledger
             .load(&req.app, &req.env)
             .await

@@ -16,16 +16,8 @@ pub struct Args {
 
 pub fn run(Args { service, limit }: Args, shared: SharedArgs) -> Result<Outcome, String> {
     service.check()?;
-    let format = shared.output;
-    super::block_on(async {
-        history(
-            &mut Context::new(shared).await,
-            &service.app,
-            &service.env,
-            limit,
-            format,
-        )
-        .await?;
+    super::with_context(shared, |mut ctx, format| async move {
+        history(&mut ctx, &service.app, &service.env, limit, format).await?;
         Ok(Outcome::Done)
     })
 }

@@ -29,9 +29,7 @@ pub fn run(Args { spec, run, wait }: Args, shared: SharedArgs) -> Result<Outcome
         names(&[("run", r)])?;
     }
     let name = execution_name(&parsed, &raw, run.as_deref());
-    let format = shared.output;
-    super::block_on(async {
-        let mut ctx = Context::new(shared).await;
+    super::with_context(shared, |mut ctx, format| async move {
         let report = Report::new(format);
         let arn = start(&mut ctx, &raw, &name, &report).await?;
         if !wait {
@@ -144,12 +142,7 @@ async fn follow(ctx: &mut Context, arn: &str, report: &Report) -> Result<(Outcom
     let client = sfn::Client::new(&ctx.conf);
     let (mut seen, mut copied, mut batches) = (0usize, 0i64, 0u64);
     loop {
-        let exec = client
-            .describe_execution()
-            .execution_arn(arn)
-            .send()
-            .await
-            .map_err(|e| cutover_aws::AwsError::from_sdk("DescribeExecution", e).to_string())?;
+        let exec = super::describe_execution(&client, arn).await?;
         let mut events = Vec::new();
         let mut token = None;
         loop {

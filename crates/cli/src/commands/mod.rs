@@ -11,18 +11,40 @@ pub mod promote;
 pub mod rollback;
 pub mod status;
 
+use crate::args::SharedArgs;
+use crate::context::Context;
 use crate::outcome::Outcome;
-use crate::report::Report;
+use crate::report::{Format, Report};
+use aws_sdk_sfn as sfn;
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use serde_json::Value;
 use std::future::Future;
 
-/// The AWS part of a subcommand, on a runtime built only once its input has been checked.
-fn block_on(work: impl Future<Output = Result<Outcome, String>>) -> Result<Outcome, String> {
+/// The AWS part of a subcommand, given the account's context and the report format, on a runtime
+/// built only once the subcommand's input has been checked.
+fn with_context<W, F>(shared: SharedArgs, work: W) -> Result<Outcome, String>
+where
+    W: FnOnce(Context, Format) -> F,
+    F: Future<Output = Result<Outcome, String>>,
+{
+    let format = shared.output;
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?
-        .block_on(work)
+        .block_on(async move { work(Context::new(shared).await, format).await })
+}
+
+async fn describe_execution(
+    client: &sfn::Client,
+    arn: &str,
+) -> Result<DescribeExecutionOutput, String> {
+    client
+        .describe_execution()
+        .execution_arn(arn)
+        .send()
+        .await
+        .map_err(|e| cutover_aws::AwsError::from_sdk("DescribeExecution", e).to_string())
 }
 
 /// The last event of a followed execution: how it ended and how long it took.

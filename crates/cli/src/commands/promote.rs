@@ -8,23 +8,10 @@ use cutover_aws::ledger::DynamoLedger;
 use cutover_aws::LedgerStore;
 use serde_json::json;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    service: ServiceArgs,
-}
-
-pub fn run(Args { service }: Args, shared: SharedArgs) -> Result<Outcome, String> {
+pub fn run(service: ServiceArgs, shared: SharedArgs) -> Result<Outcome, String> {
     service.check()?;
-    let format = shared.output;
-    super::block_on(async {
-        promote(
-            &mut Context::new(shared).await,
-            &service.app,
-            &service.env,
-            format,
-        )
-        .await
+    super::with_context(shared, |mut ctx, format| async move {
+        promote(&mut ctx, &service.app, &service.env, format).await
     })
 }
 

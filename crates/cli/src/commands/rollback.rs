@@ -20,16 +20,8 @@ pub fn run(Args { service, reason }: Args, shared: SharedArgs) -> Result<Outcome
     if reason.trim().is_empty() {
         return Err("--reason: say why, for the record".into());
     }
-    let format = shared.output;
-    super::block_on(async {
-        rollback(
-            &mut Context::new(shared).await,
-            &service.app,
-            &service.env,
-            &reason,
-            format,
-        )
-        .await?;
+    super::with_context(shared, |mut ctx, format| async move {
+        rollback(&mut ctx, &service.app, &service.env, &reason, format).await?;
         Ok(Outcome::Done)
     })
 }

@@ -12,23 +12,10 @@ use cutover_aws::traffic::read_weights;
 use cutover_aws::{LedgerStore, TargetSource};
 use serde_json::json;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    service: ServiceArgs,
-}
-
-pub fn run(Args { service }: Args, shared: SharedArgs) -> Result<Outcome, String> {
+pub fn run(service: ServiceArgs, shared: SharedArgs) -> Result<Outcome, String> {
     service.check()?;
-    let format = shared.output;
-    super::block_on(async {
-        status(
-            &mut Context::new(shared).await,
-            &service.app,
-            &service.env,
-            format,
-        )
-        .await?;
+    super::with_context(shared, |mut ctx, format| async move {
+        status(&mut ctx, &service.app, &service.env, format).await?;
         Ok(Outcome::Done)
     })
 }
@@ -49,12 +36,7 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
     let d = ledger.as_ref().and_then(|l| l.deployment.as_ref());
     let execution = match d.and_then(|d| d.execution_arn.clone()) {
         Some(arn) => {
-            let out = aws_sdk_sfn::Client::new(&ctx.conf)
-                .describe_execution()
-                .execution_arn(&arn)
-                .send()
-                .await
-                .map_err(|e| cutover_aws::AwsError::from_sdk("DescribeExecution", e).to_string())?;
+            let out = super::describe_execution(&aws_sdk_sfn::Client::new(&ctx.conf), &arn).await?;
             Some(json!({ "arn": arn, "status": out.status().as_str() }))
         }
         None => None,

@@ -94,6 +94,19 @@ pub(super) async fn record(
     Ok(())
 }
 
+/// A stage written in a transaction of its own, after work outside any (the switch store's).
+pub(super) async fn record_alone(
+    db: &mut Client,
+    spec: &MigrationSpec,
+    raw: &Value,
+    stage: Stage,
+    event: Value,
+) -> Result<(), Failure> {
+    let tx = begin(db, spec).await?;
+    record(&tx, spec, raw, stage, event).await?;
+    tx.commit().await.map_err(db_failure)
+}
+
 /// Whether the table named `schema.table` exists.
 pub(super) async fn table_exists(tx: &Transaction<'_>, table: &str) -> Result<bool, Failure> {
     Ok(tx

@@ -2,7 +2,8 @@
 //! both tables in step for the drain; revert drops the target and keeps the source.
 
 use super::frame::{
-    begin, drop_functions, exec, forget_verify_and_switch, now, record, table_exists, Row,
+    begin, drop_functions, exec, forget_verify_and_switch, now, record, record_alone, table_exists,
+    Row,
 };
 use crate::sql::{self, names};
 use crate::{db_failure, SwitchStore};
@@ -38,16 +39,14 @@ pub(super) async fn restore<S: SwitchStore>(
     row: &Row,
 ) -> Result<Value, Failure> {
     let restored = restore_switch(spec, switch, row).await?;
-    let tx = begin(db, spec).await?;
-    record(
-        &tx,
+    record_alone(
+        db,
         spec,
         raw,
         Stage::Reverting,
         json!({ "phase": "restore", "at": now(), "switchRestored": restored }),
     )
     .await?;
-    tx.commit().await.map_err(db_failure)?;
     // Without a switch there is no instance on the target to wait for.
     let drain = if row.switch_recorded {
         spec.drain_seconds

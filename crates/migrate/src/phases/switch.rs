@@ -1,7 +1,7 @@
 //! Switch: reverse triggers on the target, then the application's switch turned over to it. The
 //! value it had before is recorded first, once, for revert.
 
-use super::frame::{begin, exec, mapping_failure, now, record, Row};
+use super::frame::{begin, exec, mapping_failure, now, record_alone, Row};
 use crate::sql::{self, names};
 use crate::{db_failure, SwitchStore};
 use cutover_core::migration::{MigrationSpec, Stage};
@@ -57,16 +57,14 @@ pub(super) async fn switch_over<S: SwitchStore>(
     tx.commit().await.map_err(db_failure)?;
     let value = spec.switch.value_over(previous.as_deref());
     switch.put(&spec.switch.at, &value).await?;
-    let tx = begin(db, spec).await?;
-    record(
-        &tx,
+    record_alone(
+        db,
         spec,
         raw,
         Stage::Switched,
         json!({ "phase": "switch", "at": now(), "value": value }),
     )
     .await?;
-    tx.commit().await.map_err(db_failure)?;
     tracing::info!(
         id = spec.id,
         switch = %spec.switch.at,
