@@ -1,5 +1,5 @@
 //! The `cutover` binary against the local cloud, as CI runs it: exit codes, one execution per id,
-//! and a status that agrees with the load balancer. `local/scenarios.sh` builds the binary first
+//! and a status that agrees with the load balancer. `make build` builds the binary first
 //! (`CUTOVER_BIN` overrides where it is).
 
 use cutover_core::Weights;

@@ -3,7 +3,6 @@
 //! variable instead of failing its first invocation with an empty table name.
 
 use crate::alarms::CloudWatchAlarms;
-use crate::cloud::Cloud;
 use crate::config::SsmTargets;
 use crate::ecs::Ecs;
 use crate::elbv2::Elbv2;
@@ -119,49 +118,18 @@ impl AwsCloud {
     }
 }
 
-impl Cloud for AwsCloud {
-    type LoadBalancer = Elbv2;
-    type Ledger = DynamoLedger;
-    type Targets = SsmTargets;
-    type Flags = AppConfigFlags;
-    type Services = Ecs;
-    type Executions = StepFunctions;
-    type Alarms = CloudWatchAlarms;
-    type Metrics = CloudWatchMetrics;
-    type Switches = Switches;
-    type Secrets = Passwords;
-
-    fn lb(&self) -> &Elbv2 {
-        &self.lb
-    }
-    fn ledger(&self) -> &DynamoLedger {
-        &self.ledger
-    }
-    fn targets(&self) -> &SsmTargets {
-        &self.targets
-    }
-    fn flags(&self) -> &AppConfigFlags {
-        &self.flags
-    }
-    fn services(&self) -> &Ecs {
-        &self.services
-    }
-    fn executions(&self) -> &StepFunctions {
-        &self.executions
-    }
-    fn alarms(&self) -> &CloudWatchAlarms {
-        &self.alarms
-    }
-    fn metrics(&self) -> &CloudWatchMetrics {
-        &self.metrics
-    }
-    fn switches(&self) -> &Switches {
-        &self.switches
-    }
-    fn secrets(&self) -> &Passwords {
-        &self.secrets
-    }
-}
+crate::cloud_of_fields!(AwsCloud {
+    Elbv2,
+    DynamoLedger,
+    SsmTargets,
+    AppConfigFlags,
+    Ecs,
+    StepFunctions,
+    CloudWatchAlarms,
+    CloudWatchMetrics,
+    Switches,
+    Passwords,
+});
 
 #[cfg(test)]
 mod tests {

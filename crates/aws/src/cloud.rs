@@ -42,3 +42,33 @@ pub trait Cloud: Sync {
     /// Database passwords.
     fn secrets(&self) -> &Self::Secrets;
 }
+
+/// Implements [`Cloud`] for a struct whose fields `lb`, `ledger`, `targets`, `flags`, `services`,
+/// `executions`, `alarms`, `metrics`, `switches` and `secrets` hold the ports, given their types in
+/// that order.
+#[macro_export]
+macro_rules! cloud_of_fields {
+    ($cloud:ty { $lb:ty, $ledger:ty, $targets:ty, $flags:ty, $services:ty, $executions:ty,
+        $alarms:ty, $metrics:ty, $switches:ty, $secrets:ty $(,)? }) => {
+        impl $crate::Cloud for $cloud {
+            type LoadBalancer = $lb;
+            type Ledger = $ledger;
+            type Targets = $targets;
+            type Flags = $flags;
+            type Services = $services;
+            type Executions = $executions;
+            type Alarms = $alarms;
+            type Metrics = $metrics;
+            type Switches = $switches;
+            type Secrets = $secrets;
+            $crate::cloud_of_fields!(@get lb: $lb, ledger: $ledger, targets: $targets,
+                flags: $flags, services: $services, executions: $executions, alarms: $alarms,
+                metrics: $metrics, switches: $switches, secrets: $secrets);
+        }
+    };
+    (@get $($field:ident: $port:ty),*) => {
+        $(fn $field(&self) -> &$port {
+            &self.$field
+        })*
+    };
+}

@@ -1,6 +1,6 @@
 //! shift-traffic: move production traffic to one step of a deployment's plan.
 //!
-//! Read → check → write → read back (DESIGN.md §2), bracketed by the ledger: the deployment must still
+//! Read → check → write → read back (docs/architecture.md, "Traffic shifting"), bracketed by the ledger: the deployment must still
 //! own the ledger and not be rolling back before the write, and the new split is recorded after it.
 //! If a rollback claimed the ledger while the write was in flight, this function puts the live weights
 //! back itself and reports `Aborted`, so a rollback always wins. A repeated step changes nothing.

@@ -1,12 +1,13 @@
 use crate::{AwsError, LedgerStore};
 use cutover_core::Ledger;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-/// A ledger table with DynamoDB's conditional-write semantics.
-#[derive(Default)]
+/// A ledger table with DynamoDB's conditional-write semantics. A clone is another handle on the same
+/// table, for a test that writes from inside another fake (a rollback racing a listener write).
+#[derive(Default, Clone)]
 pub struct FakeLedger {
-    pub items: Mutex<HashMap<String, Ledger>>,
+    pub items: Arc<Mutex<HashMap<String, Ledger>>>,
 }
 
 impl FakeLedger {
@@ -17,19 +18,14 @@ impl FakeLedger {
             .get(&format!("{app}#{env}"))
             .cloned()
     }
-}
 
-impl LedgerStore for FakeLedger {
-    async fn load(&self, app: &str, env: &str) -> Result<Option<Ledger>, AwsError> {
-        Ok(self.get(app, env))
-    }
-
-    async fn save(&self, ledger: &Ledger) -> Result<bool, AwsError> {
+    /// [`LedgerStore::save`] without the future: `false` when the stored version moved on.
+    pub fn put(&self, ledger: &Ledger) -> bool {
         let mut items = self.items.lock().unwrap();
         let key = format!("{}#{}", ledger.app, ledger.env);
         let stored = items.get(&key).map_or(0, |l| l.version);
         if stored != ledger.version {
-            return Ok(false);
+            return false;
         }
         items.insert(
             key,
@@ -38,6 +34,16 @@ impl LedgerStore for FakeLedger {
                 ..ledger.clone()
             },
         );
-        Ok(true)
+        true
+    }
+}
+
+impl LedgerStore for FakeLedger {
+    async fn load(&self, app: &str, env: &str) -> Result<Option<Ledger>, AwsError> {
+        Ok(self.get(app, env))
+    }
+
+    async fn save(&self, ledger: &Ledger) -> Result<bool, AwsError> {
+        Ok(self.put(ledger))
     }
 }

@@ -6,12 +6,15 @@ use cutover_core::TargetHealth;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+type Hook = Box<dyn Fn() + Send>;
+
 #[derive(Default)]
 pub struct FakeLoadBalancer {
     pub routes: Mutex<HashMap<String, ForwardRoute>>,
     pub writes: Mutex<usize>,
     /// Target health per target group; a group not listed has no targets.
     pub health: Mutex<HashMap<String, Vec<TargetHealth>>>,
+    after_write: Mutex<Option<Hook>>,
 }
 
 impl FakeLoadBalancer {
@@ -23,6 +26,11 @@ impl FakeLoadBalancer {
 
     pub fn route(&self, arn: &str) -> ForwardRoute {
         self.routes.lock().unwrap()[arn].clone()
+    }
+
+    /// Run `hook` right after every listener write lands: what another actor does in that instant.
+    pub fn after_each_write(&self, hook: impl Fn() + Send + 'static) {
+        *self.after_write.lock().unwrap() = Some(Box::new(hook));
     }
 }
 
@@ -45,6 +53,9 @@ impl LoadBalancer for FakeLoadBalancer {
             .lock()
             .unwrap()
             .insert(at.arn().into(), route.clone());
+        if let Some(hook) = self.after_write.lock().unwrap().as_ref() {
+            hook();
+        }
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! In-memory ports for the functions' tests, one file per port: they keep state the way the cloud
 //! would, so a handler's test asserts what it changed, not which calls it made. [`FakeCloud`] bundles
-//! them behind the same [`Cloud`] seam the Lambda binaries use.
+//! them behind the same [`Cloud`](crate::Cloud) seam the Lambda binaries use.
 
 mod alarms;
 mod executions;
@@ -9,7 +9,6 @@ mod flags;
 mod ledger;
 mod load_balancer;
 mod metrics;
-mod overlay;
 mod secrets;
 mod services;
 mod switches;
@@ -22,13 +21,11 @@ pub use flags::FakeFlags;
 pub use ledger::FakeLedger;
 pub use load_balancer::FakeLoadBalancer;
 pub use metrics::FakeMetrics;
-pub use overlay::WithLoadBalancer;
 pub use secrets::FakeSecrets;
 pub use services::FakeServices;
 pub use switches::FakeSwitches;
 pub use targets::FakeTargets;
 
-use crate::cloud::Cloud;
 use crate::LedgerStore;
 use cutover_core::traffic::ForwardRoute;
 use cutover_core::{AnyTarget, Colour, Flags, Ledger, Release, Weights};
@@ -114,11 +111,6 @@ impl FakeCloud {
         FakeCloud::builder().build()
     }
 
-    /// This cloud with its load balancer replaced by `lb`.
-    pub fn with_lb<L: crate::LoadBalancer + Sync>(&self, lb: L) -> WithLoadBalancer<'_, L> {
-        WithLoadBalancer { base: self, lb }
-    }
-
     /// The listener's weights now.
     pub fn weights(&self) -> Weights {
         self.lb
@@ -170,46 +162,15 @@ impl Default for FakeCloud {
     }
 }
 
-impl Cloud for FakeCloud {
-    type LoadBalancer = FakeLoadBalancer;
-    type Ledger = FakeLedger;
-    type Targets = FakeTargets;
-    type Flags = FakeFlags;
-    type Services = FakeServices;
-    type Executions = FakeExecutions;
-    type Alarms = FakeAlarms;
-    type Metrics = FakeMetrics;
-    type Switches = FakeSwitches;
-    type Secrets = FakeSecrets;
-
-    fn lb(&self) -> &FakeLoadBalancer {
-        &self.lb
-    }
-    fn ledger(&self) -> &FakeLedger {
-        &self.ledger
-    }
-    fn targets(&self) -> &FakeTargets {
-        &self.targets
-    }
-    fn flags(&self) -> &FakeFlags {
-        &self.flags
-    }
-    fn services(&self) -> &FakeServices {
-        &self.services
-    }
-    fn executions(&self) -> &FakeExecutions {
-        &self.executions
-    }
-    fn alarms(&self) -> &FakeAlarms {
-        &self.alarms
-    }
-    fn metrics(&self) -> &FakeMetrics {
-        &self.metrics
-    }
-    fn switches(&self) -> &FakeSwitches {
-        &self.switches
-    }
-    fn secrets(&self) -> &FakeSecrets {
-        &self.secrets
-    }
-}
+crate::cloud_of_fields!(FakeCloud {
+    FakeLoadBalancer,
+    FakeLedger,
+    FakeTargets,
+    FakeFlags,
+    FakeServices,
+    FakeExecutions,
+    FakeAlarms,
+    FakeMetrics,
+    FakeSwitches,
+    FakeSecrets,
+});
