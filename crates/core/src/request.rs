@@ -4,8 +4,7 @@ use crate::error::Failure;
 use crate::flags::check_name;
 use serde_json::Value;
 
-// Kept so callers of `request::text` compile until they import `fields::text`.
-pub use crate::fields::text;
+use crate::fields::text;
 
 /// Which deployment of which service an event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,91 @@
+//! Deploy executions followed to their end, and the ECS services they leave.
+
+use super::*;
+
+/// What a finished execution ended as, and the listener splits seen while it ran.
+pub struct Run {
+    pub status: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub observed: Vec<Weights>,
+}
+
+impl LocalCloud {
+    /// Start a deploy execution named `<app>-<env>-<id>` and follow it to the end, sampling the
+    /// listener every 50 ms. `during` runs once, when the listener first shows `trigger`.
+    pub async fn deploy<F, Fut>(
+        &self,
+        id: &str,
+        image: &str,
+        strategy: Value,
+        trigger: Option<Weights>,
+        during: F,
+    ) -> Run
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let (app, env) = (self.seeded("app"), self.seeded("env"));
+        let input = serde_json::json!({ "app": app, "env": env, "image": image, "deploymentId": id, "strategy": strategy });
+        let arn = self
+            .sfn
+            .start_execution()
+            .state_machine_arn(self.output("DeployStateMachineArn"))
+            .name(format!("{app}-{env}-{id}"))
+            .input(input.to_string())
+            .send()
+            .await
+            .expect("StartExecution")
+            .execution_arn;
+        let mut observed: Vec<Weights> = Vec::new();
+        let mut during = Some(during);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+        loop {
+            let w = self.listener_weights().await;
+            if observed.last() != Some(&w) {
+                observed.push(w);
+            }
+            if trigger == Some(w) {
+                if let Some(f) = during.take() {
+                    f().await;
+                }
+            }
+            let d = self
+                .sfn
+                .describe_execution()
+                .execution_arn(&arn)
+                .send()
+                .await
+                .expect("DescribeExecution");
+            if d.status().as_str() != "RUNNING" {
+                let w = self.listener_weights().await;
+                if observed.last() != Some(&w) {
+                    observed.push(w);
+                }
+                return Run {
+                    status: d.status().as_str().to_string(),
+                    error: d.error().map(String::from),
+                    cause: d.cause().map(String::from),
+                    observed,
+                };
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "execution {arn} still running after 240 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn service(&self, name: &str) -> aws_sdk_ecs::types::Service {
+        let out = self
+            .ecs
+            .describe_services()
+            .cluster(self.seeded("cluster"))
+            .services(name)
+            .send()
+            .await
+            .expect("DescribeServices");
+        out.services()[0].clone()
+    }
+}
