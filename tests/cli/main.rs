@@ -90,10 +90,14 @@ async fn the_same_id_twice_is_one_execution() {
     let id = unique("clitwice");
     let first = deploy(&c, &id, &id, false);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    // The same id for another image must not report that execution's outcome as its own.
+    let other = deploy(&c, &id, &format!("{id}-other"), true);
+    assert_eq!(other.status.code(), Some(4), "{}", text(&other));
+    assert!(text(&other).contains("image"), "{}", text(&other));
     let again = deploy(&c, &id, &id, true);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(text(&again).contains("attached to"), "{}", text(&again));
-    let name = format!("{}-{}-{id}", c.seeded("app"), c.seeded("env"));
+    let name = cutover_core::execution_name::deployment(&c.seeded("app"), &c.seeded("env"), &id);
     let out = c
         .sfn
         .list_executions()

@@ -11,7 +11,7 @@ pub struct Run {
 }
 
 impl LocalCloud {
-    /// Start a deploy execution named `<app>-<env>-<id>` and follow it to the end, sampling the
+    /// Start a deploy execution named as `cutover deploy` names it and follow it to the end, sampling the
     /// listener every 50 ms. `during` runs once, when the listener first shows `trigger`.
     pub async fn deploy<F, Fut>(
         &self,
@@ -31,7 +31,7 @@ impl LocalCloud {
             .sfn
             .start_execution()
             .state_machine_arn(self.output("DeployStateMachineArn"))
-            .name(format!("{app}-{env}-{id}"))
+            .name(cutover_core::execution_name::deployment(&app, &env, id))
             .input(input.to_string())
             .send()
             .await

@@ -12,6 +12,34 @@ use tokio::sync::Mutex;
 /// Long enough to spare SSM on every step of a deployment, short enough that an edit lands soon.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
 
+const TARGET: &str = "arn:{partition}:ssm:{region}:{account}:parameter/cutover/{app}/{env}/target";
+
+/// Target configurations, and the table switch when it is a parameter (`SwitchStore` for
+/// parameters; `switch.rs` adds what flag switches need).
+pub const PERMISSIONS: &[crate::iam::Needs] = {
+    use crate::iam::allow;
+    &[
+        ("TargetSource::target", &[allow("ssm:GetParameter", TARGET)]),
+        (
+            "TargetSource::any_target",
+            &[allow("ssm:GetParameter", TARGET)],
+        ),
+        (
+            "TargetSource::with_alarm",
+            &[allow(
+                "ssm:GetParametersByPath",
+                "arn:{partition}:ssm:{region}:{account}:parameter/cutover",
+            )],
+        ),
+    ]
+};
+
+const SWITCH: &str = "arn:{partition}:ssm:{region}:{account}:parameter{switch_parameter}";
+pub(crate) const SWITCH_GET: crate::iam::Permission = crate::iam::allow("ssm:GetParameter", SWITCH);
+pub(crate) const SWITCH_PUT: crate::iam::Permission = crate::iam::allow("ssm:PutParameter", SWITCH);
+pub(crate) const SWITCH_DELETE: crate::iam::Permission =
+    crate::iam::allow("ssm:DeleteParameter", SWITCH);
+
 pub struct SsmTargets {
     client: Client,
     cache: Mutex<HashMap<String, (Instant, AnyTarget)>>,

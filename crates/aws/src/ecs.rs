@@ -6,6 +6,44 @@ use aws_sdk_ecs::types::DeploymentRolloutState;
 use aws_sdk_ecs::Client;
 use cutover_core::{Release, Rollout, ServiceState};
 
+const SERVICE: &str = "arn:{partition}:ecs:{region}:{account}:service/{cluster}/{service}";
+
+/// Describing and registering task definitions supports no resource-level permissions; passing the
+/// task's roles is limited to ECS tasks, and tags copied onto the new revision need `TagResource`
+/// under `ecs:CreateAction`.
+pub const PERMISSIONS: &[crate::iam::Needs] = {
+    use crate::iam::{allow, allow_if};
+    &[
+        (
+            "Services::service",
+            &[allow("ecs:DescribeServices", SERVICE)],
+        ),
+        (
+            "Services::register_with_image",
+            &[
+                allow("ecs:DescribeTaskDefinition", "*"),
+                allow("ecs:RegisterTaskDefinition", "*"),
+                allow_if(
+                    "iam:PassRole",
+                    "{task_role}",
+                    "iam:PassedToService",
+                    "ecs-tasks.amazonaws.com",
+                ),
+                allow_if(
+                    "ecs:TagResource",
+                    "arn:{partition}:ecs:{region}:{account}:task-definition/{task_family}:*",
+                    "ecs:CreateAction",
+                    "RegisterTaskDefinition",
+                ),
+            ],
+        ),
+        (
+            "Services::update_service",
+            &[allow("ecs:UpdateService", SERVICE)],
+        ),
+    ]
+};
+
 pub struct Ecs {
     client: Client,
 }
@@ -81,6 +119,9 @@ impl Services for Ecs {
             .client
             .describe_task_definition()
             .task_definition(from)
+            // Tags are returned only when asked for; the new revision keeps them (cost allocation,
+            // ABAC policies that key on them).
+            .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
             .send()
             .await
             .map_err(|e| {
@@ -95,6 +136,7 @@ impl Services for Ecs {
                     AwsError::from_sdk("DescribeTaskDefinition", e)
                 }
             })?;
+        let tags = out.tags.filter(|t| !t.is_empty());
         let td = out.task_definition.ok_or_else(|| AwsError::NotFound {
             what: "task definition",
             id: from.into(),
@@ -114,6 +156,7 @@ impl Services for Ecs {
             .client
             .register_task_definition()
             .set_family(td.family)
+            .set_tags(tags)
             .set_task_role_arn(td.task_role_arn)
             .set_execution_role_arn(td.execution_role_arn)
             .set_network_mode(td.network_mode)

@@ -11,6 +11,32 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use cutover_core::traffic::{ForwardRoute, RouteRef, WeightedGroup};
 use cutover_core::TargetHealth;
 
+/// ELBv2's Describe* calls support no resource-level permissions; a write names the listener, or the
+/// rule when the target shifts a listener rule.
+pub const PERMISSIONS: &[crate::iam::Needs] = {
+    use crate::iam::allow;
+    const DESCRIBE: [crate::iam::Permission; 2] = [
+        allow("elasticloadbalancing:DescribeListeners", "*"),
+        allow("elasticloadbalancing:DescribeRules", "*"),
+    ];
+    &[
+        ("LoadBalancer::forward_route", &DESCRIBE),
+        (
+            "LoadBalancer::set_forward_route",
+            &[
+                DESCRIBE[0],
+                DESCRIBE[1],
+                allow("elasticloadbalancing:ModifyListener", "{listener}"),
+                allow("elasticloadbalancing:ModifyRule", "{rule}"),
+            ],
+        ),
+        (
+            "LoadBalancer::target_health",
+            &[allow("elasticloadbalancing:DescribeTargetHealth", "*")],
+        ),
+    ]
+};
+
 pub struct Elbv2 {
     client: Client,
 }

@@ -25,7 +25,13 @@ pub enum AwsError {
         operation: &'static str,
         message: String,
     },
-    /// Refused for a reason retrying will not change (validation, access denied).
+    /// IAM denied the call; AWS's message names the action and the resource.
+    #[error("{operation} was denied by IAM: {message}")]
+    AccessDenied {
+        operation: &'static str,
+        message: String,
+    },
+    /// Refused for a reason retrying will not change (validation, a resource in the wrong state).
     #[error("{operation} was refused ({code}): {message}")]
     Rejected {
         operation: &'static str,
@@ -44,6 +50,14 @@ const THROTTLING_CODES: [&str; 6] = [
     "RequestThrottled",
 ];
 
+/// Error codes IAM's denials arrive with, across the query and JSON protocols.
+const ACCESS_DENIED_CODES: [&str; 4] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+];
+
 impl AwsError {
     /// Map an SDK error that the caller has not recognised as something more specific.
     pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
@@ -55,7 +69,9 @@ impl AwsError {
                 let code = se.err().code().unwrap_or("Unknown").to_string();
                 let message = se.err().message().unwrap_or_default().to_string();
                 let server_fault = se.raw().status().is_server_error();
-                if THROTTLING_CODES.contains(&code.as_str()) || server_fault {
+                if ACCESS_DENIED_CODES.contains(&code.as_str()) {
+                    AwsError::AccessDenied { operation, message }
+                } else if THROTTLING_CODES.contains(&code.as_str()) || server_fault {
                     AwsError::Transient {
                         operation,
                         message: format!("{code}: {message}"),
@@ -83,6 +99,7 @@ impl AwsError {
     pub fn error_type(&self) -> ErrorType {
         match self {
             AwsError::Transient { .. } => ErrorType::AwsTransient,
+            AwsError::AccessDenied { .. } => ErrorType::AccessDenied,
             AwsError::NotFound { .. } | AwsError::Unusable { .. } | AwsError::Rejected { .. } => {
                 ErrorType::InvalidInput
             }
@@ -95,7 +112,9 @@ impl From<AwsError> for Failure {
         let details = match &e {
             AwsError::NotFound { what, id } => json!({ "resource": what, "id": id }),
             AwsError::Unusable { what, id, .. } => json!({ "resource": what, "id": id }),
-            AwsError::Transient { operation, .. } => json!({ "operation": operation }),
+            AwsError::Transient { operation, .. } | AwsError::AccessDenied { operation, .. } => {
+                json!({ "operation": operation })
+            }
             AwsError::Rejected {
                 operation, code, ..
             } => json!({ "operation": operation, "code": code }),

@@ -10,6 +10,17 @@ use tokio::sync::Mutex;
 /// What AppConfig says when it was asked sooner than its interval allows is not worth a call.
 const MIN_POLL: Duration = Duration::from_secs(15);
 
+pub const PERMISSIONS: &[crate::iam::Needs] = {
+    const PROFILE: &str = "arn:{partition}:appconfig:{region}:{account}:application/{flags_application}/environment/{flags_environment}/configuration/{flags_profile}";
+    &[(
+        "FlagSource::flags",
+        &[
+            crate::iam::allow("appconfig:StartConfigurationSession", PROFILE),
+            crate::iam::allow("appconfig:GetLatestConfiguration", PROFILE),
+        ],
+    )]
+};
+
 pub struct AppConfigFlags {
     client: Client,
     application: String,

@@ -10,6 +10,19 @@ use std::collections::HashMap;
 
 pub const LEDGER_SORT_KEY: &str = "LEDGER";
 
+const TABLE: &str = "arn:{partition}:dynamodb:{region}:{account}:table/{ledger_table}";
+
+pub const PERMISSIONS: &[crate::iam::Needs] = &[
+    (
+        "LedgerStore::load",
+        &[crate::iam::allow("dynamodb:GetItem", TABLE)],
+    ),
+    (
+        "LedgerStore::save",
+        &[crate::iam::allow("dynamodb:PutItem", TABLE)],
+    ),
+];
+
 pub struct DynamoLedger {
     client: Client,
     table: String,

@@ -22,6 +22,7 @@ pub mod fakes;
 pub mod flag_switch;
 #[cfg(feature = "flags")]
 pub mod flags;
+pub mod iam;
 #[cfg(feature = "ledger")]
 pub mod ledger;
 #[cfg(feature = "metrics")]

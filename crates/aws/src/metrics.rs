@@ -8,6 +8,12 @@ use aws_smithy_types::DateTime;
 use cutover_core::GroupSeries;
 use std::collections::BTreeMap;
 
+/// GetMetricData supports no resource-level permissions.
+pub const PERMISSIONS: &[crate::iam::Needs] = &[(
+    "Metrics::group_series",
+    &[crate::iam::allow("cloudwatch:GetMetricData", "*")],
+)];
+
 pub struct CloudWatchMetrics {
     client: Client,
 }

@@ -5,6 +5,20 @@ use crate::{AwsError, SecretSource};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use cutover_core::migration::PasswordRef;
 
+pub const PERMISSIONS: &[crate::iam::Needs] = &[(
+    "SecretSource::password",
+    &[
+        crate::iam::allow(
+            "secretsmanager:GetSecretValue",
+            "arn:{partition}:secretsmanager:{region}:{account}:secret:{secret}",
+        ),
+        crate::iam::allow(
+            "ssm:GetParameter",
+            "arn:{partition}:ssm:{region}:{account}:parameter{password_parameter}",
+        ),
+    ],
+)];
+
 pub struct Passwords {
     secrets: aws_sdk_secretsmanager::Client,
     ssm: aws_sdk_ssm::Client,

@@ -3,6 +3,14 @@
 use crate::{AwsError, Executions};
 use aws_sdk_sfn::Client;
 
+pub const PERMISSIONS: &[crate::iam::Needs] = &[(
+    "Executions::stop",
+    &[crate::iam::allow(
+        "states:StopExecution",
+        "arn:{partition}:states:{region}:{account}:execution:{stack}-deploy:{execution}",
+    )],
+)];
+
 pub struct StepFunctions {
     client: Client,
 }

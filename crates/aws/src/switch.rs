@@ -6,6 +6,66 @@ use crate::flag_switch::AppConfigFlagSwitch;
 use crate::AwsError;
 use cutover_core::migration::SwitchTarget;
 
+/// A parameter switch needs SSM; a flag switch resolves names by listing (which supports no
+/// resource-level permissions), reads what the environment serves and deploys the edited document.
+pub const PERMISSIONS: &[crate::iam::Needs] = {
+    use crate::config::{SWITCH_DELETE, SWITCH_GET, SWITCH_PUT};
+    use crate::iam::{allow, Permission};
+    const APP: &str =
+        "arn:{partition}:appconfig:{region}:{account}:application/{switch_application}";
+    const ENV: &str = "arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/environment/{switch_environment}";
+    const PROFILE: &str = "arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/configurationprofile/{switch_profile}";
+    const READ: [Permission; 6] = [
+        allow("appconfig:ListApplications", "*"),
+        allow("appconfig:ListEnvironments", "*"),
+        allow("appconfig:ListConfigurationProfiles", "*"),
+        allow("appconfig:ListDeployments", ENV),
+        allow("appconfig:GetDeployment", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/environment/{switch_environment}", "/deployment/7")),
+        allow("appconfig:GetHostedConfigurationVersion", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/configurationprofile/{switch_profile}", "/hostedconfigurationversion/7")),
+    ];
+    const WRITE: [Permission; 6] = [
+        allow("appconfig:CreateHostedConfigurationVersion", PROFILE),
+        allow("appconfig:StartDeployment", APP),
+        allow("appconfig:StartDeployment", ENV),
+        allow("appconfig:StartDeployment", PROFILE),
+        allow("appconfig:StartDeployment", "arn:{partition}:appconfig:{region}:{account}:deploymentstrategy/{flags_strategy}"),
+        allow("appconfig:GetDeployment", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/environment/{switch_environment}", "/deployment/8")),
+    ];
+    &[
+        (
+            "SwitchStore::get",
+            &[
+                SWITCH_GET, READ[0], READ[1], READ[2], READ[3], READ[4], READ[5],
+            ],
+        ),
+        (
+            "SwitchStore::put",
+            &[
+                SWITCH_PUT, READ[0], READ[1], READ[2], READ[3], READ[4], READ[5], WRITE[0],
+                WRITE[1], WRITE[2], WRITE[3], WRITE[4], WRITE[5],
+            ],
+        ),
+        (
+            "SwitchStore::delete",
+            &[
+                SWITCH_DELETE,
+                READ[0],
+                READ[1],
+                READ[2],
+                READ[3],
+                READ[4],
+                READ[5],
+                WRITE[0],
+                WRITE[1],
+                WRITE[2],
+                WRITE[3],
+                WRITE[4],
+                WRITE[5],
+            ],
+        ),
+    ]
+};
+
 pub struct Switches {
     pub parameters: SsmSwitch,
     pub flags: AppConfigFlagSwitch,

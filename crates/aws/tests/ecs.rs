@@ -171,3 +171,90 @@ async fn a_new_revision_changes_only_the_named_containers_image() {
         .unwrap_err();
     assert!(matches!(err, AwsError::Unusable { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn the_live_revisions_tags_are_asked_for_and_kept_on_the_new_one() {
+    use aws_sdk_ecs::types::{Tag, TaskDefinitionField};
+    let tag = || Tag::builder().key("team").value("live-event").build();
+    // DescribeTaskDefinition returns tags only with include=[TAGS], beside the task definition.
+    let describe = mock!(Client::describe_task_definition)
+        .match_requests(|r| r.include() == [TaskDefinitionField::Tags])
+        .then_output(move || {
+            DescribeTaskDefinitionOutput::builder()
+                .task_definition(
+                    TaskDefinition::builder()
+                        .family("live")
+                        .container_definitions(
+                            ContainerDefinition::builder()
+                                .name("app")
+                                .image("img:1")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .tags(tag())
+                .build()
+        });
+    let register = mock!(Client::register_task_definition)
+        .match_requests(move |r| r.tags() == [tag()])
+        .then_output(|| {
+            RegisterTaskDefinitionOutput::builder()
+                .task_definition(
+                    TaskDefinition::builder()
+                        .task_definition_arn("arn:aws:ecs:us-east-1:1:task-definition/live:3")
+                        .build(),
+                )
+                .build()
+        });
+    let ecs = Ecs::new(mock_client!(
+        aws_sdk_ecs,
+        RuleMode::MatchAny,
+        [&describe, &register]
+    ));
+    ecs.register_with_image("td:2", "app", "img:3")
+        .await
+        .unwrap();
+    assert_eq!(
+        (describe.num_calls(), register.num_calls()),
+        (1, 1),
+        "a request lacked include=[TAGS] or the tags"
+    );
+}
+
+#[tokio::test]
+async fn access_denied_is_its_own_error_naming_the_call() {
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    // What AWS answers a role without the action: HTTP 400, AccessDeniedException, and a message
+    // that names the action and the resource.
+    let describe = mock!(Client::describe_task_definition).then_http_response(|| {
+        aws_smithy_runtime_api::http::Response::new(
+            StatusCode::try_from(400).unwrap(),
+            SdkBody::from(
+                r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::1:assumed-role/prepare/fn is not authorized to perform: ecs:DescribeTaskDefinition on resource: *"}"#,
+            ),
+        )
+    });
+    let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]));
+    let err = ecs
+        .register_with_image("td:1", "app", "img:2")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AwsError::AccessDenied {
+                operation: "DescribeTaskDefinition",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let failure = cutover_core::Failure::from(err);
+    assert_eq!(failure.error_type, cutover_core::ErrorType::AccessDenied);
+    assert!(
+        failure.reason.contains("ecs:DescribeTaskDefinition"),
+        "{}",
+        failure.reason
+    );
+}

@@ -34,7 +34,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start a deployment (execution <app>-<env>-<id>); the same id again attaches to it.
+    /// Start a deployment (execution <app>-<env>-<id>, cut to 80 characters, plus a tag); the same id again attaches to it.
     #[command(after_help = EXIT_CODES)]
     Deploy(deploy::Args),
     /// The ledger, the live colour, the weights the load balancer reports, the active execution.

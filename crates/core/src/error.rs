@@ -22,10 +22,13 @@ pub enum ErrorType {
     InvalidInput,
     /// The SDK's own retries were exhausted on a throttle, timeout or 5xx; retry later.
     AwsTransient,
+    /// IAM denied a call: the function's policy lacks the action. Retrying cannot help; the reason
+    /// names the call and carries AWS's message (which names the action and resource).
+    AccessDenied,
 }
 
 impl ErrorType {
-    pub const ALL: [ErrorType; 7] = [
+    pub const ALL: [ErrorType; 8] = [
         ErrorType::HealthPending,
         ErrorType::HealthFailed,
         ErrorType::Aborted,
@@ -33,6 +36,7 @@ impl ErrorType {
         ErrorType::Frozen,
         ErrorType::InvalidInput,
         ErrorType::AwsTransient,
+        ErrorType::AccessDenied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl ErrorType {
             ErrorType::Frozen => "Frozen",
             ErrorType::InvalidInput => "InvalidInput",
             ErrorType::AwsTransient => "AwsTransient",
+            ErrorType::AccessDenied => "AccessDenied",
         }
     }
 
@@ -109,7 +114,8 @@ mod tests {
                 "Conflict",
                 "Frozen",
                 "InvalidInput",
-                "AwsTransient"
+                "AwsTransient",
+                "AccessDenied"
             ]
         );
         for e in ErrorType::ALL {

@@ -2,6 +2,7 @@
 //! without a cloud. Adapters (cutover-aws) and Lambda binaries translate to and from these types.
 
 pub mod error;
+pub mod execution_name;
 pub mod fields;
 pub mod flags;
 pub mod health;

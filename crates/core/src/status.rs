@@ -60,6 +60,8 @@ impl Status {
             | (Verifying, Promoting) => true,
             (Promoting, Promoted) => true,
             (RollingBack, RolledBack | Failed) => true,
+            // A prepare that failed for good after its claim releases the service.
+            (Preparing, Failed) => true,
             (from, RollingBack) => !from.is_final() && from != RollingBack,
             _ => false,
         }
@@ -111,6 +113,7 @@ mod tests {
             vec![
                 (Preparing, Shifting),
                 (Preparing, RollingBack),
+                (Preparing, Failed),
                 (Shifting, Verifying),
                 (Shifting, RollingBack),
                 (Verifying, Shifting),

@@ -10,6 +10,16 @@ use cutover_core::fields::{invalid_field, text};
 use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 
+/// Every port method this function calls: its IAM policy in template.yaml is checked against
+/// what these need (tests/iam.rs), and its tests fail on a call missing here.
+pub const CALLS: &[&str] = &[
+    "TargetSource::target",
+    "LedgerStore::load",
+    "LedgerStore::save",
+    "LoadBalancer::forward_route",
+    "Services::update_service",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Promote,

@@ -1,8 +1,7 @@
 //! finalize over in-memory ports: promotion needs the listener's agreement; scale-down only after it.
 
 use cutover_aws::fakes::FakeCloud;
-use cutover_core::{Colour, ErrorType, Status, Weights};
-use finalize::handle;
+use cutover_core::{Colour, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 
 /// Deployment d1 shifted to 100 % green and verified.
@@ -18,6 +17,12 @@ async fn verified_at(green: u8) -> FakeCloud {
     c
 }
 
+async fn finalize(c: &FakeCloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
+    let out = finalize::handle(c, event, now_ms).await;
+    c.assert_calls_within(finalize::CALLS);
+    out
+}
+
 fn action(a: &str) -> Value {
     json!({"app": "live", "env": "prod", "deploymentId": "d1", "action": a})
 }
@@ -25,7 +30,7 @@ fn action(a: &str) -> Value {
 #[tokio::test]
 async fn promotes_then_scales_the_old_colour_down() {
     let c = verified_at(100).await;
-    let out = handle(&c, &action("promote"), 9).await.unwrap();
+    let out = finalize(&c, &action("promote"), 9).await.unwrap();
     assert_eq!(out["live"], "green");
     let l = c.stored_ledger();
     assert_eq!(
@@ -33,7 +38,7 @@ async fn promotes_then_scales_the_old_colour_down() {
         (Colour::Green, Status::Promoted)
     );
     assert_eq!(l.last_known_good.unwrap().task_definition_arn, "td:2");
-    handle(&c, &action("scaleDown"), 10).await.unwrap();
+    finalize(&c, &action("scaleDown"), 10).await.unwrap();
     assert_eq!(c.services.get("svc-blue").desired, 0);
     assert_eq!(
         c.services.get("svc-green").desired,
@@ -46,7 +51,7 @@ async fn promotes_then_scales_the_old_colour_down() {
 async fn no_promotion_while_the_listener_disagrees() {
     let c = verified_at(100).await;
     c.set_weights(Weights::new(10, 90).unwrap());
-    let err = handle(&c, &action("promote"), 9).await.unwrap_err();
+    let err = finalize(&c, &action("promote"), 9).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Conflict);
     assert_eq!(
         c.stored_ledger().deployment.unwrap().status,
@@ -57,7 +62,7 @@ async fn no_promotion_while_the_listener_disagrees() {
 #[tokio::test]
 async fn scale_down_refuses_before_promotion() {
     let c = verified_at(10).await;
-    let err = handle(&c, &action("scaleDown"), 9).await.unwrap_err();
+    let err = finalize(&c, &action("scaleDown"), 9).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::Aborted);
     assert_eq!(c.services.get("svc-blue").desired, 3);
 }
@@ -65,7 +70,7 @@ async fn scale_down_refuses_before_promotion() {
 #[tokio::test]
 async fn unknown_actions_are_invalid_input() {
     let c = verified_at(100).await;
-    let err = handle(&c, &action("destroy"), 9).await.unwrap_err();
+    let err = finalize(&c, &action("destroy"), 9).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::InvalidInput);
 }
 

@@ -7,6 +7,15 @@ use cutover_core::{invalid_field, ErrorType, Failure};
 use cutover_migrate::PhaseRequest;
 use serde_json::{json, Value};
 
+/// Every port method this function calls: its IAM policy in template.yaml is checked against
+/// what these need (tests/iam.rs), and its tests fail on a call missing here.
+pub const CALLS: &[&str] = &[
+    "SecretSource::password",
+    "SwitchStore::get",
+    "SwitchStore::put",
+    "SwitchStore::delete",
+];
+
 /// A checked event: what to run, on which spec (kept as given, to recognise a re-used id).
 #[derive(Debug)]
 pub struct MigrateRequest {

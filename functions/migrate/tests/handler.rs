@@ -34,6 +34,7 @@ async fn bad_events_are_refused_before_any_call() {
     ];
     for (event, want) in cases {
         let err = handle(&cloud, &event).await.unwrap_err();
+        cloud.assert_calls_within(migrate::CALLS);
         assert_eq!(err.error_type, ErrorType::InvalidInput);
         assert!(
             err.reason.contains(want),

@@ -5,15 +5,31 @@
 //! image changes, and starts the idle colour's service on it at the live service's size. Every step
 //! is safe to retry: a retried prepare finds its own claim and its registered release in the ledger.
 
+mod release;
+
 use cutover_aws::traffic::read_weights;
 use cutover_aws::{
-    update_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
+    load_ledger, update_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services,
+    TargetSource,
 };
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{
-    Colour, DeploymentRef, ErrorType, Failure, Ledger, Strategy, TargetConfig, Weights,
+    Colour, DeploymentRef, ErrorType, Failure, Ledger, Release, Strategy, TargetConfig, Weights,
 };
 use serde_json::{json, Value};
+
+/// Every port method this function calls: its IAM policy in template.yaml is checked against
+/// what these need (tests/iam.rs), and its tests fail on a call missing here.
+pub const CALLS: &[&str] = &[
+    "FlagSource::flags",
+    "TargetSource::target",
+    "LedgerStore::load",
+    "LedgerStore::save",
+    "LoadBalancer::forward_route",
+    "Services::service",
+    "Services::register_with_image",
+    "Services::update_service",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrepareRequest {
@@ -96,6 +112,25 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
     let candidate = live.other();
     tracing::info!(app = req.app, env = req.env, id = req.deployment_id, ?acquired, %live, %candidate, "ledger claimed");
 
+    let (release, desired) = match start_candidate(cloud, &req, &target, &ledger, now_ms).await {
+        Ok(started) => started,
+        Err(f) => {
+            return Err(release::after_failure(cloud, &req, &target, candidate, f, now_ms).await)
+        }
+    };
+    Ok(plan_answer(req, &target, &ledger, release, desired))
+}
+
+/// The candidate colour's service on the new release, at the live service's size. Returns the
+/// release and that size.
+async fn start_candidate(
+    cloud: &impl Cloud,
+    req: &PrepareRequest,
+    target: &TargetConfig,
+    ledger: &Ledger,
+    now_ms: u64,
+) -> Result<(Release, i32), Failure> {
+    let (live, candidate) = (ledger.live_colour, ledger.live_colour.other());
     let live_service = cloud
         .services()
         .service(&target.cluster, target.services.get(live))
@@ -119,6 +154,11 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             r
         }
     };
+    // A rollback may have claimed the ledger since this prepare did: the candidate must not start
+    // after the rollback scaled it down.
+    load_ledger(cloud.ledger(), &req.app, &req.env)
+        .await?
+        .active(&req.deployment_id)?;
     cloud
         .services()
         .update_service(
@@ -128,7 +168,18 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             live_service.desired,
         )
         .await?;
+    Ok((release, live_service.desired))
+}
 
+fn plan_answer(
+    req: PrepareRequest,
+    target: &TargetConfig,
+    ledger: &Ledger,
+    release: Release,
+    desired: i32,
+) -> Value {
+    let live = ledger.live_colour;
+    let candidate = live.other();
     let strategy = req
         .strategy
         .unwrap_or_else(|| target.default_strategy.clone());
@@ -138,7 +189,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         .enumerate()
         .map(|(i, s)| json!({ "stepIndex": i, "weight": s.weight, "bakeSeconds": s.bake_seconds }))
         .collect();
-    Ok(json!({
+    json!({
         "app": req.app,
         "env": req.env,
         "deploymentId": req.deployment_id,
@@ -146,10 +197,10 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         "live": live,
         "candidate": candidate,
         "taskDefinitionArn": release.task_definition_arn,
-        "desiredCount": live_service.desired,
+        "desiredCount": desired,
         "plan": plan,
         "terminationWaitSeconds": target.termination_wait_seconds,
-    }))
+    })
 }
 
 /// Before the first deployment the ledger does not know which colour is live: the listener does,

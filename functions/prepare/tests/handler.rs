@@ -6,7 +6,9 @@ use prepare::handle;
 use serde_json::{json, Value};
 
 async fn prepare(c: &FakeCloud, event: Value) -> Result<Value, Failure> {
-    handle(c, &event, 1_000).await
+    let out = handle(c, &event, 1_000).await;
+    c.assert_calls_within(prepare::CALLS);
+    out
 }
 
 fn start(id: &str) -> Value {
@@ -40,6 +42,50 @@ async fn claims_the_ledger_and_starts_the_idle_colour_on_the_new_image() {
         0,
         "prepare never moves traffic"
     );
+}
+
+#[tokio::test]
+async fn a_retried_prepare_after_a_rollback_began_starts_nothing() {
+    let c = FakeCloud::new();
+    prepare(&c, start("abc123")).await.unwrap();
+    // The rollback claims the ledger and scales the candidate down; then Step Functions retries.
+    c.edit_ledger(|l| {
+        l.begin_rollback("alarm live-5xx", 2).unwrap();
+    })
+    .await;
+    c.services.add("svc-green", "td:1+1", 0);
+    let err = prepare(&c, start("abc123")).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::Aborted, "{err}");
+    assert_eq!(c.services.get("svc-green").desired, 0, "scaled up again");
+    assert_eq!(c.services.registered.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_prepare_denied_after_its_claim_releases_the_service() {
+    let c = FakeCloud::new();
+    *c.services.register_failure.lock().unwrap() = Some(cutover_aws::AwsError::AccessDenied {
+        operation: "RegisterTaskDefinition",
+        message: "not authorized to perform: ecs:RegisterTaskDefinition".into(),
+    });
+    let err = prepare(&c, start("abc123")).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::AccessDenied);
+    assert!(
+        err.reason.contains("ecs:RegisterTaskDefinition"),
+        "{}",
+        err.reason
+    );
+    let d = c.stored_ledger().deployment.unwrap();
+    assert_eq!(
+        d.status,
+        Status::Failed,
+        "the claim must not outlive the failure"
+    );
+    assert!(d.reason.unwrap().contains("RegisterTaskDefinition"));
+    assert_eq!(c.services.get("svc-green").desired, 0);
+    // The next deployment is not refused as "being deployed".
+    *c.services.register_failure.lock().unwrap() = None;
+    prepare(&c, start("def456")).await.unwrap();
+    assert_eq!(c.stored_ledger().deployment.unwrap().id, "def456");
 }
 
 #[tokio::test]

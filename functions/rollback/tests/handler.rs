@@ -53,7 +53,9 @@ const QUICK: Settings = Settings {
 };
 
 async fn run(c: &FakeCloud, event: &Value) -> Result<Value, Failure> {
-    handle(c, QUICK, event, &cutover_lambda::now_ms).await
+    let out = handle(c, QUICK, event, &cutover_lambda::now_ms).await;
+    c.assert_calls_within(rollback::CALLS);
+    out
 }
 
 #[tokio::test]
@@ -201,6 +203,22 @@ async fn malformed_events_are_invalid_input_naming_the_field() {
     }
     assert_eq!(c.stored_ledger(), before);
     assert_eq!(*c.lb.writes.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_alarm_rolls_back_when_the_auto_rollback_flag_cannot_be_read() {
+    let c = canary_at_10().await;
+    c.flags.fail(cutover_aws::AwsError::Transient {
+        operation: "GetLatestConfiguration",
+        message: "AppConfig is unreachable".into(),
+    });
+    let out = run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
+    assert_eq!(out["rolledBack"], true, "{out}");
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::RolledBack
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,16 @@ use cutover_core::{
 };
 use serde_json::{json, Value};
 
+/// Every port method this function calls: its IAM policy in template.yaml is checked against
+/// what these need (tests/iam.rs), and its tests fail on a call missing here.
+pub const CALLS: &[&str] = &[
+    "TargetSource::target",
+    "LedgerStore::load",
+    "LedgerStore::save",
+    "LoadBalancer::forward_route",
+    "LoadBalancer::set_forward_route",
+];
+
 /// The validated request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShiftRequest {

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 use shift_traffic::handle;
 
 async fn shift(c: &FakeCloud, event: Value) -> Result<Value, Failure> {
-    handle(c, &event, 5).await
+    let out = handle(c, &event, 5).await;
+    c.assert_calls_within(shift_traffic::CALLS);
+    out
 }
 
 fn step(i: u32, weight: u8) -> Value {
@@ -120,6 +122,7 @@ async fn a_rollback_during_the_write_wins_and_the_live_weights_come_back() {
         }
     });
     let err = handle(&c, &step(0, 10), 5).await.unwrap_err();
+    c.assert_calls_within(shift_traffic::CALLS);
     assert_eq!(err.error_type, ErrorType::Aborted);
     assert_eq!(
         c.weights(),

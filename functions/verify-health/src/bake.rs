@@ -19,7 +19,9 @@ fn seconds(event: &Value, field: &str) -> Result<u64, Failure> {
 
 pub async fn answer<D: LedgerStore>(ledger: &D, event: &Value) -> Result<Value, Failure> {
     let at = DeploymentRef::from_event(event)?;
-    let step = seconds(event, "stepIndex")? as u32;
+    // A step index past u32 must be refused, not wrapped onto step 0's bake.
+    let step = u32::try_from(seconds(event, "stepIndex")?)
+        .map_err(|_| invalid_field("stepIndex", "must be a step of the plan"))?;
     let remaining = seconds(event, "remainingSeconds")?;
     let waited = seconds(event, "waitedSeconds")?;
     let mut record = load_ledger(ledger, &at.app, &at.env).await?;

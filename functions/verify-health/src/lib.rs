@@ -23,6 +23,18 @@ use cutover_core::{
 };
 use serde_json::{json, Value};
 
+/// Every port method this function calls: its IAM policy in template.yaml is checked against
+/// what these need (tests/iam.rs), and its tests fail on a call missing here.
+pub const CALLS: &[&str] = &[
+    "TargetSource::target",
+    "LedgerStore::load",
+    "LedgerStore::save",
+    "Services::service",
+    "LoadBalancer::target_health",
+    "Alarms::states",
+    "Metrics::group_series",
+];
+
 /// Unhealthy targets this soon after a shift are still settling, not failing.
 pub const TARGET_GRACE_MS: u64 = 60_000;
 

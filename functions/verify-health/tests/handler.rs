@@ -41,12 +41,10 @@ async fn shifted() -> FakeCloud {
 }
 
 async fn verify(c: &FakeCloud, phase: &str, now_ms: u64) -> Result<Value, Failure> {
-    handle(
-        c,
-        &json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": phase}),
-        now_ms,
-    )
-    .await
+    let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": phase});
+    let out = handle(c, &event, now_ms).await;
+    c.assert_calls_within(verify_health::CALLS);
+    out
 }
 
 #[tokio::test]
@@ -256,7 +254,9 @@ async fn the_sample_event_parses() {
 async fn bake(c: &FakeCloud, remaining: u64, waited: u64) -> Result<Value, Failure> {
     let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
         "stepIndex": 0, "remainingSeconds": remaining, "waitedSeconds": waited});
-    handle(c, &event, AFTER_BAKE_MS).await
+    let out = handle(c, &event, AFTER_BAKE_MS).await;
+    c.assert_calls_within(verify_health::CALLS);
+    out
 }
 
 #[tokio::test]
@@ -293,4 +293,19 @@ async fn the_bake_counts_down_in_slices_until_a_person_skips_it() {
         bake(&c, 270, 30).await.unwrap_err().error_type,
         ErrorType::Aborted
     );
+}
+
+#[tokio::test]
+async fn a_step_index_past_u32_is_refused_not_wrapped_onto_step_0() {
+    let c = shifted().await;
+    // Step 0 is baking and a person skipped it: a wrapped index would answer "skipped".
+    c.edit_ledger(|l| {
+        l.skip_bake(AFTER_BAKE_MS).unwrap();
+    })
+    .await;
+    let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
+        "stepIndex": 1u64 << 32, "remainingSeconds": 270, "waitedSeconds": 30});
+    let err = handle(&c, &event, AFTER_BAKE_MS).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::InvalidInput);
+    assert!(err.reason.starts_with("stepIndex"), "{}", err.reason);
 }

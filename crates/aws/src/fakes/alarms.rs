@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 /// Alarm states by name; unknown names are an error, as in CloudWatch's absence of a result.
 #[derive(Default)]
-pub struct FakeAlarms(pub Mutex<HashMap<String, String>>);
+pub struct FakeAlarms(pub Mutex<HashMap<String, String>>, pub(crate) super::Calls);
 
 impl FakeAlarms {
     pub fn set(&self, name: &str, state: &str) {
@@ -14,6 +14,7 @@ impl FakeAlarms {
 
 impl Alarms for FakeAlarms {
     async fn states(&self, names: &[String]) -> Result<Vec<(String, String)>, AwsError> {
+        self.1.note("Alarms::states");
         let known = self.0.lock().unwrap();
         names
             .iter()

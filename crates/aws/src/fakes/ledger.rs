@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 /// table, for a test that writes from inside another fake (a rollback racing a listener write).
 #[derive(Default, Clone)]
 pub struct FakeLedger {
+    pub(crate) calls: super::Calls,
     pub items: Arc<Mutex<HashMap<String, Ledger>>>,
 }
 
@@ -40,10 +41,12 @@ impl FakeLedger {
 
 impl LedgerStore for FakeLedger {
     async fn load(&self, app: &str, env: &str) -> Result<Option<Ledger>, AwsError> {
+        self.calls.note("LedgerStore::load");
         Ok(self.get(app, env))
     }
 
     async fn save(&self, ledger: &Ledger) -> Result<bool, AwsError> {
+        self.calls.note("LedgerStore::save");
         Ok(self.put(ledger))
     }
 }

@@ -10,6 +10,7 @@ type Hook = Box<dyn Fn() + Send>;
 
 #[derive(Default)]
 pub struct FakeLoadBalancer {
+    pub(crate) calls: super::Calls,
     pub routes: Mutex<HashMap<String, ForwardRoute>>,
     pub writes: Mutex<usize>,
     /// Target health per target group; a group not listed has no targets.
@@ -36,6 +37,7 @@ impl FakeLoadBalancer {
 
 impl LoadBalancer for FakeLoadBalancer {
     async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, AwsError> {
+        self.calls.note("LoadBalancer::forward_route");
         self.routes
             .lock()
             .unwrap()
@@ -48,6 +50,7 @@ impl LoadBalancer for FakeLoadBalancer {
     }
 
     async fn set_forward_route(&self, at: &RouteRef, route: &ForwardRoute) -> Result<(), AwsError> {
+        self.calls.note("LoadBalancer::set_forward_route");
         *self.writes.lock().unwrap() += 1;
         self.routes
             .lock()
@@ -60,6 +63,7 @@ impl LoadBalancer for FakeLoadBalancer {
     }
 
     async fn target_health(&self, target_group_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {
+        self.calls.note("LoadBalancer::target_health");
         Ok(self
             .health
             .lock()

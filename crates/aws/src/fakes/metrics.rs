@@ -6,6 +6,7 @@ use std::sync::Mutex;
 /// CloudWatch's ALB metrics, per `TargetGroup` dimension value; counts the queries it answers.
 #[derive(Default)]
 pub struct FakeMetrics {
+    pub(crate) calls: super::Calls,
     pub series: Mutex<HashMap<String, GroupSeries>>,
     pub queries: Mutex<Vec<MetricsQuery>>,
 }
@@ -20,6 +21,7 @@ impl FakeMetrics {
 
 impl Metrics for FakeMetrics {
     async fn group_series(&self, q: &MetricsQuery) -> Result<Vec<GroupSeries>, AwsError> {
+        self.calls.note("Metrics::group_series");
         self.queries.lock().unwrap().push(q.clone());
         let known = self.series.lock().unwrap();
         Ok(q.target_groups

@@ -27,6 +27,19 @@ pub use switches::FakeSwitches;
 pub use targets::FakeTargets;
 
 use crate::LedgerStore;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+/// Which port methods a handler called, shared by every fake of one [`FakeCloud`]: a function's
+/// tests hold it against the calls the function declares, which its IAM check is built from.
+#[derive(Default, Clone)]
+pub struct Calls(Arc<Mutex<BTreeSet<&'static str>>>);
+
+impl Calls {
+    pub(crate) fn note(&self, call: &'static str) {
+        self.0.lock().unwrap().insert(call);
+    }
+}
 use cutover_core::traffic::ForwardRoute;
 use cutover_core::{AnyTarget, Colour, Flags, Ledger, Release, Weights};
 
@@ -84,7 +97,7 @@ impl FakeCloudBuilder {
         for (key, target) in self.targets {
             targets.insert(&key, target);
         }
-        FakeCloud {
+        let mut c = FakeCloud {
             lb: FakeLoadBalancer::with(
                 LISTENER,
                 ForwardRoute::for_weights(BLUE_TG, GREEN_TG, Weights::all_on(Colour::Blue)),
@@ -98,7 +111,19 @@ impl FakeCloudBuilder {
             executions: FakeExecutions::default(),
             switches: FakeSwitches::default(),
             secrets: FakeSecrets::default(),
-        }
+        };
+        let calls = Calls::default();
+        c.lb.calls = calls.clone();
+        c.ledger.calls = calls.clone();
+        c.targets.1 = calls.clone();
+        c.flags.calls = calls.clone();
+        c.services.calls = calls.clone();
+        c.alarms.1 = calls.clone();
+        c.metrics.calls = calls.clone();
+        c.executions.calls = calls.clone();
+        c.switches.calls = calls.clone();
+        c.secrets.calls = calls;
+        c
     }
 }
 
@@ -109,6 +134,18 @@ impl FakeCloud {
 
     pub fn new() -> FakeCloud {
         FakeCloud::builder().build()
+    }
+
+    /// Every port method called so far must be one of `declared` (a function's `CALLS`): a call its
+    /// declaration misses is a call its IAM policy was never checked for.
+    pub fn assert_calls_within(&self, declared: &[&str]) {
+        let calls = self.lb.calls.0.lock().unwrap();
+        let undeclared: Vec<_> = calls.iter().filter(|c| !declared.contains(c)).collect();
+        assert!(
+            undeclared.is_empty(),
+            "the handler called {undeclared:?}, which its CALLS does not list (so its IAM policy \
+             is not checked for them)"
+        );
     }
 
     /// The listener's weights now.

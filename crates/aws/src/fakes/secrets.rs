@@ -8,6 +8,7 @@ use std::sync::Mutex;
 /// can tell that a refused request never reached for a password.
 #[derive(Default)]
 pub struct FakeSecrets {
+    pub(crate) calls: super::Calls,
     pub passwords: Mutex<HashMap<String, String>>,
     pub reads: AtomicUsize,
 }
@@ -20,6 +21,7 @@ impl FakeSecrets {
 
 impl SecretSource for FakeSecrets {
     async fn password(&self, at: &PasswordRef) -> Result<String, AwsError> {
+        self.calls.note("SecretSource::password");
         self.reads.fetch_add(1, Ordering::SeqCst);
         let (PasswordRef::Secret(key) | PasswordRef::Parameter(key)) = at.clone();
         self.passwords

@@ -6,8 +6,11 @@ use std::sync::Mutex;
 /// ECS as the local emulator behaves: updates complete at once.
 #[derive(Default)]
 pub struct FakeServices {
+    pub(crate) calls: super::Calls,
     pub services: Mutex<HashMap<String, ServiceState>>,
     pub registered: Mutex<Vec<Release>>,
+    /// When set, RegisterTaskDefinition fails with it (a policy without the action, say).
+    pub register_failure: Mutex<Option<AwsError>>,
 }
 
 impl FakeServices {
@@ -32,6 +35,7 @@ impl FakeServices {
 
 impl Services for FakeServices {
     async fn service(&self, cluster: &str, name: &str) -> Result<ServiceState, AwsError> {
+        self.calls.note("Services::service");
         self.services
             .lock()
             .unwrap()
@@ -49,6 +53,10 @@ impl Services for FakeServices {
         _container: &str,
         image: &str,
     ) -> Result<Release, AwsError> {
+        self.calls.note("Services::register_with_image");
+        if let Some(e) = self.register_failure.lock().unwrap().clone() {
+            return Err(e);
+        }
         let mut registered = self.registered.lock().unwrap();
         let release = Release {
             task_definition_arn: format!("{from}+{}", registered.len() + 1),
@@ -65,6 +73,7 @@ impl Services for FakeServices {
         task_definition: Option<&str>,
         desired: i32,
     ) -> Result<(), AwsError> {
+        self.calls.note("Services::update_service");
         let mut services = self.services.lock().unwrap();
         let s = services.get_mut(name).ok_or_else(|| AwsError::NotFound {
             what: "ECS service",

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct FakeTargets(pub Mutex<HashMap<String, AnyTarget>>);
+pub struct FakeTargets(
+    pub Mutex<HashMap<String, AnyTarget>>,
+    pub(crate) super::Calls,
+);
 
 impl FakeTargets {
     pub fn insert(&self, key: &str, target: AnyTarget) {
@@ -24,6 +27,7 @@ impl FakeTargets {
 
 impl TargetSource for FakeTargets {
     async fn with_alarm(&self, alarm: &str) -> Result<Vec<(String, String)>, Failure> {
+        self.1.note("TargetSource::with_alarm");
         let known = self.0.lock().unwrap();
         let mut found: Vec<(String, String)> = known
             .iter()
@@ -38,7 +42,8 @@ impl TargetSource for FakeTargets {
     }
 
     async fn target(&self, app: &str, env: &str) -> Result<TargetConfig, Failure> {
-        match self.any_target(app, env).await? {
+        self.1.note("TargetSource::target");
+        match self.lookup(app, env)? {
             AnyTarget::BlueGreen(t) => Ok(*t),
             AnyTarget::Rolling(_) => Err(Failure::new(
                 ErrorType::InvalidInput,
@@ -48,6 +53,13 @@ impl TargetSource for FakeTargets {
     }
 
     async fn any_target(&self, app: &str, env: &str) -> Result<AnyTarget, Failure> {
+        self.1.note("TargetSource::any_target");
+        self.lookup(app, env)
+    }
+}
+
+impl FakeTargets {
+    fn lookup(&self, app: &str, env: &str) -> Result<AnyTarget, Failure> {
         let known = self.0.lock().unwrap().get(&format!("{app}#{env}")).cloned();
         known.ok_or_else(|| {
             Failure::new(

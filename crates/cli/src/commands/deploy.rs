@@ -1,4 +1,4 @@
-//! `cutover deploy`: start the deploy execution `<app>-<env>-<id>` (or attach to the one a re-run of
+//! `cutover deploy`: start the deploy execution named for `<app>-<env>-<id>` (or attach to the one a re-run of
 //! the same CI job already started) and, with `--wait`, follow it to its end.
 
 use crate::args::{names, strategy_value, ServiceArgs, SharedArgs};
@@ -52,7 +52,10 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
     };
     super::with_context(shared, |mut ctx, format| async move {
         let report = Report::new(format);
-        let arn = start(&mut ctx, &req, &report).await?;
+        let Some(arn) = start(&mut ctx, &req, &report).await? else {
+            report.finish();
+            return Ok(Outcome::Refused);
+        };
         if !wait {
             return Ok(Outcome::Done);
         }
@@ -77,23 +80,28 @@ fn execution_arn(state_machine: &str, name: &str) -> String {
     )
 }
 
-async fn start(ctx: &mut Context, req: &Request, report: &Report) -> Result<String, String> {
+async fn start(
+    ctx: &mut Context,
+    req: &Request,
+    report: &Report,
+) -> Result<Option<String>, String> {
     let machine = ctx.state_machine_arn().await?;
-    let name = format!("{}-{}-{}", req.app, req.env, req.id);
+    let name = cutover_core::execution_name::deployment(&req.app, &req.env, &req.id);
     let input = json!({
         "app": req.app, "env": req.env, "image": req.image, "deploymentId": req.id, "strategy": req.strategy,
     });
     start_or_attach(ctx, &machine, &name, &input, report).await
 }
 
-/// Start the execution `name`, or attach to the one already started under that name.
+/// Start the execution `name`, or attach to the one already started under that name when it was
+/// started with the same input. `None`: it was started for something else (reported, refused).
 pub(super) async fn start_or_attach(
     ctx: &Context,
     machine: &str,
     name: &str,
     input: &Value,
     report: &Report,
-) -> Result<String, String> {
+) -> Result<Option<String>, String> {
     let client = sfn::Client::new(&ctx.conf);
     match client
         .start_execution()
@@ -110,22 +118,58 @@ pub(super) async fn start_or_attach(
                 &format!("started {}", out.execution_arn),
                 json!({ "executionArn": out.execution_arn }),
             );
-            Ok(out.execution_arn)
+            Ok(Some(out.execution_arn))
         }
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_execution_already_exists()) =>
         {
+            // AWS refuses a different input under a running execution's name, and any input under a
+            // finished one's: only the input tells whether it is this request's execution.
             let arn = execution_arn(machine, name);
+            let theirs = super::describe_execution(&client, &arn).await?;
+            let theirs: Value = serde_json::from_str(theirs.input().unwrap_or("null"))
+                .map_err(|e| format!("{arn}: its input is not JSON: {e}"))?;
+            let differences = differences(&theirs, input);
+            if !differences.is_empty() {
+                report.event(
+                    "refused",
+                    &format!(
+                        "{arn} was started for another request ({}): not following it as this one; give another id",
+                        differences.join("; ")
+                    ),
+                    json!({ "executionArn": arn, "differences": differences }),
+                );
+                return Ok(None);
+            }
             report.event(
                 "attached",
                 &format!("attached to the running or finished {arn}"),
                 json!({ "executionArn": arn }),
             );
-            Ok(arn)
+            Ok(Some(arn))
         }
         Err(e) => Err(cutover_aws::AwsError::from_sdk("StartExecution", e).to_string()),
     }
+}
+
+/// `field: theirs → ours` for every top-level field in which two execution inputs differ.
+fn differences(theirs: &Value, ours: &Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        theirs.as_object().unwrap_or(&empty),
+        ours.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k).unwrap_or(&Value::Null) != b.get(*k).unwrap_or(&Value::Null))
+        .map(|k| {
+            let show = |v: Option<&Value>| v.map_or("none".to_string(), Value::to_string);
+            format!("{k}: {} → {}", show(a.get(k)), show(b.get(k)))
+        })
+        .collect()
 }
 
 /// What changed in the ledger since the last look, as events.

@@ -31,7 +31,6 @@ async fn history(
 ) -> Result<(), String> {
     let machine = ctx.state_machine_arn().await?;
     let client = aws_sdk_sfn::Client::new(&ctx.conf);
-    let prefix = format!("{app}-{env}-");
     let mut rows = Vec::new();
     let mut token = None;
     loop {
@@ -43,7 +42,8 @@ async fn history(
             .await
             .map_err(|e| cutover_aws::AwsError::from_sdk("ListExecutions", e).to_string())?;
         for e in out.executions() {
-            let Some(id) = e.name().strip_prefix(&prefix) else {
+            let Some(id) = cutover_core::execution_name::deployment_id_in(e.name(), app, env)
+            else {
                 continue;
             };
             let start = e.start_date().secs();

@@ -31,7 +31,10 @@ pub fn run(Args { spec, run, wait }: Args, shared: SharedArgs) -> Result<Outcome
     let name = execution_name(&parsed, &raw, run.as_deref());
     super::with_context(shared, |mut ctx, format| async move {
         let report = Report::new(format);
-        let arn = start(&mut ctx, &raw, &name, &report).await?;
+        let Some(arn) = start(&mut ctx, &raw, &name, &report).await? else {
+            report.finish();
+            return Ok(Outcome::Refused);
+        };
         if !wait {
             return Ok(Outcome::Done);
         }
@@ -57,13 +60,10 @@ fn load_spec(path: &std::path::Path) -> Result<(Value, MigrationSpec), String> {
     Ok((value, spec))
 }
 
-/// FNV-1a of the spec's canonical text: the same spec names the same execution, an edited one a new
-/// one. Not for security, only for naming.
+/// A hash of the spec's canonical text: the same spec names the same execution, an edited one a new
+/// one.
 fn fingerprint(spec: &Value) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in spec.to_string().bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = cutover_core::execution_name::fnv1a(&[&spec.to_string()]);
     format!("{h:016x}")[..10].to_string()
 }
 
@@ -77,7 +77,7 @@ async fn start(
     raw: &Value,
     name: &str,
     report: &Report,
-) -> Result<String, String> {
+) -> Result<Option<String>, String> {
     let machine = ctx.migrate_state_machine_arn().await?;
     super::deploy::start_or_attach(ctx, &machine, name, &json!({ "spec": raw }), report).await
 }

@@ -21,6 +21,16 @@ impl Ledger {
         now_ms: u64,
     ) -> Result<Acquired, Failure> {
         if let Some(d) = &self.deployment {
+            // A retried prepare of a deployment that is being rolled back must not start it again.
+            if d.id == id && d.status.is_aborting() {
+                return Err(Failure::new(
+                    ErrorType::Aborted,
+                    format!("deployment {id} is {}", d.status),
+                )
+                .with_details(
+                    json!({ "deploymentId": id, "status": d.status, "reason": d.reason }),
+                ));
+            }
             if d.id == id && !d.status.is_final() {
                 return Ok(Acquired::AlreadyOwned);
             }
@@ -86,6 +96,21 @@ impl Ledger {
     pub fn set_release(&mut self, id: &str, release: Release, now_ms: u64) -> Result<(), Failure> {
         let d = self.active(id)?;
         d.release = Some(release);
+        d.updated_at_ms = now_ms;
+        Ok(())
+    }
+
+    /// A prepare that failed for good after claiming ends its deployment `Failed`, so the service is
+    /// free for the next one. Only while `Preparing`: traffic never moved, so there is nothing to roll
+    /// back. Done already is fine.
+    pub fn fail_preparing(&mut self, id: &str, reason: &str, now_ms: u64) -> Result<(), Failure> {
+        let done = |d: &Deployment| d.id == id && d.status == Status::Failed;
+        if self.deployment.as_ref().is_some_and(done) {
+            return Ok(());
+        }
+        let d = self.active(id)?;
+        move_to(d, Status::Failed)?;
+        d.reason = Some(reason.into());
         d.updated_at_ms = now_ms;
         Ok(())
     }

@@ -1,0 +1,100 @@
+//! What each port method needs from IAM, as AWS authorizes the SDK calls behind it: the action, the
+//! resource ARN the call is checked against, and any condition key AWS sets on it. Each adapter keeps
+//! its list beside its calls (`PERMISSIONS` in the adapter's module); [`check`](crate::iam::check)
+//! (test support) holds a function's calls against its policy in template.yaml, so a call added
+//! without its permission, or a permission no call needs, fails a test.
+//!
+//! Resources use `{placeholders}` for what a deployment decides (see [`SAMPLE`]), and `*` where the
+//! action has no resource-level permissions (AWS's Service Authorization Reference).
+
+#[cfg(feature = "fakes")]
+mod check;
+#[cfg(feature = "fakes")]
+pub use check::{check, check_template_file};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permission {
+    pub action: &'static str,
+    pub resource: &'static str,
+    /// A condition key AWS evaluates on this call and its value: a policy statement with a
+    /// `Condition` grants the call only if it allows this value.
+    pub condition: Option<(&'static str, &'static str)>,
+}
+
+pub const fn allow(action: &'static str, resource: &'static str) -> Permission {
+    Permission {
+        action,
+        resource,
+        condition: None,
+    }
+}
+
+pub const fn allow_if(
+    action: &'static str,
+    resource: &'static str,
+    key: &'static str,
+    value: &'static str,
+) -> Permission {
+    Permission {
+        action,
+        resource,
+        condition: Some((key, value)),
+    }
+}
+
+/// A port method (`"Port::method"`) and every permission its calls can need.
+pub type Needs = (&'static str, &'static [Permission]);
+
+/// The values the checks put in for placeholders: a realistic deployment in one account and region,
+/// matching the parameters [`check`] gives the template.
+pub const SAMPLE: &[(&str, &str)] = &[
+    ("partition", "aws"),
+    ("region", "eu-west-1"),
+    ("account", "123456789012"),
+    ("listener", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/live-event-alb/50dc6c495c0c9188/f2f7dc8efc522ab2"),
+    ("rule", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/live-event-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"),
+    ("ledger_table", "cutover-LedgerTable-1Q2W3E4R5T6Y"),
+    ("cluster", "live-event"),
+    ("service", "live-event-service-green"),
+    ("app", "live-event-service"),
+    ("env", "prod"),
+    ("task_family", "live-event-service"),
+    ("task_role", "arn:aws:iam::123456789012:role/live-event-task"),
+    ("flags_application", "abc1234"),
+    ("flags_environment", "def5678"),
+    ("flags_profile", "ghi9012"),
+    ("flags_strategy", "jkl3456"),
+    ("stack", "cutover"),
+    ("execution", "live-event-service-prod-3f9c2a"),
+    ("secret", "cutover/live-event/db-AbCdEf"),
+    ("password_parameter", "/cutover/live-event/db-password"),
+    ("switch_parameter", "/live-event/prod/tickets-table"),
+    ("switch_application", "app0001"),
+    ("switch_environment", "env0001"),
+    ("switch_profile", "prf0001"),
+];
+
+/// `resource` with every `{placeholder}` replaced by its [`SAMPLE`] value.
+pub fn resolve(resource: &str) -> String {
+    SAMPLE.iter().fold(resource.to_string(), |r, (k, v)| {
+        r.replace(&format!("{{{k}}}"), v)
+    })
+}
+
+/// Every adapter's list: what a port method needs wherever it is implemented.
+#[cfg(feature = "all")]
+pub fn all() -> Vec<Needs> {
+    [
+        crate::elbv2::PERMISSIONS,
+        crate::ledger::PERMISSIONS,
+        crate::config::PERMISSIONS,
+        crate::flags::PERMISSIONS,
+        crate::ecs::PERMISSIONS,
+        crate::sfn::PERMISSIONS,
+        crate::alarms::PERMISSIONS,
+        crate::metrics::PERMISSIONS,
+        crate::switch::PERMISSIONS,
+        crate::secrets::PERMISSIONS,
+    ]
+    .concat()
+}

@@ -1,0 +1,64 @@
+//! Both state machines, read as Step Functions reads them: every Lambda task retries the Lambda
+//! service's own transient errors (AWS's recommended retrier) before any of Cutover's errorTypes.
+
+use serde_json::Value;
+
+const LAMBDA_ERRORS: [&str; 4] = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+];
+
+/// `(path, state)` for every state, inside Map and Parallel states too.
+fn collect<'a>(states: &'a Value, path: &str, out: &mut Vec<(String, &'a Value)>) {
+    for (name, s) in states.as_object().expect("States is an object") {
+        let here = format!("{path}{name}");
+        out.push((here.clone(), s));
+        for inner in [&s["ItemProcessor"]["States"], &s["Iterator"]["States"]] {
+            if inner.is_object() {
+                collect(inner, &format!("{here}/"), out);
+            }
+        }
+        for branch in s["Branches"].as_array().into_iter().flatten() {
+            collect(&branch["States"], &format!("{here}/"), out);
+        }
+    }
+}
+
+#[test]
+fn every_lambda_task_retries_lambdas_transient_errors_first_with_backoff() {
+    for file in ["deploy.asl.json", "migrate.asl.json"] {
+        let path = format!("{}/../../statemachines/{file}", env!("CARGO_MANIFEST_DIR"));
+        let asl: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut all = Vec::new();
+        collect(&asl["States"], "", &mut all);
+        let tasks: Vec<_> = all
+            .into_iter()
+            .filter(|(_, s)| s["Type"] == "Task")
+            .filter(|(_, s)| {
+                s["Resource"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("FunctionArn}"))
+            })
+            .collect();
+        assert!(
+            tasks.len() >= 7,
+            "{file}: found only {} Lambda tasks",
+            tasks.len()
+        );
+        for (name, task) in tasks {
+            let first = &task["Retry"][0];
+            let errors: Vec<&str> = first["ErrorEquals"]
+                .as_array()
+                .map(|e| e.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            assert_eq!(errors, LAMBDA_ERRORS, "{file} {name}: first retrier");
+            assert!(
+                first["BackoffRate"].as_f64().unwrap_or(0.0) >= 2.0
+                    && first["MaxAttempts"].as_u64().unwrap_or(0) >= 3,
+                "{file} {name}: {first}"
+            );
+        }
+    }
+}
