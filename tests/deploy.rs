@@ -158,7 +158,9 @@ async fn a_second_start_while_one_is_active_is_refused_with_conflict() {
                         )
                         .await;
                     let after = c2.ledger().await;
-                    seen = Some((r, before == after));
+                    let changed =
+                        (before != after).then(|| format!("before {before:?}\nafter {after:?}"));
+                    seen = Some((r, changed));
                 },
             )
             .await;
@@ -175,7 +177,7 @@ async fn a_second_start_while_one_is_active_is_refused_with_conflict() {
         "{:?}",
         r.cause
     );
-    assert!(unchanged, "a refused start must not touch the ledger");
+    assert_eq!(unchanged, None, "a refused start must not touch the ledger");
     assert!(
         r.observed.iter().all(|w| w.of(live.other()) <= 10),
         "the intruder moved traffic: {:?}",

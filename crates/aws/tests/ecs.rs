@@ -138,15 +138,7 @@ async fn a_new_revision_changes_only_the_named_containers_image() {
                 && r.execution_role_arn() == Some("arn:aws:iam::1:role/exec")
                 && r.container_definitions()[0].memory() == Some(256)
         })
-        .then_output(|| {
-            RegisterTaskDefinitionOutput::builder()
-                .task_definition(
-                    TaskDefinition::builder()
-                        .task_definition_arn("arn:aws:ecs:us-east-1:1:task-definition/live:2")
-                        .build(),
-                )
-                .build()
-        });
+        .then_output(|| registered("arn:aws:ecs:us-east-1:1:task-definition/live:2"));
     let ecs = Ecs::new(mock_client!(
         aws_sdk_ecs,
         RuleMode::MatchAny,
@@ -197,15 +189,7 @@ async fn the_live_revisions_tags_are_asked_for_and_kept_on_the_new_one() {
         });
     let register = mock!(Client::register_task_definition)
         .match_requests(move |r| r.tags() == [tag()])
-        .then_output(|| {
-            RegisterTaskDefinitionOutput::builder()
-                .task_definition(
-                    TaskDefinition::builder()
-                        .task_definition_arn("arn:aws:ecs:us-east-1:1:task-definition/live:3")
-                        .build(),
-                )
-                .build()
-        });
+        .then_output(|| registered("arn:aws:ecs:us-east-1:1:task-definition/live:3"));
     let ecs = Ecs::new(mock_client!(
         aws_sdk_ecs,
         RuleMode::MatchAny,
@@ -257,4 +241,11 @@ async fn access_denied_is_its_own_error_naming_the_call() {
         "{}",
         failure.reason
     );
+}
+
+/// RegisterTaskDefinition's answer: the new revision's ARN.
+fn registered(arn: &str) -> RegisterTaskDefinitionOutput {
+    RegisterTaskDefinitionOutput::builder()
+        .task_definition(TaskDefinition::builder().task_definition_arn(arn).build())
+        .build()
 }

@@ -24,6 +24,7 @@ fn sample(name: &str) -> Value {
         "catch" => include_str!("../../../events/rollback-catch.json"),
         "sns" => include_str!("../../../events/rollback-alarm-sns.json"),
         "direct" => include_str!("../../../events/rollback-alarm-direct.json"),
+        "composite" => include_str!("../../../events/rollback-alarm-composite.json"),
         _ => include_str!("../../../events/rollback-manual.json"),
     };
     let mut v: Value = serde_json::from_str(text).unwrap();
@@ -219,6 +220,22 @@ async fn an_alarm_rolls_back_when_the_auto_rollback_flag_cannot_be_read() {
         c.stored_ledger().deployment.unwrap().status,
         Status::RolledBack
     );
+}
+
+#[tokio::test]
+async fn a_composite_alarms_direct_action_rolls_back() {
+    // A composite alarm's event carries its rule instead of metrics (AWS's documented shape).
+    let c = canary_at_10().await;
+    c.targets
+        .edit("live#prod", |t| t.alarms.push("live-event-slo".into()));
+    let out = run(&c, &sample("composite")).await.unwrap();
+    assert_eq!(out["rolledBack"], true, "{out}");
+    let r = c.stored_ledger().deployment.unwrap().rollback.unwrap();
+    assert_eq!(
+        r.sources,
+        vec!["alarm live-event-slo via direct".to_string()]
+    );
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
 }
 
 #[tokio::test]

@@ -123,6 +123,13 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         .with_details(json!({ "deploymentId": id, "expected": expected, "found": before })));
     }
     if before != wanted {
+        // The fence: however long the listener read took, a rollback that claimed the ledger (and
+        // may have finished re-asserting the live weights) since the first check stops the write.
+        // What is left between this read and the write landing is the write's own duration, which
+        // the rollback's re-assert window (RollbackReassertMs) covers.
+        load_ledger(ledger, app, env)
+            .await?
+            .record_shift(id, req.step_index, wanted, now_ms)?;
         write_weights(lb, &target, wanted).await?;
     }
     match update_ledger(ledger, app, env, None, |l| {

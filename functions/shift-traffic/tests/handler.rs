@@ -111,6 +111,33 @@ async fn a_rolling_back_deployment_is_aborted_without_a_write() {
 }
 
 #[tokio::test]
+async fn a_shift_delayed_past_a_whole_rollback_never_writes_the_listener() {
+    let c = FakeCloud::prepared().await;
+    // The shift checked the ledger, then its listener read stalled while a rollback ran to its end
+    // (claim, live weights, re-assert window over, RolledBack).
+    let ledger = c.ledger.clone();
+    c.lb.after_each_read(move || {
+        let mut l = ledger.get("live", "prod").expect("a ledger");
+        if l.begin_rollback("alarm live-5xx", 3).unwrap() {
+            l.finish_rollback(4).unwrap();
+            assert!(ledger.put(&l));
+        }
+    });
+    let err = shift(&c, step(0, 10)).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::Aborted);
+    assert_eq!(
+        *c.lb.writes.lock().unwrap(),
+        0,
+        "the listener was written after the rollback"
+    );
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::RolledBack
+    );
+}
+
+#[tokio::test]
 async fn a_rollback_during_the_write_wins_and_the_live_weights_come_back() {
     let c = FakeCloud::prepared().await;
     // A rollback claims the ledger right after each listener write lands.

@@ -16,6 +16,7 @@ pub struct FakeLoadBalancer {
     /// Target health per target group; a group not listed has no targets.
     pub health: Mutex<HashMap<String, Vec<TargetHealth>>>,
     after_write: Mutex<Option<Hook>>,
+    after_read: Mutex<Option<Hook>>,
 }
 
 impl FakeLoadBalancer {
@@ -29,6 +30,12 @@ impl FakeLoadBalancer {
         self.routes.lock().unwrap()[arn].clone()
     }
 
+    /// Run `hook` right after every listener read: what another actor does while a caller holds
+    /// what it read (a slow read, a paused function).
+    pub fn after_each_read(&self, hook: impl Fn() + Send + 'static) {
+        *self.after_read.lock().unwrap() = Some(Box::new(hook));
+    }
+
     /// Run `hook` right after every listener write lands: what another actor does in that instant.
     pub fn after_each_write(&self, hook: impl Fn() + Send + 'static) {
         *self.after_write.lock().unwrap() = Some(Box::new(hook));
@@ -38,15 +45,14 @@ impl FakeLoadBalancer {
 impl LoadBalancer for FakeLoadBalancer {
     async fn forward_route(&self, at: &RouteRef) -> Result<ForwardRoute, AwsError> {
         self.calls.note("LoadBalancer::forward_route");
-        self.routes
-            .lock()
-            .unwrap()
-            .get(at.arn())
-            .cloned()
-            .ok_or_else(|| AwsError::NotFound {
-                what: "listener",
-                id: at.arn().into(),
-            })
+        let route = self.routes.lock().unwrap().get(at.arn()).cloned();
+        if let Some(hook) = self.after_read.lock().unwrap().as_ref() {
+            hook();
+        }
+        route.ok_or_else(|| AwsError::NotFound {
+            what: "listener",
+            id: at.arn().into(),
+        })
     }
 
     async fn set_forward_route(&self, at: &RouteRef, route: &ForwardRoute) -> Result<(), AwsError> {
