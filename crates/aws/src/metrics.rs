@@ -29,9 +29,13 @@ impl CloudWatchMetrics {
 }
 
 /// (query id suffix, ALB metric, statistic, scale to Cutover's unit). ALB reports latency in seconds.
-const SERIES: [(&str, &str, &str, f64); 5] = [
+/// A connection the load balancer could not make to a target reaches the user as a 5XX the target
+/// never counted (`TargetConnectionErrorCount`, per target group): it is added to the candidate's
+/// errors.
+const SERIES: [(&str, &str, &str, f64); 6] = [
     ("requests", "RequestCount", "Sum", 1.0),
     ("errors", "HTTPCode_Target_5XX_Count", "Sum", 1.0),
+    ("connerrors", "TargetConnectionErrorCount", "Sum", 1.0),
     ("p95", "TargetResponseTime", "p95", 1000.0),
     ("p99", "TargetResponseTime", "p99", 1000.0),
     ("mean", "TargetResponseTime", "Average", 1000.0),
@@ -68,7 +72,7 @@ fn queries(q: &MetricsQuery) -> Vec<MetricDataQuery> {
 fn slot<'a>(series: &'a mut GroupSeries, id: &str) -> Option<&'a mut BTreeMap<i64, f64>> {
     Some(match id {
         "requests" => &mut series.requests,
-        "errors" => &mut series.errors_5xx,
+        "errors" | "connerrors" => &mut series.errors_5xx,
         "p95" => &mut series.p95_ms,
         "p99" => &mut series.p99_ms,
         "mean" => &mut series.mean_ms,
@@ -106,7 +110,8 @@ impl Metrics for CloudWatchMetrics {
                     continue;
                 };
                 for (t, v) in r.timestamps().iter().zip(r.values()) {
-                    slot.insert(t.secs(), v * scale);
+                    // Two series add into errors: a sum, not the last one read.
+                    *slot.entry(t.secs()).or_insert(0.0) += v * scale;
                 }
             }
             match out.next_token() {

@@ -43,7 +43,11 @@ async fn one_request_carries_every_series_and_pages_are_followed() {
                 .iter()
                 .map(|d| (d.name().unwrap(), d.value().unwrap()))
                 .collect();
-            q.len() == 10
+            let conn = q.iter().find(|q| q.id() == Some("g1_connerrors")).unwrap();
+            let conn = conn.metric_stat().unwrap();
+            q.len() == 12
+                && conn.metric().unwrap().metric_name() == Some("TargetConnectionErrorCount")
+                && conn.stat() == Some("Sum")
                 && r.next_token().is_none()
                 && r.scan_by() == Some(&ScanBy::TimestampAscending)
                 && r.start_time() == Some(&DateTime::from_secs(1_000))
@@ -69,6 +73,7 @@ async fn one_request_carries_every_series_and_pages_are_followed() {
             GetMetricDataOutput::builder()
                 .metric_data_results(result("g1_p95", &[(1_001, 0.9)]))
                 .metric_data_results(result("g1_errors", &[(1_001, 4.0)]))
+                .metric_data_results(result("g1_connerrors", &[(1_001, 2.0), (1_002, 1.0)]))
                 .build()
         });
     let m = CloudWatchMetrics::new(mock_client!(
@@ -84,7 +89,9 @@ async fn one_request_carries_every_series_and_pages_are_followed() {
         groups[1].p95_ms.values().copied().collect::<Vec<_>>(),
         vec![120.0, 900.0]
     );
-    assert_eq!(groups[1].errors_5xx.get(&1_001), Some(&4.0));
+    // Connection errors reach users as 5XX the targets never counted: they add to the errors.
+    assert_eq!(groups[1].errors_5xx.get(&1_001), Some(&6.0));
+    assert_eq!(groups[1].errors_5xx.get(&1_002), Some(&1.0));
     assert!(groups[0].p95_ms.is_empty());
 }
 

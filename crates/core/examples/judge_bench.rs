@@ -32,6 +32,7 @@ fn main() {
         min_request_count: 50,
         period_seconds: 60,
         verify_timeout_seconds: 900,
+        max_failed_tasks: 3,
         judge: JudgeSettings::default(),
     };
     let baseline = series(27_000.0, 20.0, 120.0, 1);

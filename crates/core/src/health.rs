@@ -81,16 +81,27 @@ pub struct ServiceState {
 }
 
 impl ServiceState {
-    /// Stable means running the expected task definition, all desired tasks running, one deployment.
+    /// Stable means running the expected task definition, all desired tasks running, one deployment;
+    /// no failed task is tolerated.
     pub fn stability(&self, expected_task_definition: &str) -> Verdict {
+        self.stability_within(expected_task_definition, 0)
+    }
+
+    /// As ECS itself judges a rollout: `FAILED` is unhealthy, `IN_PROGRESS` is pending, and failed
+    /// tasks (which ECS replaces) are unhealthy only past `max_failed_tasks`.
+    pub fn stability_within(
+        &self,
+        expected_task_definition: &str,
+        max_failed_tasks: u32,
+    ) -> Verdict {
         let n = &self.name;
         if self.rollout == Rollout::Failed {
             return Verdict::Unhealthy(vec![format!("{n}: ECS rollout failed")]);
         }
-        if self.failed_tasks > 0 {
+        let failed = u32::try_from(self.failed_tasks).unwrap_or(0);
+        if failed > max_failed_tasks {
             return Verdict::Unhealthy(vec![format!(
-                "{n}: {} task(s) failed to start",
-                self.failed_tasks
+                "{n}: {failed} task(s) failed to start (the policy tolerates {max_failed_tasks})"
             )]);
         }
         if self.task_definition_arn != expected_task_definition {
@@ -102,6 +113,11 @@ impl ServiceState {
         let mut pending = Vec::new();
         if self.rollout == Rollout::InProgress {
             pending.push(format!("{n}: ECS rollout in progress"));
+            if failed > 0 {
+                pending.push(format!(
+                    "{n}: {failed} task(s) failed; ECS is replacing them"
+                ));
+            }
         }
         if self.running < self.desired {
             pending.push(format!(
@@ -263,6 +279,32 @@ mod tests {
             Verdict::Unhealthy(_)
         ));
         assert!(matches!(svc().stability("td:3"), Verdict::Unhealthy(_)));
+    }
+
+    #[test]
+    fn failed_tasks_ecs_replaces_are_pending_until_the_policy_threshold() {
+        let replacing = ServiceState {
+            rollout: Rollout::InProgress,
+            failed_tasks: 1,
+            ..svc()
+        };
+        let Verdict::Pending(r) = replacing.stability_within("td:2", 3) else {
+            panic!("one failed task during a rollout is ECS's business")
+        };
+        assert!(r.iter().any(|l| l.contains("1 task(s) failed")), "{r:?}");
+        let settled = ServiceState {
+            failed_tasks: 1,
+            ..svc()
+        };
+        assert_eq!(settled.stability_within("td:2", 3), Verdict::Healthy);
+        let too_many = ServiceState {
+            rollout: Rollout::InProgress,
+            failed_tasks: 4,
+            ..svc()
+        };
+        assert!(
+            matches!(too_many.stability_within("td:2", 3), Verdict::Unhealthy(r) if r[0].contains("tolerates 3"))
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod execution_name;
 pub mod fields;
 pub mod flags;
 pub mod health;
+pub mod history;
 pub mod judge;
 pub mod ledger;
 pub mod migration;

@@ -50,6 +50,10 @@ impl Default for JudgeSettings {
     }
 }
 
+/// The longest verification the deploy state machine waits out: its `Verify` task retries
+/// `HealthPending` every 10 s, 120 times (a test holds the two together).
+pub const MAX_VERIFY_TIMEOUT_SECONDS: u64 = 1_200;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthPolicy {
@@ -62,6 +66,8 @@ pub struct HealthPolicy {
     pub period_seconds: u32,
     /// After a shift, how long a verification may stay pending before it counts as failed.
     pub verify_timeout_seconds: u32,
+    /// Failed tasks of the candidate's ECS deployment tolerated while ECS replaces them.
+    pub max_failed_tasks: u32,
     pub judge: JudgeSettings,
 }
 
@@ -208,7 +214,10 @@ impl TargetConfig {
                     "must be 1, 5, 10, 30 or a multiple of 60 (CloudWatch periods)",
                 );
             }
-            let verify_timeout_seconds = h.integer("verifyTimeoutSeconds", 86_400, 900) as u32;
+            let verify_timeout_seconds =
+                h.integer("verifyTimeoutSeconds", MAX_VERIFY_TIMEOUT_SECONDS, 900) as u32;
+            // ECS's own circuit breaker stops a rollout at 3 failed tasks at the least.
+            let max_failed_tasks = h.integer("maxFailedTasks", 200, 3) as u32;
             let d = JudgeSettings::default();
             let mut j = h.child("judge", false);
             let judge = JudgeSettings {
@@ -233,6 +242,7 @@ impl TargetConfig {
                 min_request_count,
                 period_seconds,
                 verify_timeout_seconds,
+                max_failed_tasks,
                 judge,
             }
         };
@@ -373,6 +383,15 @@ mod tests {
             ]
         );
         assert_eq!(fields(json!("nope")), vec!["$"]);
+    }
+
+    #[test]
+    fn a_verification_longer_than_the_state_machine_waits_is_refused() {
+        let mut v = valid();
+        v["healthPolicy"] = json!({ "verifyTimeoutSeconds": MAX_VERIFY_TIMEOUT_SECONDS });
+        assert!(TargetConfig::from_json(&v).is_ok());
+        v["healthPolicy"] = json!({ "verifyTimeoutSeconds": MAX_VERIFY_TIMEOUT_SECONDS + 1 });
+        assert_eq!(fields(v), vec!["healthPolicy.verifyTimeoutSeconds"]);
     }
 
     #[test]

@@ -62,3 +62,36 @@ fn every_lambda_task_retries_lambdas_transient_errors_first_with_backoff() {
         }
     }
 }
+
+#[test]
+fn verify_retries_wait_out_the_longest_verification_a_target_may_ask_for() {
+    let path = format!(
+        "{}/../../statemachines/deploy.asl.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let asl: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut all = Vec::new();
+    collect(&asl["States"], "", &mut all);
+    let (_, verify) = all
+        .into_iter()
+        .find(|(name, _)| name.ends_with("/Verify"))
+        .expect("a Verify task");
+    let pending = verify["Retry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ErrorEquals"][0] == "HealthPending")
+        .expect("a HealthPending retrier");
+    let waited =
+        pending["IntervalSeconds"].as_u64().unwrap() * pending["MaxAttempts"].as_u64().unwrap();
+    assert_eq!(
+        pending["BackoffRate"].as_f64(),
+        Some(1.0),
+        "the sum below assumes no backoff"
+    );
+    assert!(
+        waited >= cutover_core::target::MAX_VERIFY_TIMEOUT_SECONDS,
+        "Verify retries wait {waited} s, a target may ask for {} s",
+        cutover_core::target::MAX_VERIFY_TIMEOUT_SECONDS
+    );
+}

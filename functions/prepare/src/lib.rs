@@ -89,6 +89,11 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         .with_details(json!({ "app": req.app, "env": req.env })));
     }
     let target = cloud.targets().target(&req.app, &req.env).await?;
+    let strategy = req
+        .strategy
+        .clone()
+        .unwrap_or_else(|| target.default_strategy.clone());
+    history_fits(&strategy.plan())?;
     let initial = match cloud.ledger().load(&req.app, &req.env).await? {
         Some(_) => None,
         None => Some(Ledger::new(
@@ -201,6 +206,23 @@ fn plan_answer(
         "plan": plan,
         "terminationWaitSeconds": target.termination_wait_seconds,
     })
+}
+
+/// A plan whose execution could outgrow Step Functions' history would fail outside any Catch, with
+/// traffic split: refused before anything is claimed.
+fn history_fits(plan: &[cutover_core::PlanStep]) -> Result<(), Failure> {
+    let events = cutover_core::history::deployment_events(plan);
+    if events > cutover_core::history::PLAN_BUDGET {
+        return Err(invalid_field(
+            "strategy",
+            format!(
+                "its execution could record {events} history events; Step Functions keeps {} and Cutover plans for at most {}: use fewer or shorter steps",
+                cutover_core::history::HISTORY_LIMIT,
+                cutover_core::history::PLAN_BUDGET
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Before the first deployment the ledger does not know which colour is live: the listener does,

@@ -183,3 +183,22 @@ async fn the_state_machine_wrapping_records_the_execution_for_a_rollback_to_stop
         Some("arn:aws:states:us-east-1:1:execution:deploy:x")
     );
 }
+
+#[tokio::test]
+async fn a_plan_that_would_outgrow_the_execution_history_is_refused_before_the_claim() {
+    let c = FakeCloud::new();
+    let steps: Vec<Value> = (1..=100)
+        .map(|w| json!({"weight": w, "bakeSeconds": 86_400}))
+        .collect();
+    let mut event = start("abc123");
+    event["strategy"] = json!({ "steps": steps });
+    let err = prepare(&c, event).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::InvalidInput);
+    assert!(
+        err.reason.starts_with("strategy:") && err.reason.contains("history events"),
+        "{}",
+        err.reason
+    );
+    assert!(c.ledger.get("live", "prod").is_none(), "nothing is claimed");
+    assert_eq!(c.services.registered.lock().unwrap().len(), 0);
+}

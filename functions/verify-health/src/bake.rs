@@ -1,14 +1,17 @@
-//! `phase: "bake"`: the bake loop's clock. The state machine waits in slices of at most `SLICE_SECONDS`
-//! and asks here between slices how much is left. The remaining time travels in the execution's state,
+//! `phase: "bake"`: the bake loop's clock. The state machine waits in slices (30 s, or a 200th of what
+//! is left of a long bake: `cutover_core::history`) and asks here between slices how much is left. The remaining time travels in the execution's state,
 //! not in a wall clock, so a compressed Wait (the local cloud) compresses the bake alike. A person's
 //! `cutover promote` sets the ledger's `skipBake` for the step; the next answer is then 0 left, and the
 //! step goes on to its verification as usual.
+//!
+//! Each slice also reads what AWS reports in real time (`realtime.rs`): a candidate whose ECS rollout
+//! FAILED or whose targets are unhealthy past their grace ends the bake as `HealthFailed`, with the
+//! ledger `RollingBack`, within one slice.
 
-use cutover_aws::{load_ledger, LedgerStore};
-use cutover_core::{invalid_field, DeploymentRef, Failure};
+use crate::realtime;
+use cutover_aws::{load_ledger, update_ledger, Cloud, TargetSource};
+use cutover_core::{invalid_field, DeploymentRef, ErrorType, Failure, Verdict};
 use serde_json::{json, Value};
-
-pub const SLICE_SECONDS: u64 = 30;
 
 fn seconds(event: &Value, field: &str) -> Result<u64, Failure> {
     event
@@ -17,16 +20,17 @@ fn seconds(event: &Value, field: &str) -> Result<u64, Failure> {
         .ok_or_else(|| invalid_field(field, "must be a whole number of seconds"))
 }
 
-pub async fn answer<D: LedgerStore>(ledger: &D, event: &Value) -> Result<Value, Failure> {
+pub async fn answer(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
     let at = DeploymentRef::from_event(event)?;
     // A step index past u32 must be refused, not wrapped onto step 0's bake.
     let step = u32::try_from(seconds(event, "stepIndex")?)
         .map_err(|_| invalid_field("stepIndex", "must be a step of the plan"))?;
     let remaining = seconds(event, "remainingSeconds")?;
     let waited = seconds(event, "waitedSeconds")?;
-    let mut record = load_ledger(ledger, &at.app, &at.env).await?;
+    let mut record = load_ledger(cloud.ledger(), &at.app, &at.env).await?;
     // A rolled-back deployment stops baking: Aborted, which ends the step.
-    let d = record.active(&at.deployment_id)?;
+    let d = record.active(&at.deployment_id)?.clone();
+    fail_fast(cloud, &at, &d, now_ms).await?;
     let skipped = d.skip_bake == Some(step);
     let left = if skipped {
         0
@@ -45,7 +49,44 @@ pub async fn answer<D: LedgerStore>(ledger: &D, event: &Value) -> Result<Value, 
     }
     Ok(json!({
         "remainingSeconds": left,
-        "waitSeconds": left.min(SLICE_SECONDS),
+        "waitSeconds": cutover_core::history::slice_seconds(left),
         "skipped": skipped,
     }))
+}
+
+/// End the bake now if AWS already says the candidate is unhealthy; pending is not a reason to stop.
+async fn fail_fast(
+    cloud: &impl Cloud,
+    at: &DeploymentRef,
+    d: &cutover_core::Deployment,
+    now_ms: u64,
+) -> Result<(), Failure> {
+    let Some(release) = &d.release else {
+        return Ok(());
+    };
+    let target = cloud.targets().target(&at.app, &at.env).await?;
+    let verdict = Verdict::all(vec![
+        realtime::service(cloud, &target, d, &release.task_definition_arn).await?,
+        realtime::targets(cloud, &target, d, now_ms).await?,
+    ]);
+    let Verdict::Unhealthy(reasons) = verdict else {
+        return Ok(());
+    };
+    let reason = format!("HealthFailed: {}", reasons.join("; "));
+    update_ledger(cloud.ledger(), &at.app, &at.env, None, |l| {
+        l.begin_rollback(&reason, now_ms)
+    })
+    .await?;
+    tracing::warn!(
+        app = at.app,
+        env = at.env,
+        id = at.deployment_id,
+        reason,
+        "unhealthy during the bake: rolling back now"
+    );
+    Err(
+        Failure::new(ErrorType::HealthFailed, reasons.join("; ")).with_details(
+            json!({ "deploymentId": at.deployment_id, "phase": "bake", "reasons": reasons }),
+        ),
+    )
 }

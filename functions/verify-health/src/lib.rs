@@ -12,14 +12,12 @@
 //! passes. Each step's final verdict, with its score and every check's line, goes into the ledger.
 
 pub mod bake;
+mod realtime;
 mod traffic;
 
-use cutover_aws::{
-    load_ledger, update_ledger, Alarms, Cloud, LedgerStore, LoadBalancer, Services, TargetSource,
-};
+use cutover_aws::{load_ledger, update_ledger, Alarms, Cloud, LedgerStore, TargetSource};
 use cutover_core::{
-    alarms_verdict, invalid_field, targets_verdict, DeploymentRef, ErrorType, Failure, Verdict,
-    VerdictRecord,
+    alarms_verdict, invalid_field, DeploymentRef, ErrorType, Failure, Verdict, VerdictRecord,
 };
 use serde_json::{json, Value};
 
@@ -71,7 +69,7 @@ impl VerifyRequest {
 pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
     let req = VerifyRequest::from_event(event)?;
     if req.phase == Phase::Bake {
-        return bake::answer(cloud.ledger(), event).await;
+        return bake::answer(cloud, event, now_ms).await;
     }
     let (app, env, id) = (
         req.at.app.as_str(),
@@ -88,29 +86,24 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         )
     })?;
 
-    let service = cloud
-        .services()
-        .service(&target.cluster, target.services.get(d.candidate))
-        .await?;
-    let mut checks = vec![service.stability(&release.task_definition_arn)];
+    let mut checks =
+        vec![realtime::service(cloud, &target, &d, &release.task_definition_arn).await?];
     if req.phase == Phase::Stable {
         let verdict = Verdict::all(checks);
         tracing::info!(app, env, id, phase = "stable", ?verdict, "verified");
         return finish(cloud.ledger(), &req, &d, verdict, None, Vec::new(), now_ms).await;
     }
 
-    update_ledger(cloud.ledger(), app, env, None, |l| {
+    let (_, record) = update_ledger(cloud.ledger(), app, env, None, |l| {
         l.record_verifying(id, now_ms)
     })
     .await?;
-    let shifted_at = d.shifts.last().map_or(d.started_at_ms, |s| s.at_ms);
-    let group = target.target_groups.get(d.candidate);
-    let health = cloud.lb().target_health(group).await?;
-    checks.push(targets_verdict(
-        &format!("{} target group", d.candidate),
-        &health,
-        now_ms.saturating_sub(shifted_at) >= TARGET_GRACE_MS,
-    ));
+    let verifying_since = record
+        .deployment
+        .as_ref()
+        .and_then(|d| d.verifying_since_ms)
+        .unwrap_or(now_ms);
+    checks.push(realtime::targets(cloud, &target, &d, now_ms).await?);
     checks.push(alarms_verdict(
         &cloud.alarms().states(&target.alarms).await?,
     ));
@@ -119,7 +112,8 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
 
     let mut verdict = Verdict::all(checks);
     let timeout_ms = u64::from(target.health_policy.verify_timeout_seconds) * 1000;
-    if now_ms.saturating_sub(shifted_at) >= timeout_ms {
+    // The deadline counts from the end of the bake (the step's first verification), not the shift.
+    if now_ms.saturating_sub(verifying_since) >= timeout_ms {
         verdict = verdict.at_deadline();
     }
     tracing::info!(app, env, id, phase = "step", ?verdict, score = ?analysis.score, lines = ?analysis.lines, "verified");

@@ -107,7 +107,8 @@ async fn no_traffic_data_is_pending_then_failed_at_the_timeout() {
     let err = verify(&c, "step", AFTER_BAKE_MS).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::HealthPending);
     assert!(err.reason.contains("candidate served 0"), "{}", err.reason);
-    let err = verify(&c, "step", SHIFT_MS + 120_000).await.unwrap_err();
+    // The deadline counts from the first verification (AFTER_BAKE_MS), as the bake ended there.
+    let err = verify(&c, "step", AFTER_BAKE_MS + 120_000).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::HealthFailed);
     assert!(
         err.reason.contains("verification deadline"),
@@ -308,4 +309,76 @@ async fn a_step_index_past_u32_is_refused_not_wrapped_onto_step_0() {
     let err = handle(&c, &event, AFTER_BAKE_MS).await.unwrap_err();
     assert_eq!(err.error_type, ErrorType::InvalidInput);
     assert!(err.reason.starts_with("stepIndex"), "{}", err.reason);
+}
+
+#[tokio::test]
+async fn the_deadline_counts_from_the_end_of_the_bake_not_the_shift() {
+    // A 20-minute bake: the first verification starts long after the shift, with no traffic data
+    // yet. The policy's 120 s must not be spent before the verification even began.
+    let c = shifted().await;
+    c.metrics.series.lock().unwrap().clear();
+    let first = SHIFT_MS + 1_200_000;
+    let err = verify(&c, "step", first).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthPending, "{}", err.reason);
+    let err = verify(&c, "step", first + 119_000).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthPending, "{}", err.reason);
+    let err = verify(&c, "step", first + 120_000).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthFailed, "{}", err.reason);
+}
+
+/// A bake slice at `now_ms`, as the state machine asks between Waits.
+async fn bake_at(c: &FakeCloud, now_ms: u64) -> Result<Value, Failure> {
+    let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
+        "stepIndex": 0, "remainingSeconds": 300, "waitedSeconds": 90});
+    let out = handle(c, &event, now_ms).await;
+    c.assert_calls_within(verify_health::CALLS);
+    out
+}
+
+#[tokio::test]
+async fn targets_unhealthy_past_their_grace_end_the_bake_within_one_slice() {
+    let c = shifted().await;
+    let sick = |ip: &str| TargetHealth {
+        id: ip.into(),
+        state: "unhealthy".into(),
+    };
+    c.lb.health
+        .lock()
+        .unwrap()
+        .insert(GREEN_TG.into(), vec![sick("10.0.1.1"), sick("10.0.1.2")]);
+    // Within the grace after the shift they are still settling: the bake goes on.
+    let early = bake_at(&c, SHIFT_MS + TARGET_GRACE_MS - 1).await.unwrap();
+    assert_eq!(early["remainingSeconds"], 210);
+    let err = bake_at(&c, SHIFT_MS + TARGET_GRACE_MS + 30_000)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthFailed, "{}", err.reason);
+    assert!(
+        err.reason.contains("not healthy after the grace"),
+        "{}",
+        err.reason
+    );
+    let d = c.stored_ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::RollingBack);
+}
+
+#[tokio::test]
+async fn a_failed_ecs_rollout_ends_the_bake_and_a_replaced_task_does_not() {
+    let c = shifted().await;
+    let set = |rollout: cutover_core::Rollout, failed: i32| {
+        let mut services = c.services.services.lock().unwrap();
+        let green = services.get_mut("svc-green").unwrap();
+        (green.rollout, green.failed_tasks) = (rollout, failed);
+    };
+    // One task failed and ECS is replacing it: normal, the bake goes on.
+    set(cutover_core::Rollout::InProgress, 1);
+    bake_at(&c, AFTER_BAKE_MS).await.unwrap();
+    set(cutover_core::Rollout::Failed, 1);
+    let err = bake_at(&c, AFTER_BAKE_MS).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthFailed);
+    assert!(err.reason.contains("ECS rollout failed"), "{}", err.reason);
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::RollingBack
+    );
 }

@@ -170,7 +170,8 @@ async fn follow(ctx: &mut Context, arn: &str, report: &Report) -> Result<(Outcom
                         .and_then(|o| serde_json::from_str(o).ok())
                         .unwrap_or(Value::Null);
                     if out["phase"] == "backfill" {
-                        batches += 1;
+                        // One invocation copies as many batches as its time budget allows.
+                        batches += out["batches"].as_u64().unwrap_or(1);
                         copied += out["copied"].as_i64().unwrap_or(0);
                         report.status(format!("backfill: batch {batches}, {copied} rows copied"));
                         if out["done"] == true {

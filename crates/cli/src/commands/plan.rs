@@ -1,4 +1,5 @@
-//! `cutover plan`: the steps a strategy expands to, with when each starts. No AWS call.
+//! `cutover plan`: the steps a strategy expands to, with when each starts, and how much of Step
+//! Functions' history its execution can use (prepare refuses a plan over the budget). No AWS call.
 
 use crate::args::strategy_value;
 use crate::outcome::Outcome;
@@ -24,5 +25,16 @@ pub fn run(args: Args) -> Result<Outcome, String> {
         );
         elapsed += u64::from(step.bake_seconds);
     }
+    let events = cutover_core::history::deployment_events(&strategy.plan());
+    println!(
+        "history: at most {events} events of Step Functions' {} (Cutover's budget {}){}",
+        cutover_core::history::HISTORY_LIMIT,
+        cutover_core::history::PLAN_BUDGET,
+        if events > cutover_core::history::PLAN_BUDGET {
+            ": prepare refuses this plan"
+        } else {
+            ""
+        }
+    );
     Ok(Outcome::Done)
 }

@@ -159,6 +159,7 @@ fn policy(min_requests: u64) -> HealthPolicy {
         min_request_count: min_requests,
         period_seconds: 1,
         verify_timeout_seconds: 30,
+        max_failed_tasks: 3,
         judge: settings(),
     }
 }

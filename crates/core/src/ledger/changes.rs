@@ -66,6 +66,7 @@ impl Ledger {
             rollback: None,
             noted_alarms: Vec::new(),
             skip_bake: None,
+            verifying_since_ms: None,
         });
         Ok(Acquired::New)
     }
@@ -168,6 +169,7 @@ impl Ledger {
         if d.status != Status::Verifying {
             move_to(d, Status::Verifying)?;
             d.updated_at_ms = now_ms;
+            d.verifying_since_ms = Some(now_ms);
         }
         Ok(())
     }

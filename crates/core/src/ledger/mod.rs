@@ -80,6 +80,10 @@ pub struct Deployment {
     /// The step whose remaining bake a person skipped (`cutover promote`); its verification still runs.
     #[serde(default)]
     pub skip_bake: Option<u32>,
+    /// When the current step's verification began: the end of its bake, which the verification
+    /// deadline counts from (a 15-minute bake must not spend a 15-minute timeout).
+    #[serde(default)]
+    pub verifying_since_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
