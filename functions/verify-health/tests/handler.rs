@@ -40,11 +40,16 @@ async fn shifted() -> FakeCloud {
     c
 }
 
-async fn verify(c: &FakeCloud, phase: &str, now_ms: u64) -> Result<Value, Failure> {
-    let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": phase});
+/// The handler on `event` at `now_ms`, held to the calls the function declares.
+async fn run(c: &FakeCloud, event: Value, now_ms: u64) -> Result<Value, Failure> {
     let out = handle(c, &event, now_ms).await;
     c.assert_calls_within(verify_health::CALLS);
     out
+}
+
+async fn verify(c: &FakeCloud, phase: &str, now_ms: u64) -> Result<Value, Failure> {
+    let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": phase});
+    run(c, event, now_ms).await
 }
 
 #[tokio::test]
@@ -108,7 +113,9 @@ async fn no_traffic_data_is_pending_then_failed_at_the_timeout() {
     assert_eq!(err.error_type, ErrorType::HealthPending);
     assert!(err.reason.contains("candidate served 0"), "{}", err.reason);
     // The deadline counts from the first verification (AFTER_BAKE_MS), as the bake ended there.
-    let err = verify(&c, "step", AFTER_BAKE_MS + 120_000).await.unwrap_err();
+    let err = verify(&c, "step", AFTER_BAKE_MS + 120_000)
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type, ErrorType::HealthFailed);
     assert!(
         err.reason.contains("verification deadline"),
@@ -255,9 +262,7 @@ async fn the_sample_event_parses() {
 async fn bake(c: &FakeCloud, remaining: u64, waited: u64) -> Result<Value, Failure> {
     let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
         "stepIndex": 0, "remainingSeconds": remaining, "waitedSeconds": waited});
-    let out = handle(c, &event, AFTER_BAKE_MS).await;
-    c.assert_calls_within(verify_health::CALLS);
-    out
+    run(c, event, AFTER_BAKE_MS).await
 }
 
 #[tokio::test]
@@ -330,9 +335,7 @@ async fn the_deadline_counts_from_the_end_of_the_bake_not_the_shift() {
 async fn bake_at(c: &FakeCloud, now_ms: u64) -> Result<Value, Failure> {
     let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
         "stepIndex": 0, "remainingSeconds": 300, "waitedSeconds": 90});
-    let out = handle(c, &event, now_ms).await;
-    c.assert_calls_within(verify_health::CALLS);
-    out
+    run(c, event, now_ms).await
 }
 
 #[tokio::test]
