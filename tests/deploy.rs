@@ -147,7 +147,9 @@ async fn a_second_start_while_one_is_active_is_refused_with_conflict() {
                 slow,
                 trigger,
                 || async {
-                    let before = c2.ledger().await;
+                    // The listener shows 10 % a moment before shift-traffic records the step in the
+                    // ledger: wait for that write, or it would be taken for the intruder's.
+                    let before = settled_at_10(&c2, live).await;
                     let r = c2
                         .deploy(
                             &second,
@@ -221,4 +223,18 @@ async fn a_start_while_deployments_are_frozen_is_refused_and_changes_nothing() {
         "a frozen start must change nothing"
     );
     tokio::time::sleep(std::time::Duration::from_secs(16)).await;
+}
+
+/// The ledger once the first deployment's 10 % step is recorded (at most 10 s).
+async fn settled_at_10(c: &LocalCloud, live: cutover_core::Colour) -> Option<cutover_core::Ledger> {
+    let wanted = Weights::with_candidate(live.other(), 10);
+    for _ in 0..200 {
+        let l = c.ledger().await;
+        let d = l.as_ref().and_then(|l| l.deployment.as_ref());
+        if d.is_some_and(|d| d.status == Status::Shifting && d.weights == wanted) {
+            return l;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the first deployment never recorded its 10 % step");
 }

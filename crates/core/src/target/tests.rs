@@ -1,0 +1,111 @@
+use super::*;
+use serde_json::json;
+
+const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/live/50dc6c495c0c9188/f2f7dc8efc522ab2";
+const BLUE_TG: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/live-blue/73e2d6bc24d8a067";
+const GREEN_TG: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/live-green/83e2d6bc24d8a068";
+
+fn valid() -> Value {
+    json!({
+        "cluster": "live-event",
+        "services": {"blue": "live-event-service-blue", "green": "live-event-service-green"},
+        "containerName": "app",
+        "listenerArn": LISTENER,
+        "targetGroups": {"blue": BLUE_TG, "green": GREEN_TG},
+        "loadBalancer": "app/live/50dc6c495c0c9188",
+        "alarms": ["live-event-5xx"],
+        "healthPolicy": {"max5xxRate": 0.02, "maxP95Ms": 400, "minRequestCount": 100},
+        "defaultStrategy": "Linear10PercentEvery1Minute",
+        "terminationWaitSeconds": 60
+    })
+}
+
+fn fields(v: Value) -> Vec<String> {
+    TargetConfig::from_json(&v)
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
+}
+
+#[test]
+fn a_valid_config_loads_with_defaults_filled_in() {
+    let c = TargetConfig::from_json(&valid()).unwrap();
+    assert_eq!(c.services.get(Colour::Green), "live-event-service-green");
+    assert_eq!(c.target_groups.blue, BLUE_TG);
+    assert_eq!(c.health_policy.max_p95_ms, 400.0);
+    assert_eq!(c.health_policy.judge, JudgeSettings::default());
+    assert_eq!(c.default_strategy.plan().len(), 10);
+    assert_eq!(c.listener_rule_arn, None);
+}
+
+#[test]
+fn every_bad_field_is_named_at_once() {
+    let mut v = valid();
+    v["cluster"] = json!("");
+    v["services"]["green"] = json!("live-event-service-blue");
+    v["listenerArn"] = json!("arn:aws:ecs:us-east-1:1:listener/x");
+    v["targetGroups"] = json!({"blue": BLUE_TG});
+    v["loadBalancer"] = json!("live");
+    v["healthPolicy"]["max5xxRate"] = json!(5);
+    v["healthPolicy"]["judge"] = json!({"confidence": "high"});
+    v["defaultStrategy"] = json!("Canary99");
+    v["terminationWaitSeconds"] = json!(-1);
+    v["alarms"] = json!(["ok", 3]);
+    assert_eq!(
+        fields(v),
+        vec![
+            "cluster",
+            "services.green",
+            "listenerArn",
+            "targetGroups.green",
+            "loadBalancer",
+            "alarms",
+            "healthPolicy.max5xxRate",
+            "healthPolicy.judge.confidence",
+            "defaultStrategy",
+            "terminationWaitSeconds",
+        ]
+    );
+}
+
+#[test]
+fn missing_required_fields_are_named() {
+    assert_eq!(
+        fields(json!({})),
+        vec![
+            "cluster",
+            "services",
+            "containerName",
+            "listenerArn",
+            "targetGroups",
+            "loadBalancer"
+        ]
+    );
+    assert_eq!(fields(json!("nope")), vec!["$"]);
+}
+
+#[test]
+fn a_verification_longer_than_the_state_machine_waits_is_refused() {
+    let mut v = valid();
+    v["healthPolicy"] = json!({ "verifyTimeoutSeconds": MAX_VERIFY_TIMEOUT_SECONDS });
+    assert!(TargetConfig::from_json(&v).is_ok());
+    v["healthPolicy"] = json!({ "verifyTimeoutSeconds": MAX_VERIFY_TIMEOUT_SECONDS + 1 });
+    assert_eq!(fields(v), vec!["healthPolicy.verifyTimeoutSeconds"]);
+}
+
+#[test]
+fn arn_shapes_are_checked() {
+    assert!(is_elb_arn(LISTENER, "listener"));
+    assert!(!is_elb_arn(LISTENER, "targetgroup"));
+    assert!(!is_elb_arn(
+        "arn:aws:elasticloadbalancing:us-east-1:1:listener/",
+        "listener"
+    ));
+    assert!(!is_elb_arn("listener/app/x", "listener"));
+    let mut v = valid();
+    v["listenerRuleArn"] = json!(LISTENER);
+    assert_eq!(fields(v), vec!["listenerRuleArn"]);
+}
