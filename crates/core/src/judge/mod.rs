@@ -109,12 +109,19 @@ pub fn classify(
     candidate: &[f64],
     baseline: &[f64],
 ) -> MetricResult {
+    let needed = s.min_samples as usize;
     let clean = |v: &[f64]| {
         let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        if spec.remove_outliers {
-            remove_outliers(&v)
-        } else {
+        if !spec.remove_outliers {
+            return v;
+        }
+        // The fences keep one spike from deciding; they must not turn enough data into NoData (a
+        // tight IQR over a few periods fences off ordinary noise).
+        let fenced = remove_outliers(&v);
+        if fenced.len() < needed && v.len() >= needed {
             v
+        } else {
+            fenced
         }
     };
     let (c, b) = (clean(candidate), clean(baseline));
@@ -132,7 +139,6 @@ pub fn classify(
         allowed: None,
         note: String::new(),
     };
-    let needed = s.min_samples as usize;
     if c.len() < needed || b.len() < needed {
         r.note = format!("{needed} samples per side needed");
         return r;

@@ -240,3 +240,19 @@ proptest! {
         prop_assert_eq!(j.outcome == Outcome::NoData, j.score.is_none());
     }
 }
+
+#[test]
+fn outlier_fences_never_turn_enough_samples_into_no_data() {
+    // Eight baseline periods with a tight IQR: the fences would keep five, fewer than the six the
+    // policy needs, and a candidate at 850 ms would go unjudged (seen in the local cloud).
+    let s = JudgeSettings {
+        min_samples: 6,
+        ..settings()
+    };
+    let baseline = [60.0, 114.0, 115.0, 115.0, 116.0, 116.0, 190.0, 200.0];
+    assert_eq!(remove_outliers(&baseline).len(), 5);
+    let candidate = around(850.0, 30.0, 8, 11);
+    let r = classify(&s, &P95, &candidate, &baseline);
+    assert_eq!(r.baseline_samples, 8, "{r:?}");
+    assert_eq!(r.class, Class::Fail, "{r:?}");
+}
