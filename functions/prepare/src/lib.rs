@@ -14,7 +14,8 @@ use cutover_aws::{
 };
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{
-    Colour, DeploymentRef, ErrorType, Failure, Ledger, Release, Strategy, TargetConfig, Weights,
+    Colour, DeploymentRef, ErrorType, Failure, Ledger, PlanStep, Release, Strategy, TargetConfig,
+    Weights,
 };
 use serde_json::{json, Value};
 
@@ -89,11 +90,12 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         .with_details(json!({ "app": req.app, "env": req.env })));
     }
     let target = cloud.targets().target(&req.app, &req.env).await?;
-    let strategy = req
+    let plan = req
         .strategy
-        .clone()
-        .unwrap_or_else(|| target.default_strategy.clone());
-    history_fits(&strategy.plan())?;
+        .as_ref()
+        .unwrap_or(&target.default_strategy)
+        .plan();
+    history_fits(&plan)?;
     let initial = match cloud.ledger().load(&req.app, &req.env).await? {
         Some(_) => None,
         None => Some(Ledger::new(
@@ -123,7 +125,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             return Err(release::after_failure(cloud, &req, &target, candidate, f, now_ms).await)
         }
     };
-    Ok(plan_answer(req, &target, &ledger, release, desired))
+    Ok(plan_answer(req, &target, &ledger, &plan, release, desired))
 }
 
 /// The candidate colour's service on the new release, at the live service's size. Returns the
@@ -180,16 +182,13 @@ fn plan_answer(
     req: PrepareRequest,
     target: &TargetConfig,
     ledger: &Ledger,
+    plan: &[PlanStep],
     release: Release,
     desired: i32,
 ) -> Value {
     let live = ledger.live_colour;
     let candidate = live.other();
-    let strategy = req
-        .strategy
-        .unwrap_or_else(|| target.default_strategy.clone());
-    let plan: Vec<Value> = strategy
-        .plan()
+    let plan: Vec<Value> = plan
         .iter()
         .enumerate()
         .map(|(i, s)| json!({ "stepIndex": i, "weight": s.weight, "bakeSeconds": s.bake_seconds }))
@@ -210,7 +209,7 @@ fn plan_answer(
 
 /// A plan whose execution could outgrow Step Functions' history would fail outside any Catch, with
 /// traffic split: refused before anything is claimed.
-fn history_fits(plan: &[cutover_core::PlanStep]) -> Result<(), Failure> {
+fn history_fits(plan: &[PlanStep]) -> Result<(), Failure> {
     let events = cutover_core::history::deployment_events(plan);
     if events > cutover_core::history::PLAN_BUDGET {
         return Err(invalid_field(

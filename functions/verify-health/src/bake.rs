@@ -8,9 +8,9 @@
 //! FAILED or whose targets are unhealthy past their grace ends the bake as `HealthFailed`, with the
 //! ledger `RollingBack`, within one slice.
 
-use crate::realtime;
-use cutover_aws::{load_ledger, update_ledger, Cloud, TargetSource};
-use cutover_core::{invalid_field, DeploymentRef, ErrorType, Failure, Verdict};
+use crate::{finish, realtime, VerifyRequest};
+use cutover_aws::{load_ledger, Cloud, TargetSource};
+use cutover_core::{invalid_field, DeploymentRef, Failure, Verdict};
 use serde_json::{json, Value};
 
 fn seconds(event: &Value, field: &str) -> Result<u64, Failure> {
@@ -20,7 +20,12 @@ fn seconds(event: &Value, field: &str) -> Result<u64, Failure> {
         .ok_or_else(|| invalid_field(field, "must be a whole number of seconds"))
 }
 
-pub async fn answer(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
+pub async fn answer(
+    cloud: &impl Cloud,
+    req: &VerifyRequest,
+    event: &Value,
+    now_ms: u64,
+) -> Result<Value, Failure> {
     let at = DeploymentRef::from_event(event)?;
     // A step index past u32 must be refused, not wrapped onto step 0's bake.
     let step = u32::try_from(seconds(event, "stepIndex")?)
@@ -30,7 +35,7 @@ pub async fn answer(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
     let mut record = load_ledger(cloud.ledger(), &at.app, &at.env).await?;
     // A rolled-back deployment stops baking: Aborted, which ends the step.
     let d = record.active(&at.deployment_id)?.clone();
-    fail_fast(cloud, &at, &d, now_ms).await?;
+    fail_fast(cloud, req, &d, now_ms).await?;
     let skipped = d.skip_bake == Some(step);
     let left = if skipped {
         0
@@ -55,38 +60,33 @@ pub async fn answer(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
 }
 
 /// End the bake now if AWS already says the candidate is unhealthy; pending is not a reason to stop.
+/// An unhealthy verdict goes the way every verdict goes (`finish`): the ledger turns `RollingBack`
+/// and the answer is `HealthFailed`.
 async fn fail_fast(
     cloud: &impl Cloud,
-    at: &DeploymentRef,
+    req: &VerifyRequest,
     d: &cutover_core::Deployment,
     now_ms: u64,
 ) -> Result<(), Failure> {
     let Some(release) = &d.release else {
         return Ok(());
     };
-    let target = cloud.targets().target(&at.app, &at.env).await?;
+    let target = cloud.targets().target(&req.at.app, &req.at.env).await?;
     let verdict = Verdict::all(vec![
         realtime::service(cloud, &target, d, &release.task_definition_arn).await?,
         realtime::targets(cloud, &target, d, now_ms).await?,
     ]);
-    let Verdict::Unhealthy(reasons) = verdict else {
+    if !matches!(verdict, Verdict::Unhealthy(_)) {
         return Ok(());
-    };
-    let reason = format!("HealthFailed: {}", reasons.join("; "));
-    update_ledger(cloud.ledger(), &at.app, &at.env, None, |l| {
-        l.begin_rollback(&reason, now_ms)
-    })
-    .await?;
+    }
     tracing::warn!(
-        app = at.app,
-        env = at.env,
-        id = at.deployment_id,
-        reason,
+        app = req.at.app,
+        env = req.at.env,
+        id = req.at.deployment_id,
+        ?verdict,
         "unhealthy during the bake: rolling back now"
     );
-    Err(
-        Failure::new(ErrorType::HealthFailed, reasons.join("; ")).with_details(
-            json!({ "deploymentId": at.deployment_id, "phase": "bake", "reasons": reasons }),
-        ),
-    )
+    finish(cloud.ledger(), req, d, verdict, None, Vec::new(), now_ms)
+        .await
+        .map(|_| ())
 }

@@ -69,7 +69,7 @@ impl VerifyRequest {
 pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
     let req = VerifyRequest::from_event(event)?;
     if req.phase == Phase::Bake {
-        return bake::answer(cloud, event, now_ms).await;
+        return bake::answer(cloud, &req, event, now_ms).await;
     }
     let (app, env, id) = (
         req.at.app.as_str(),
@@ -130,7 +130,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
 }
 
 /// Record the verdict (and start the rollback on a failure) and shape the function's answer.
-async fn finish(
+pub(crate) async fn finish(
     ledger: &impl LedgerStore,
     req: &VerifyRequest,
     d: &cutover_core::Deployment,
