@@ -18,3 +18,5 @@ mkdir -p "$RUN_DIR"
 export PG_PORT="${PG_PORT:-55432}"
 export PG_DATABASE="${PG_DATABASE:-live_event}"
 export PG_DIR="${PG_DIR:-/tmp/cutover-pg-$PG_PORT}"
+# The CLI checks target configurations as the local functions do: 1-second metric periods allowed.
+export METRIC_PERIOD_FLOOR_SECONDS=1

@@ -137,9 +137,11 @@ def seed_alarm_and_target(net, ecs, topic):
         "targetGroups": net["targetGroups"],
         "loadBalancer": net["loadBalancer"],
         "alarms": [alarm, slow],
-        # One-second periods: the local cloud compresses waits, so a bake lasts seconds, not minutes.
+        # One-second periods (the functions' METRIC_PERIOD_FLOOR_SECONDS allows them locally): the local
+        # cloud compresses waits, so a bake lasts seconds, not minutes. The simulator's datapoints reach
+        # CloudWatch within a second, not ALB's minutes.
         "healthPolicy": {"max5xxRate": 0.02, "maxP95Ms": 500, "minRequestCount": 50, "periodSeconds": 1,
-                         "verifyTimeoutSeconds": 30, "judge": {"minSamples": 6}},
+                         "metricDelaySeconds": 1, "verifyTimeoutSeconds": 30, "judge": {"minSamples": 6}},
         "defaultStrategy": "Canary10Percent5Minutes",
         "terminationWaitSeconds": 60,
     }

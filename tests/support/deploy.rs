@@ -4,6 +4,7 @@ use super::*;
 
 /// What a finished execution ended as, and the listener splits seen while it ran.
 pub struct Run {
+    pub arn: String,
     pub status: String,
     pub error: Option<String>,
     pub cause: Option<String>,
@@ -63,6 +64,7 @@ impl LocalCloud {
                     observed.push(w);
                 }
                 return Run {
+                    arn: arn.clone(),
                     status: d.status().as_str().to_string(),
                     error: d.error().map(String::from),
                     cause: d.cause().map(String::from),

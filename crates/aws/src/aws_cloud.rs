@@ -12,6 +12,7 @@ use crate::metrics::CloudWatchMetrics;
 use crate::secrets::Passwords;
 use crate::sfn::StepFunctions;
 use crate::switch::Switches;
+use cutover_core::MetricRules;
 
 /// What the template's environment gives every function (see template.yaml, `Globals`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,9 @@ pub struct Environment {
     pub flag_deployment_strategy: Option<String>,
     /// The rollback's listener watch after restoring traffic (ms); the function's default when absent.
     pub reassert_ms: Option<u64>,
+    /// AWS's, unless `METRIC_PERIOD_FLOOR_SECONDS` (the local cloud's template condition) lowers the
+    /// shortest metric period.
+    pub metric_rules: MetricRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,7 +61,9 @@ impl Environment {
                 value: v,
             })?),
         };
+        let metric_rules = metric_rules(&lookup)?;
         Ok(Environment {
+            metric_rules,
             ledger_table: required("LEDGER_TABLE")?,
             appconfig_application: required("APPCONFIG_APPLICATION")?,
             appconfig_environment: required("APPCONFIG_ENVIRONMENT")?,
@@ -65,6 +71,27 @@ impl Environment {
             flag_deployment_strategy: optional("FLAG_DEPLOYMENT_STRATEGY"),
             reassert_ms,
         })
+    }
+}
+
+/// `METRIC_PERIOD_FLOOR_SECONDS` (1 to 60) over AWS's rules; the CLI reads it too, so that it
+/// accepts the configurations the functions it talks to accept.
+pub fn metric_rules(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<MetricRules, EnvironmentError> {
+    const NAME: &str = "METRIC_PERIOD_FLOOR_SECONDS";
+    match lookup(NAME).filter(|v| !v.is_empty()) {
+        None => Ok(MetricRules::AWS),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (1..=MetricRules::AWS.min_period_seconds).contains(&n) => Ok(MetricRules {
+                min_period_seconds: n,
+            }),
+            _ => Err(EnvironmentError::Invalid {
+                name: NAME,
+                expected: "a whole number of seconds from 1 to 60",
+                value: v,
+            }),
+        },
     }
 }
 
@@ -96,7 +123,7 @@ impl AwsCloud {
         AwsCloud {
             lb: Elbv2::from_conf(conf),
             ledger: DynamoLedger::from_conf(conf, env.ledger_table.clone()),
-            targets: SsmTargets::from_conf(conf),
+            targets: SsmTargets::from_conf(conf, env.metric_rules),
             flags: AppConfigFlags::from_conf(
                 conf,
                 &env.appconfig_application,
@@ -179,5 +206,23 @@ mod tests {
         let vars: Vec<_> = vars.into_iter().rev().collect();
         let err = Environment::from_lookup(lookup(&vars)).unwrap_err();
         assert!(err.to_string().contains("REASSERT_MS"), "{err}");
+    }
+
+    #[test]
+    fn metric_rules_are_aws_unless_the_floor_is_lowered_within_60() {
+        let env = Environment::from_lookup(lookup(&ALL)).unwrap();
+        assert_eq!(env.metric_rules, MetricRules::AWS);
+        let mut vars = ALL.to_vec();
+        vars.push(("METRIC_PERIOD_FLOOR_SECONDS", "1"));
+        let env = Environment::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(env.metric_rules.min_period_seconds, 1);
+        for bad in ["0", "61", "1m"] {
+            let vars = [("METRIC_PERIOD_FLOOR_SECONDS", bad)];
+            let err = metric_rules(lookup(&vars)).unwrap_err();
+            assert!(
+                err.to_string().contains("METRIC_PERIOD_FLOOR_SECONDS"),
+                "{err}"
+            );
+        }
     }
 }

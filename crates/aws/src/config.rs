@@ -3,7 +3,7 @@
 
 use crate::{AwsError, TargetSource};
 use aws_sdk_ssm::Client;
-use cutover_core::{AnyTarget, ErrorType, Failure, TargetConfig};
+use cutover_core::{AnyTarget, ErrorType, Failure, MetricRules, TargetConfig};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -42,6 +42,7 @@ pub(crate) const SWITCH_DELETE: crate::iam::Permission =
 
 pub struct SsmTargets {
     client: Client,
+    rules: MetricRules,
     cache: Mutex<HashMap<String, (Instant, AnyTarget)>>,
 }
 
@@ -50,15 +51,22 @@ pub fn parameter_name(app: &str, env: &str) -> String {
 }
 
 impl SsmTargets {
+    /// Configurations held to AWS's metric rules.
     pub fn new(client: Client) -> Self {
+        SsmTargets::with_rules(client, MetricRules::AWS)
+    }
+
+    /// `rules` other than AWS's are for the local cloud, whose CloudWatch keeps 1-second periods.
+    pub fn with_rules(client: Client, rules: MetricRules) -> Self {
         SsmTargets {
             client,
+            rules,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
-        SsmTargets::new(Client::new(conf))
+    pub fn from_conf(conf: &aws_config::SdkConfig, rules: MetricRules) -> Self {
+        SsmTargets::with_rules(Client::new(conf), rules)
     }
 }
 
@@ -94,7 +102,9 @@ impl TargetSource for SsmTargets {
                 };
                 let parsed = serde_json::from_str(text)
                     .map_err(|e| e.to_string())
-                    .and_then(|v| AnyTarget::from_json(&v).map_err(|e| format!("{e:?}")));
+                    .and_then(|v| {
+                        AnyTarget::from_json_with(&v, self.rules).map_err(|e| format!("{e:?}"))
+                    });
                 match parsed {
                     Ok(t) if t.alarms().iter().any(|a| a == alarm) => found.push((app, env)),
                     Ok(_) => {}
@@ -157,7 +167,7 @@ impl TargetSource for SsmTargets {
             Failure::new(ErrorType::InvalidInput, format!("{name} is not JSON: {e}"))
                 .with_details(json!({ "parameter": name }))
         })?;
-        let target = AnyTarget::from_json(&value).map_err(|errors| {
+        let target = AnyTarget::from_json_with(&value, self.rules).map_err(|errors| {
             Failure::new(
                 ErrorType::InvalidInput,
                 format!("{name} has {} bad field(s)", errors.len()),

@@ -31,6 +31,7 @@ fn main() {
         max_p95_ms: 500.0,
         min_request_count: 50,
         period_seconds: 60,
+        metric_delay_seconds: 120,
         verify_timeout_seconds: 900,
         max_failed_tasks: 3,
         judge: JudgeSettings::default(),

@@ -1,6 +1,7 @@
 //! Cutover's domain. Pure: no AWS types and no I/O, so every rule here is unit- and property-tested
 //! without a cloud. Adapters (cutover-aws) and Lambda binaries translate to and from these types.
 
+pub mod duration;
 pub mod error;
 pub mod execution_name;
 pub mod fields;
@@ -27,5 +28,5 @@ pub use request::DeploymentRef;
 pub use rolling::{AnyTarget, RollingTarget};
 pub use status::{Status, TransitionError};
 pub use strategy::{PlanStep, Strategy, StrategyError};
-pub use target::TargetConfig;
+pub use target::{MetricRules, TargetConfig};
 pub use traffic::{Colour, ForwardRoute, RouteRef, Weights, WeightsError};

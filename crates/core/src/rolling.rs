@@ -3,7 +3,7 @@
 //! back to the last-known-good task definition in the ledger.
 
 use crate::fields::{FieldError, Reader};
-use crate::target::TargetConfig;
+use crate::target::{MetricRules, TargetConfig};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -24,8 +24,13 @@ pub enum AnyTarget {
 
 impl AnyTarget {
     pub fn from_json(value: &Value) -> Result<AnyTarget, Vec<FieldError>> {
+        AnyTarget::from_json_with(value, MetricRules::AWS)
+    }
+
+    pub fn from_json_with(value: &Value, rules: MetricRules) -> Result<AnyTarget, Vec<FieldError>> {
         if value.get("mode").and_then(Value::as_str) != Some("rolling") {
-            return TargetConfig::from_json(value).map(|t| AnyTarget::BlueGreen(Box::new(t)));
+            return TargetConfig::from_json_with(value, rules)
+                .map(|t| AnyTarget::BlueGreen(Box::new(t)));
         }
         let mut errors = Vec::new();
         let mut r = Reader::new(&mut errors, value.as_object());

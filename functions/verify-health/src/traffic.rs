@@ -29,11 +29,13 @@ pub async fn analyse_traffic<M: Metrics>(
     let shifted_at = d.shifts.last().map_or(d.started_at_ms, |s| s.at_ms);
     let previous = n.checked_sub(2).map(|i| d.shifts[i].at_ms);
     let candidate_weight = d.weights.of(d.candidate);
+    // Periods whose datapoints may still be on their way are left for a later verification.
+    let delivered_ms = now_ms.saturating_sub(u64::from(policy.metric_delay_seconds) * 1000);
     let (cw, bw) = windows(
         shifted_at,
         previous,
         candidate_weight,
-        now_ms,
+        delivered_ms,
         policy.period_seconds,
     );
     let query = MetricsQuery {
@@ -60,8 +62,8 @@ pub async fn analyse_traffic<M: Metrics>(
     analysis.lines.insert(
         0,
         format!(
-            "windows: candidate {}..{}s at {candidate_weight}%, baseline {}..{}s ({}s periods)",
-            cw.from, cw.to, bw.from, bw.to, policy.period_seconds
+            "windows: candidate {}..{}s at {candidate_weight}%, baseline {}..{}s ({}s periods, {}s metric delay)",
+            cw.from, cw.to, bw.from, bw.to, policy.period_seconds, policy.metric_delay_seconds
         ),
     );
     Ok(analysis)

@@ -82,6 +82,25 @@ async fn a_settled_candidate_is_healthy_and_its_verdict_is_recorded() {
 }
 
 #[tokio::test]
+async fn periods_still_arriving_are_left_out_of_the_window() {
+    let c = shifted().await;
+    c.targets
+        .edit("live#prod", |t| t.health_policy.metric_delay_seconds = 5);
+    let out = verify(&c, "step", AFTER_BAKE_MS).await.unwrap();
+    let lines = out["lines"].to_string();
+    assert!(
+        lines.contains("candidate 1000..1015s at 10%") && lines.contains("5s metric delay"),
+        "{lines}"
+    );
+    assert_eq!(c.metrics.queries.lock().unwrap()[0].end_s, 1_015);
+    // Right after the bake, with a delay longer than the bake, nothing is delivered yet: pending.
+    c.targets
+        .edit("live#prod", |t| t.health_policy.metric_delay_seconds = 25);
+    let err = verify(&c, "step", AFTER_BAKE_MS).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::HealthPending, "{}", err.reason);
+}
+
+#[tokio::test]
 async fn a_bad_candidate_fails_on_its_traffic_naming_the_metrics() {
     let c = shifted().await;
     c.metrics

@@ -1,6 +1,6 @@
 //! The service every function test deploys: app `live`, env `prod`, and traffic series for the judge.
 
-use cutover_core::{GroupSeries, TargetConfig};
+use cutover_core::{GroupSeries, MetricRules, TargetConfig};
 
 pub const LISTENER: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/live/1/2";
@@ -8,22 +8,29 @@ pub const BLUE_TG: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:t
 pub const GREEN_TG: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2";
 
-/// The target configuration of app `live`, env `prod`, in every function test.
+/// The target configuration of app `live`, env `prod`, in every function test: 1-second periods
+/// that arrive at once, as in the local cloud.
 pub fn sample_target() -> TargetConfig {
-    TargetConfig::from_json(&serde_json::json!({
-        "cluster": "live-event",
-        "services": {"blue": "svc-blue", "green": "svc-green"},
-        "containerName": "app",
-        "listenerArn": LISTENER,
-        "targetGroups": {"blue": BLUE_TG, "green": GREEN_TG},
-        "loadBalancer": "app/live/1",
-        "alarms": ["live-5xx"],
-        "healthPolicy": {
-            "max5xxRate": 0.02, "maxP95Ms": 500, "minRequestCount": 50,
-            "periodSeconds": 1, "verifyTimeoutSeconds": 120
-        },
-        "defaultStrategy": "Canary10Percent5Minutes"
-    }))
+    let local = MetricRules {
+        min_period_seconds: 1,
+    };
+    TargetConfig::from_json_with(
+        &serde_json::json!({
+            "cluster": "live-event",
+            "services": {"blue": "svc-blue", "green": "svc-green"},
+            "containerName": "app",
+            "listenerArn": LISTENER,
+            "targetGroups": {"blue": BLUE_TG, "green": GREEN_TG},
+            "loadBalancer": "app/live/1",
+            "alarms": ["live-5xx"],
+            "healthPolicy": {
+                "max5xxRate": 0.02, "maxP95Ms": 500, "minRequestCount": 50,
+                "periodSeconds": 1, "metricDelaySeconds": 0, "verifyTimeoutSeconds": 120
+            },
+            "defaultStrategy": "Canary10Percent5Minutes"
+        }),
+        local,
+    )
     .expect("sample target is valid")
 }
 

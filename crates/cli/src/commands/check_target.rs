@@ -1,5 +1,6 @@
 //! `cutover check-target FILE`: a target configuration checked here, every bad field listed. No AWS
-//! call.
+//! call. AWS's metric rules apply unless `METRIC_PERIOD_FLOOR_SECONDS` lowers them, as the functions'
+//! own environment does in the local cloud.
 
 use crate::outcome::Outcome;
 use cutover_core::TargetConfig;
@@ -15,7 +16,9 @@ pub fn run(Args { file }: Args) -> Result<Outcome, String> {
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
-    match TargetConfig::from_json(&value) {
+    let rules = cutover_aws::aws_cloud::metric_rules(|k| std::env::var(k).ok())
+        .map_err(|e| e.to_string())?;
+    match TargetConfig::from_json_with(&value, rules) {
         Ok(t) => {
             println!(
                 "{}: valid (listener {}, {} alarms)",

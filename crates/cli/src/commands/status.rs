@@ -26,7 +26,9 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
         .load(app, env)
         .await
         .map_err(|e| e.to_string())?;
-    let target = SsmTargets::from_conf(&ctx.conf)
+    let rules = cutover_aws::aws_cloud::metric_rules(|k| std::env::var(k).ok())
+        .map_err(|e| e.to_string())?;
+    let target = SsmTargets::from_conf(&ctx.conf, rules)
         .target(app, env)
         .await
         .map_err(|f| f.reason)?;

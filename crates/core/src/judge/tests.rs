@@ -158,6 +158,7 @@ fn policy(min_requests: u64) -> HealthPolicy {
         max_p95_ms: 500.0,
         min_request_count: min_requests,
         period_seconds: 1,
+        metric_delay_seconds: 0,
         verify_timeout_seconds: 30,
         max_failed_tasks: 3,
         judge: settings(),

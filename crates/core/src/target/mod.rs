@@ -2,6 +2,7 @@
 //! `/cutover/<app>/<env>/target`; every bad field is reported by name, all at once, so a person can fix
 //! the parameter in one edit.
 
+use crate::duration::MetricTiming;
 use crate::fields::{FieldError, Reader};
 use crate::strategy::Strategy;
 use crate::traffic::Colour;
@@ -54,6 +55,9 @@ impl Default for JudgeSettings {
 /// `HealthPending` every 10 s, 120 times (a test holds the two together).
 pub const MAX_VERIFY_TIMEOUT_SECONDS: u64 = 1_200;
 
+/// A delay longer than this would leave a 5-minute bake nothing to judge before its deadline.
+pub const MAX_METRIC_DELAY_SECONDS: u64 = 600;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthPolicy {
@@ -62,8 +66,12 @@ pub struct HealthPolicy {
     pub max_p95_ms: f64,
     /// Requests the candidate must have served before its numbers are judged.
     pub min_request_count: u64,
-    /// Metric period: 60 for ALB's standard metrics; 1 in the local cloud, whose waits are compressed.
+    /// Metric period: at least 60 for ALB's standard metrics ([`MetricRules`]); 1 in the local cloud,
+    /// whose waits are compressed.
     pub period_seconds: u32,
+    /// How long after a period ends its datapoints can still be arriving: the judge's windows end
+    /// this long before now, so a period ALB has not delivered yet is not read as missing.
+    pub metric_delay_seconds: u32,
     /// After a shift, how long a verification may stay pending before it counts as failed.
     pub verify_timeout_seconds: u32,
     /// Failed tasks of the candidate's ECS deployment tolerated while ECS replaces them.
@@ -164,8 +172,32 @@ pub fn target_group_dimension(arn: &str) -> Option<&str> {
         .flatten()
 }
 
+/// What the metrics a target configuration names allow, where they are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricRules {
+    /// The shortest period the load balancer's metrics have.
+    pub min_period_seconds: u32,
+}
+
+impl MetricRules {
+    /// ALB publishes `AWS/ApplicationELB` in 60-second intervals: a shorter period returns the same
+    /// minute's datapoint under several timestamps, and the judge would count one minute as many
+    /// samples.
+    pub const AWS: MetricRules = MetricRules {
+        min_period_seconds: 60,
+    };
+}
+
 impl TargetConfig {
+    /// A configuration as AWS would run it ([`MetricRules::AWS`]).
     pub fn from_json(value: &Value) -> Result<TargetConfig, Vec<FieldError>> {
+        TargetConfig::from_json_with(value, MetricRules::AWS)
+    }
+
+    pub fn from_json_with(
+        value: &Value,
+        rules: MetricRules,
+    ) -> Result<TargetConfig, Vec<FieldError>> {
         let mut errors = Vec::new();
         let Some(obj) = value.as_object() else {
             return Err(vec![FieldError {
@@ -213,7 +245,17 @@ impl TargetConfig {
                     "periodSeconds",
                     "must be 1, 5, 10, 30 or a multiple of 60 (CloudWatch periods)",
                 );
+            } else if period_seconds < rules.min_period_seconds {
+                h.fail(
+                    "periodSeconds",
+                    format!(
+                        "must be at least {}: AWS/ApplicationELB metrics have {}-second resolution",
+                        rules.min_period_seconds, rules.min_period_seconds
+                    ),
+                );
             }
+            let metric_delay_seconds =
+                h.integer("metricDelaySeconds", MAX_METRIC_DELAY_SECONDS, 120) as u32;
             let verify_timeout_seconds =
                 h.integer("verifyTimeoutSeconds", MAX_VERIFY_TIMEOUT_SECONDS, 900) as u32;
             // ECS's own circuit breaker stops a rollout at 3 failed tasks at the least.
@@ -236,15 +278,28 @@ impl TargetConfig {
             if judge.marginal_score > judge.pass_score {
                 j.fail("marginalScore", "must not exceed passScore");
             }
-            HealthPolicy {
+            let policy = HealthPolicy {
                 max_5xx_rate,
                 max_p95_ms,
                 min_request_count,
                 period_seconds,
+                metric_delay_seconds,
                 verify_timeout_seconds,
                 max_failed_tasks,
                 judge,
+            };
+            // Every plan ends with a step without a bake: its verification must outlast the data.
+            let needed = MetricTiming::of(&policy).judged_after_shift();
+            if u64::from(policy.verify_timeout_seconds) < needed {
+                h.fail(
+                    "verifyTimeoutSeconds",
+                    format!(
+                        "must be at least {needed}: after a shift the judge needs judge.minSamples \
+                         whole periods of periodSeconds, plus metricDelaySeconds"
+                    ),
+                );
             }
+            policy
         };
         let default_strategy = match r.value("defaultStrategy", false) {
             None => Some(Strategy::preset("Canary10Percent5Minutes").expect("known preset")),

@@ -97,6 +97,57 @@ fn a_verification_longer_than_the_state_machine_waits_is_refused() {
 }
 
 #[test]
+fn alb_metric_periods_under_60_seconds_are_refused_on_aws_only() {
+    let mut v = valid();
+    v["healthPolicy"]["periodSeconds"] = json!(1);
+    let errors = TargetConfig::from_json(&v).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].field, "healthPolicy.periodSeconds");
+    assert!(
+        errors[0].problem.contains("60-second resolution"),
+        "{}",
+        errors[0].problem
+    );
+    let local = MetricRules {
+        min_period_seconds: 1,
+    };
+    let c = TargetConfig::from_json_with(&v, local).unwrap();
+    assert_eq!(c.health_policy.period_seconds, 1);
+    // A shape CloudWatch has no period for stays refused whatever the floor.
+    v["healthPolicy"]["periodSeconds"] = json!(7);
+    assert!(TargetConfig::from_json_with(&v, local).is_err());
+}
+
+#[test]
+fn the_metric_delay_defaults_to_two_alb_intervals_and_is_bounded() {
+    let c = TargetConfig::from_json(&valid()).unwrap();
+    assert_eq!(c.health_policy.metric_delay_seconds, 120);
+    let mut v = valid();
+    v["healthPolicy"]["metricDelaySeconds"] = json!(601);
+    assert_eq!(fields(v), vec!["healthPolicy.metricDelaySeconds"]);
+}
+
+#[test]
+fn a_verification_too_short_for_the_judges_data_is_refused() {
+    // 5-minute periods: six of them and the delay are 1 920 s, past any allowed timeout.
+    let mut v = valid();
+    v["healthPolicy"]["periodSeconds"] = json!(300);
+    let errors = TargetConfig::from_json(&v).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "healthPolicy.verifyTimeoutSeconds");
+    assert!(
+        errors[0].problem.contains("at least 1920"),
+        "{}",
+        errors[0].problem
+    );
+    v["healthPolicy"]["periodSeconds"] = json!(60);
+    v["healthPolicy"]["verifyTimeoutSeconds"] = json!(479);
+    assert_eq!(fields(v.clone()), vec!["healthPolicy.verifyTimeoutSeconds"]);
+    v["healthPolicy"]["verifyTimeoutSeconds"] = json!(480);
+    assert!(TargetConfig::from_json(&v).is_ok());
+}
+
+#[test]
 fn arn_shapes_are_checked() {
     assert!(is_elb_arn(LISTENER, "listener"));
     assert!(!is_elb_arn(LISTENER, "targetgroup"));
