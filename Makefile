@@ -1,6 +1,7 @@
 # The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
 SHELL := /bin/bash
-.PHONY: demo test setup build unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate
+.PHONY: demo test setup build unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate \
+	bench-size bench-cost
 
 # One compilation serves the lints, every test layer and the local cloud. clippy's driver compiles the
 # workspace's own crates (its lints, denied, then codegen as rustc's), so a separate `cargo clippy`
@@ -53,6 +54,16 @@ bench-rollback: setup build
 
 cloud-down:
 	local/down.sh
+
+# What AWS runs: arm64 release sizes (binary and zip) and cold starts against Python/boto3. Builds with
+# cargo-lambda and zig (LOCAL_SAM_BUILD=1 adds them), the shipping profile: about 20 minutes from cold.
+bench-size:
+	LOCAL_SAM_BUILD=1 local/setup.sh
+	source local/env.sh && python3 local/tools/bench_size.py
+
+# State transitions and USD per deployment of each preset, from the local cloud's execution histories.
+bench-cost: setup build
+	local/up.sh -- $${CUTOVER_BIN_DIR:-target/debug}/examples/cost_bench
 
 # Batched backfill vs one INSERT … SELECT on the local PostgreSQL, with a concurrent writer. The work
 # is PostgreSQL's, so the debug build (shared with the tests) measures the same thing.

@@ -1,7 +1,11 @@
 //! `make bench-migrate`: on the local PostgreSQL, the batched backfill against one
 //! `INSERT INTO … SELECT` of the whole table, each with the forward triggers installed and a writer
 //! inserting, updating and deleting throughout. Prints rows/s and the writer's write latencies.
-//! Figures, not pass/fail: this machine is shared. ROWS (default 200000) and BATCH (5000) override.
+//! Figures, not pass/fail: this machine is shared. ROWS (default 200000), BATCH (5000) and KINDS
+//! (`batched,single,batched,single`) override. For the batched kind it also prints how many
+//! invocations of the migrate function the backfill takes at its time budget, and the history events
+//! they cost the migrate state machine (a `Backfill` Task and its `BackfillDone` Choice: 7 events
+//! each, of Step Functions' 25 000).
 
 use cutover_aws::fakes::FakeSwitches;
 use cutover_core::migration::Phase;
@@ -9,6 +13,9 @@ use cutover_migrate::{run, sql, PhaseRequest};
 use cutover_scenarios::pg::{self, Writer};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A `Backfill` Task (entered, scheduled, started, succeeded, exited) and its Choice (entered, exited).
+const BACKFILL_EVENTS: u32 = 7;
 
 fn env(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -55,11 +62,23 @@ async fn one(kind: &str, rows: u32, batch: u32) {
         statements = 1;
     }
     let took = started.elapsed();
+    let history = if kind == "batched" {
+        // The function packs batches into invocations of BACKFILL_BUDGET each.
+        let invocations = took.as_secs_f64() / cutover_migrate::BACKFILL_BUDGET.as_secs_f64();
+        let invocations = invocations.ceil() as u32;
+        format!(
+            " = {invocations} invocation(s) of {} s, {} history events",
+            cutover_migrate::BACKFILL_BUDGET.as_secs(),
+            invocations * BACKFILL_EVENTS
+        )
+    } else {
+        String::new()
+    };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (model, report) = writer.stop().await;
     let (lost, extra, stale, _) = pg::diff(&model, &pg::read(&db, &name, true).await);
     println!(
-        "{kind:>12}: {rows} rows in {:>6.0} ms = {:>8.0} rows/s, {statements} statements; writer: {} writes, \
+        "{kind:>12}: {rows} rows in {:>6.0} ms = {:>8.0} rows/s, {statements} statements{history}; writer: {} writes, \
          max {:.1} ms, p99 {:.1} ms; target vs model: {lost} lost, {extra} extra, {stale} stale",
         took.as_secs_f64() * 1000.0,
         f64::from(rows) / took.as_secs_f64(),
@@ -79,7 +98,8 @@ async fn main() {
         "migration backfill, PostgreSQL on 127.0.0.1:{}, batch {batch}",
         pg::pg_port()
     );
-    for kind in ["batched", "single", "batched", "single"] {
+    let kinds = std::env::var("KINDS").unwrap_or_else(|_| "batched,single,batched,single".into());
+    for kind in kinds.split(',') {
         one(kind, rows, batch).await;
     }
 }

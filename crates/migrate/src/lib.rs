@@ -8,6 +8,11 @@ pub mod sql;
 pub use cutover_aws::SwitchStore;
 pub use phases::{run, PhaseRequest};
 
+/// How long one invocation of the migrate function keeps copying batches (it may run 300 s). One
+/// batch per invocation made the state machine's history the limit: 25 000 events are ~3.5 M rows at
+/// 1 000 a batch, and the execution would fail outside any Catch with triggers in place.
+pub const BACKFILL_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
+
 use cutover_core::{ErrorType, Failure};
 use serde_json::json;
 

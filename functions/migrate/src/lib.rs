@@ -75,11 +75,6 @@ impl MigrateRequest {
     }
 }
 
-/// How long one invocation keeps copying batches (the function may run 300 s). One batch per
-/// invocation made the state machine's history the limit: 25 000 events are ~3.5 M rows at 1 000 a
-/// batch, and the execution would fail outside any Catch with triggers in place.
-pub const BACKFILL_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
-
 /// Batches from the request's cursor until the table is done or `until` has passed; the answer is the
 /// last batch's, with the rows scanned and copied summed and the number of batches.
 async fn backfill_for(
@@ -116,7 +111,13 @@ pub async fn handle(cloud: &impl Cloud, event: &Value) -> Result<Value, Failure>
     let mut db = cutover_migrate::connect::connect(&req.spec.database, &password).await?;
     let started = std::time::Instant::now();
     let out = if req.phase.phase == Phase::Backfill {
-        backfill_for(&mut db, &req, switch, started + BACKFILL_BUDGET).await
+        backfill_for(
+            &mut db,
+            &req,
+            switch,
+            started + cutover_migrate::BACKFILL_BUDGET,
+        )
+        .await
     } else {
         cutover_migrate::run(&mut db, &req.spec, &req.raw_spec, &req.phase, switch).await
     };
