@@ -239,3 +239,93 @@ async fn an_appconfig_flag_switch_is_served_and_revert_restores_the_document() {
     );
     assert!(!table_exists(&db, &format!("public.{name}_v2")).await);
 }
+
+/// A table named as the target that the migration did not create is refused by expand and kept by
+/// revert: `CREATE TABLE IF NOT EXISTS` + `DROP TABLE IF EXISTS` dropped it, with its rows.
+#[tokio::test]
+async fn a_target_that_was_there_before_is_refused_and_never_dropped() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    let name = cutover_scenarios::unique("tickets_own_");
+    let mut m = Migration::new(&name, 1000).await;
+    pg::create_source(&m.db, &name, 10).await;
+    m.db.batch_execute(&format!(
+        "CREATE TABLE {name}_v2 (id bigint PRIMARY KEY, precious text);
+         INSERT INTO {name}_v2 VALUES (1, 'the application''s own row')"
+    ))
+    .await
+    .unwrap();
+    let err = m.try_phase(Phase::Expand, None).await.unwrap_err();
+    assert_eq!(err.error_type, cutover_core::ErrorType::InvalidInput);
+    assert!(err.reason.contains("was not created by migration"), "{err}");
+    let reverted = m.phase(Phase::Revert).await;
+    assert_eq!(reverted["targetDropped"], false, "{reverted}");
+    let kept: i64 =
+        m.db.query_one(&format!("SELECT count(*) FROM {name}_v2"), &[])
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(kept, 1, "the application's table lost its row");
+    // Its own target is dropped as before.
+    m.db.batch_execute(&format!("DROP TABLE {name}_v2"))
+        .await
+        .unwrap();
+    m.phase(Phase::Expand).await;
+    assert_eq!(m.phase(Phase::Revert).await["targetDropped"], true);
+    assert!(!m.exists("_v2").await);
+}
+
+/// With `standard_conforming_strings = off` (a server or role default Cutover does not control) a
+/// backslash in a plain literal escapes the closing quote: a mapping literal could end itself and run
+/// its own statement inside expand's multi-statement batch, or inside the trigger on the
+/// application's writes.
+#[tokio::test]
+async fn a_backslash_in_a_mapping_literal_stays_a_literal_with_standard_conforming_strings_off() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    let name = cutover_scenarios::unique("tickets_bs_");
+    let victim = format!("{name}_victim");
+    let mut m = Migration::new(&name, 1000).await;
+    pg::create_source(&m.db, &name, 10).await;
+    m.db.batch_execute(&format!("CREATE TABLE {victim} (x int)"))
+        .await
+        .unwrap();
+    // The text `\'` followed by SQL: in the spec's language the quote is doubled.
+    // COMMIT first, so the statement would outlive expand's transaction rolling back.
+    let literal = format!("'\\'' AS text) FROM pg_class; COMMIT; DROP TABLE {victim}; --'");
+    let columns = m.raw["target"]["columns"].as_array_mut().unwrap();
+    columns[3]["from"] = serde_json::json!(literal);
+    columns.swap(0, 3);
+    m.spec = pg::parse(&m.raw);
+    m.db.batch_execute("SET standard_conforming_strings = off")
+        .await
+        .unwrap();
+    let expanded = m.try_phase(Phase::Expand, None).await;
+    assert!(
+        table_exists(&m.db, &format!("public.{victim}")).await,
+        "the mapping's literal ran SQL of its own in expand"
+    );
+    expanded.unwrap_or_else(|f| panic!("expand: {f}"));
+    // The application writes with the same setting, so the trigger runs under it.
+    m.db.execute(&format!("UPDATE {name} SET holder = 'x' WHERE id = 1"), &[])
+        .await
+        .unwrap();
+    assert!(
+        table_exists(&m.db, &format!("public.{victim}")).await,
+        "the mapping's literal ran SQL of its own in the trigger"
+    );
+    let copied: String =
+        m.db.query_one(
+            &format!("SELECT email_lower FROM {name}_v2 WHERE id = 1"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        copied,
+        format!("\\' AS text) FROM pg_class; COMMIT; DROP TABLE {victim}; --")
+    );
+    m.db.batch_execute("SET standard_conforming_strings = on")
+        .await
+        .unwrap();
+    m.phase(Phase::Revert).await;
+}

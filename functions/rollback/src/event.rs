@@ -121,11 +121,33 @@ pub struct RollbackRequest {
     pub triggers: Vec<Trigger>,
 }
 
+/// The most of a reason the ledger, the history and `StopExecution`'s cause keep. A reason is
+/// anyone's text (a manual request, a step's Cause); unbounded, a 400 KB one would make the ledger
+/// claim fail (DynamoDB's item limit) before traffic is restored.
+pub const MAX_REASON_BYTES: usize = 1024;
+
+/// `reason` cut at a character boundary to [`MAX_REASON_BYTES`], saying how much was cut.
+pub fn bounded(reason: String) -> String {
+    if reason.len() <= MAX_REASON_BYTES {
+        return reason;
+    }
+    let mut end = MAX_REASON_BYTES - 40;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes cut)", &reason[..end], reason.len() - end)
+}
+
 impl RollbackRequest {
     pub fn from_event(event: &Value) -> Result<RollbackRequest, Failure> {
-        Ok(RollbackRequest {
-            triggers: triggers(event)?,
-        })
+        let mut triggers = triggers(event)?;
+        for t in &mut triggers {
+            let (Trigger::Alarm { reason, .. }
+            | Trigger::Step { reason, .. }
+            | Trigger::Manual { reason, .. }) = t;
+            *reason = bounded(std::mem::take(reason));
+        }
+        Ok(RollbackRequest { triggers })
     }
 }
 

@@ -143,6 +143,24 @@ async fn the_same_alarm_three_times_and_a_second_alarm_give_one_rollback() {
 }
 
 #[tokio::test]
+async fn a_reason_of_500_kb_still_restores_traffic_and_is_recorded_cut() {
+    let c = canary_at_10().await;
+    let reason = "é".repeat(250_000);
+    let event = json!({"app": "live", "env": "prod", "reason": reason});
+    run(&c, &event).await.unwrap();
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    let d = c.stored_ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::RolledBack);
+    let recorded = d.reason.clone().unwrap();
+    assert!(recorded.len() <= 1100, "{} bytes", recorded.len());
+    assert!(recorded.ends_with("bytes cut)"), "{recorded}");
+    let sources = d.rollback.unwrap().sources;
+    assert!(sources.iter().all(|s| s.len() <= 1100), "{sources:?}");
+    let stopped = c.executions.stopped.lock().unwrap();
+    assert!(stopped.iter().all(|s| format!("{s:?}").len() < 4096));
+}
+
+#[tokio::test]
 async fn a_second_request_during_the_rollback_joins_its_record() {
     let c = canary_at_10().await;
     c.edit_ledger(|l| {

@@ -47,6 +47,15 @@ impl LedgerStore for FakeLedger {
 
     async fn save(&self, ledger: &Ledger) -> Result<bool, AwsError> {
         self.calls.note("LedgerStore::save");
+        // DynamoDB refuses an item over 400 KB; the JSON of the ledger is close to its item's size.
+        let size = serde_json::to_vec(ledger).map_or(0, |v| v.len());
+        if size > 400 * 1024 {
+            return Err(AwsError::Rejected {
+                operation: "PutItem",
+                code: "ValidationException".into(),
+                message: "Item size has exceeded the maximum allowed size".into(),
+            });
+        }
         Ok(self.put(ledger))
     }
 }

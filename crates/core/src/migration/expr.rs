@@ -127,9 +127,14 @@ fn tokens(s: &str) -> Result<Vec<Token>, String> {
     Ok(out)
 }
 
+/// How deeply a mapping may nest (parentheses, calls, signs). The parser and the SQL writer recurse
+/// once per level, so 100 000 `(` would overflow the function's stack; no real mapping nests 64 deep.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     toks: Vec<Token>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -160,7 +165,18 @@ impl Parser {
         Ok(left)
     }
 
+    /// Every nesting (a parenthesis, a call's argument, a sign) passes through here once.
     fn unary(&mut self) -> Result<Expr, String> {
+        if self.depth == MAX_DEPTH {
+            return Err(format!("nests deeper than {MAX_DEPTH} levels"));
+        }
+        self.depth += 1;
+        let e = self.unary_within();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_within(&mut self) -> Result<Expr, String> {
         if self.peek_op("-") {
             self.at += 1;
             return Ok(Expr::Neg(Box::new(self.unary()?)));
@@ -242,6 +258,7 @@ impl Expr {
         let mut p = Parser {
             toks: tokens(s)?,
             at: 0,
+            depth: 0,
         };
         if p.toks.is_empty() {
             return Err("is empty".into());
@@ -280,7 +297,10 @@ impl Expr {
     pub fn sql(&self, row: &str) -> String {
         match self {
             Expr::Column(c) => format!("{row}.{}", c.quoted()),
-            Expr::Text(t) => format!("'{}'", t.replace('\'', "''")),
+            // An escape string means the same whatever the session's standard_conforming_strings:
+            // in a plain literal a backslash escapes the quote when that setting is off, and the
+            // text could close its literal and run SQL of its own.
+            Expr::Text(t) => format!("E'{}'", t.replace('\\', "\\\\").replace('\'', "''")),
             Expr::Number(n) => n.clone(),
             Expr::Null => "NULL".into(),
             Expr::Bool(b) => b.to_string().to_uppercase(),
@@ -313,7 +333,12 @@ mod tests {
         );
         assert_eq!(
             sql("coalesce(city, 'n/a') || ' – ' || 'it''s'"),
-            "((coalesce(s.\"city\", 'n/a') || ' – ') || 'it''s')"
+            "((coalesce(s.\"city\", E'n/a') || E' – ') || E'it''s')"
+        );
+        // A backslash cannot escape the closing quote, whatever standard_conforming_strings says.
+        assert_eq!(
+            sql(r"'\'' ; DROP TABLE t; --'"),
+            r"E'\\'' ; DROP TABLE t; --'"
         );
         assert_eq!(sql("-x + 1.5"), "((-s.\"x\") + 1.5)");
         assert_eq!(
@@ -324,6 +349,22 @@ mod tests {
             sql("amount::numeric(12, 2)"),
             "CAST(s.\"amount\" AS numeric(12,2))"
         );
+    }
+
+    #[test]
+    fn nesting_is_bounded_before_it_can_overflow_the_stack() {
+        let nested = |n: usize| format!("{}\"a\"{}", "(".repeat(n), ")".repeat(n));
+        assert!(Expr::parse(&nested(MAX_DEPTH - 1)).is_ok());
+        for deep in [
+            nested(MAX_DEPTH),
+            nested(100_000),
+            format!("{}1", "- ".repeat(100_000)),
+        ] {
+            let err = Expr::parse(&deep).unwrap_err();
+            assert!(err.contains("nests deeper than 64"), "{err}");
+        }
+        let calls = format!("{}\"a\"{}", "lower(".repeat(100_000), ")".repeat(100_000));
+        assert!(Expr::parse(&calls).unwrap_err().contains("nests deeper"));
     }
 
     #[test]

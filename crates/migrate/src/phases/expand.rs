@@ -1,7 +1,9 @@
 //! Expand: the target table and the forward triggers that keep it in step with every write on the
 //! source.
 
-use super::frame::{exec, forget_verify_and_switch, mapping_failure, now, record, table_exists};
+use super::frame::{
+    exec, forget_verify_and_switch, is_own_target, mapping_failure, now, record, table_exists,
+};
 use crate::db_failure;
 use crate::sql::{self, names};
 use cutover_core::migration::{MigrationSpec, Stage};
@@ -40,7 +42,24 @@ pub(super) async fn expand(
         .await
         .map_err(mapping_failure)?;
     let n = names(spec);
-    exec(&tx, &sql::create_target(spec)).await?;
+    let target = spec.target.to_string();
+    if !table_exists(&tx, &target).await? {
+        for stmt in sql::create_target(spec) {
+            exec(&tx, &stmt).await?;
+        }
+    } else if !is_own_target(&tx, spec).await? {
+        // Revert drops the target: adopting a table that was there before would let it drop data
+        // the migration never had.
+        return Err(Failure::new(
+            ErrorType::InvalidInput,
+            format!(
+                "target table {target} already exists and was not created by migration {}: \
+                 choose a new target table",
+                spec.id
+            ),
+        )
+        .with_details(json!({ "field": "target.table" })));
+    }
     exec(&tx, &sql::forward_function(spec)).await?;
     for stmt in sql::create_trigger(&n.forward_trigger, &spec.source.quoted(), &n.forward_fn) {
         exec(&tx, &stmt).await?;

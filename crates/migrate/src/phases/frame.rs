@@ -21,6 +21,7 @@ pub(super) async fn begin<'a>(
     spec: &MigrationSpec,
 ) -> Result<Transaction<'a>, Failure> {
     let tx = db.transaction().await.map_err(db_failure)?;
+    exec(&tx, sql::SESSION_SETTINGS).await?;
     exec(&tx, sql::LOCK_TIMEOUT).await?;
     tx.execute(sql::ADVISORY_LOCK, &[&spec.id])
         .await
@@ -114,6 +115,19 @@ pub(super) async fn table_exists(tx: &Transaction<'_>, table: &str) -> Result<bo
         .await
         .map_err(db_failure)?
         .get(0))
+}
+
+/// Whether `table` exists and carries `spec`'s mark: a table Cutover created for this migration.
+pub(super) async fn is_own_target(
+    tx: &Transaction<'_>,
+    spec: &MigrationSpec,
+) -> Result<bool, Failure> {
+    let comment: Option<String> = tx
+        .query_one(sql::TABLE_COMMENT, &[&spec.target.to_string()])
+        .await
+        .map_err(db_failure)?
+        .get(0);
+    Ok(comment.as_deref() == Some(sql::target_mark(spec).as_str()))
 }
 
 /// Both trigger functions, whichever exist: contract and revert leave neither behind.

@@ -2,8 +2,8 @@
 //! both tables in step for the drain; revert drops the target and keeps the source.
 
 use super::frame::{
-    begin, drop_functions, exec, forget_verify_and_switch, now, record, record_alone, table_exists,
-    Row,
+    begin, drop_functions, exec, forget_verify_and_switch, is_own_target, now, record,
+    record_alone, table_exists, Row,
 };
 use crate::sql::{self, names};
 use crate::{db_failure, SwitchStore};
@@ -76,7 +76,15 @@ pub(super) async fn revert<S: SwitchStore>(
         )
         .await?;
     }
-    exec(&tx, &sql::drop_table(&spec.target.quoted())).await?;
+    // Only a target this migration created is dropped: a table of the same name that was there
+    // before (expand refused it) is the application's.
+    let target = spec.target.to_string();
+    let dropped = table_exists(&tx, &target).await? && is_own_target(&tx, spec).await?;
+    if dropped {
+        exec(&tx, &sql::drop_table(&spec.target.quoted())).await?;
+    } else if table_exists(&tx, &target).await? {
+        tracing::warn!(id = spec.id, %target, "target not created by this migration: kept");
+    }
     drop_functions(&tx, &n).await?;
     if row.stage.is_some() {
         forget_verify_and_switch(&tx, spec).await?;
@@ -91,7 +99,10 @@ pub(super) async fn revert<S: SwitchStore>(
     }
     tx.commit().await.map_err(db_failure)?;
     tracing::info!(id = spec.id, from = ?row.stage.map(Stage::as_str), "reverted: target dropped, source kept");
-    Ok(
-        json!({ "stage": "reverted", "from": row.stage.map(Stage::as_str), "switchRestored": restored }),
-    )
+    Ok(json!({
+        "stage": "reverted",
+        "from": row.stage.map(Stage::as_str),
+        "switchRestored": restored,
+        "targetDropped": dropped,
+    }))
 }

@@ -17,6 +17,9 @@ pub(super) async fn verify(db: &mut Client, spec: &MigrationSpec) -> Result<Valu
         .start()
         .await
         .map_err(db_failure)?;
+    tx.batch_execute(sql::SESSION_SETTINGS)
+        .await
+        .map_err(db_failure)?;
     let range_rows = i64::from(spec.verify_range_rows);
     let bounds: Vec<Vec<String>> = tx
         .query(&sql::verify_bounds(spec), &[&range_rows])

@@ -16,6 +16,12 @@ CREATE TABLE IF NOT EXISTS cutover.migrations (
   updated_at timestamptz NOT NULL DEFAULT now()
 )";
 
+/// What every statement Cutover renders relies on, for one transaction, whatever the server's or
+/// the role's defaults: literals read as written, and names resolve only in PostgreSQL's own catalog
+/// (every table and function of Cutover's is schema-qualified).
+pub const SESSION_SETTINGS: &str =
+    "SET LOCAL standard_conforming_strings = on; SET LOCAL search_path = pg_catalog, pg_temp";
+
 /// How long DDL waits for a lock before giving up (and being retried): a migration must never queue
 /// the application's writes behind it for longer.
 pub const LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '5s'";

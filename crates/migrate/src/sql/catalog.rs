@@ -21,3 +21,7 @@ pub const SOURCE_REQUIRED_COLUMNS: &str = "SELECT a.attname::text FROM pg_attrib
   WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
     AND a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
   ORDER BY a.attnum";
+
+/// The comment on a table; $1 is `schema.table`. Expand marks the target it creates with
+/// [`super::target_mark`], and only a table so marked is ever dropped by revert.
+pub const TABLE_COMMENT: &str = "SELECT obj_description(to_regclass($1), 'pg_class')";

@@ -3,16 +3,27 @@
 use super::{cast, key_pairs, list, names};
 use cutover_core::migration::{Expr, Ident, MigrationSpec};
 
-pub fn create_target(spec: &MigrationSpec) -> String {
+/// The target table, and the comment that marks it as this migration's own (a table that exists
+/// without the mark is refused by expand and never dropped by revert).
+pub fn create_target(spec: &MigrationSpec) -> [String; 2] {
     let cols = list(&spec.columns, |c| {
         let null = if c.nullable { "" } else { " NOT NULL" };
         format!("{} {}{null}", c.name.quoted(), c.ty.sql())
     });
     let pk = list(key_pairs(spec), |(_, t, _)| t.quoted());
-    format!(
-        "CREATE TABLE IF NOT EXISTS {} ({cols}, PRIMARY KEY ({pk}))",
-        spec.target.quoted()
-    )
+    let target = spec.target.quoted();
+    [
+        format!("CREATE TABLE {target} ({cols}, PRIMARY KEY ({pk}))"),
+        format!(
+            "COMMENT ON TABLE {target} IS {}",
+            Expr::Text(target_mark(spec)).sql("")
+        ),
+    ]
+}
+
+/// What marks a table as created by migration `spec.id`.
+pub fn target_mark(spec: &MigrationSpec) -> String {
+    format!("created by cutover migration {}", spec.id)
 }
 
 /// Plans every mapping expression against the source without reading a row: a wrong column, type or
@@ -88,7 +99,10 @@ END
 "
     );
     format!(
-        "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS {}",
+        // The application's sessions run this function: its settings, not theirs, decide how its
+        // names resolve and how its literals read.
+        "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql \
+         SET search_path = pg_catalog, pg_temp SET standard_conforming_strings = on AS {}",
         dollar_quote(&body)
     )
 }

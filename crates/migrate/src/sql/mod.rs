@@ -15,7 +15,7 @@ pub use catalog::*;
 pub use copy::{backfill, copy_all, verify_bounds, verify_range};
 pub use ddl::{
     create_target, create_trigger, drop_function, drop_table, drop_trigger, forward_function,
-    probe_forward, probe_reverse, reverse_function,
+    probe_forward, probe_reverse, reverse_function, target_mark,
 };
 
 use cutover_core::migration::{Expr, Ident, MigrationSpec};

@@ -26,10 +26,13 @@ fn statements_name_only_quoted_identifiers() {
     let s = spec(|_| {});
     assert_eq!(
         create_target(&s),
-        "CREATE TABLE IF NOT EXISTS \"public\".\"tickets_v2\" (\"id\" bigint NOT NULL, \
-         \"event_id\" bigint NOT NULL, \"holder_name\" text NOT NULL, \"email_lower\" text, \
-         \"price_cents\" bigint NOT NULL, \"status\" character varying(16) NOT NULL, \
-         \"updated_at\" timestamp with time zone NOT NULL, PRIMARY KEY (\"id\"))"
+        [
+            "CREATE TABLE \"public\".\"tickets_v2\" (\"id\" bigint NOT NULL, \
+             \"event_id\" bigint NOT NULL, \"holder_name\" text NOT NULL, \"email_lower\" text, \
+             \"price_cents\" bigint NOT NULL, \"status\" character varying(16) NOT NULL, \
+             \"updated_at\" timestamp with time zone NOT NULL, PRIMARY KEY (\"id\"))",
+            "COMMENT ON TABLE \"public\".\"tickets_v2\" IS E'created by cutover migration tickets-v2'"
+        ]
     );
     let b = backfill(&s, true);
     assert!(
@@ -42,6 +45,10 @@ fn statements_name_only_quoted_identifiers() {
     let f = forward_function(&s);
     assert!(
         f.contains("current_setting('cutover.syncing', true) = 'on'"),
+        "{f}"
+    );
+    assert!(
+        f.contains("SET search_path = pg_catalog, pg_temp SET standard_conforming_strings = on"),
         "{f}"
     );
     assert!(
