@@ -189,6 +189,7 @@ async fn an_appconfig_flag_switch_is_served_and_revert_restores_the_document() {
     let switch = cutover_aws::switch::Switches::from_conf(
         &c.conf_on_ministack(),
         Some(c.output("FlagsDeploymentStrategyId")),
+        Some(c.output("FlagsApplicationId")),
     );
     let mut raw = pg::spec_for(&name, 2000);
     raw["switch"] = serde_json::json!({"flag": {"application": app_name, "environment": "prod",

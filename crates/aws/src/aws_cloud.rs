@@ -134,7 +134,11 @@ impl AwsCloud {
             executions: StepFunctions::from_conf(conf),
             alarms: CloudWatchAlarms::from_conf(conf),
             metrics: CloudWatchMetrics::from_conf(conf),
-            switches: Switches::from_conf(conf, env.flag_deployment_strategy.clone()),
+            switches: Switches::from_conf(
+                conf,
+                env.flag_deployment_strategy.clone(),
+                Some(env.appconfig_application.clone()),
+            ),
             secrets: Passwords::from_conf(conf),
             env,
         }

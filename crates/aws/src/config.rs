@@ -88,7 +88,9 @@ impl TargetSource for SsmTargets {
                 .get_parameters_by_path()
                 .path("/cutover/")
                 .recursive(true)
-                .with_decryption(true)
+                // IAM authorizes this call on the path, not on what it returns: decrypted, it would
+                // hand this function every SecureString under /cutover, database passwords included.
+                .with_decryption(false)
                 .set_next_token(token)
                 .send()
                 .await
@@ -146,7 +148,8 @@ impl TargetSource for SsmTargets {
             .client
             .get_parameter()
             .name(&name)
-            .with_decryption(true)
+            // A target configuration is no secret (a String parameter); nothing here decrypts.
+            .with_decryption(false)
             .send()
             .await
             .map_err(|e| {

@@ -18,6 +18,8 @@ const POLL: Duration = Duration::from_millis(500);
 pub struct AppConfigFlagSwitch {
     client: Client,
     strategy: Option<String>,
+    /// Cutover's own flags application (`deploymentsFrozen`, `autoRollback`): never a switch.
+    protected: Option<String>,
 }
 
 /// The ids behind a `FlagRef` and what the environment serves from its profile.
@@ -41,7 +43,20 @@ impl AppConfigFlagSwitch {
     /// `strategy`: the id of a deployment strategy without bake (the template's
     /// `FlagsDeploymentStrategy`); without one, flags can be read but not changed.
     pub fn new(client: Client, strategy: Option<String>) -> Self {
-        AppConfigFlagSwitch { client, strategy }
+        AppConfigFlagSwitch {
+            client,
+            strategy,
+            protected: None,
+        }
+    }
+
+    /// Refuse every flag of `application` (an id): a migration that could write Cutover's own
+    /// flags could unfreeze deployments or turn automatic rollback off.
+    pub fn protecting(self, application: Option<String>) -> Self {
+        AppConfigFlagSwitch {
+            protected: application,
+            ..self
+        }
     }
 
     /// The flag's value object, e.g. `{"enabled":false,"table":"tickets"}`; `None` when absent.
@@ -254,13 +269,21 @@ impl AppConfigFlagSwitch {
             .try_collect()
             .await
             .map_err(|e| AwsError::from_sdk("ListApplications", e))?;
-        out.iter()
+        let id = out
+            .iter()
             .find(|a| a.id() == Some(&r.application) || a.name() == Some(&r.application))
             .and_then(|a| a.id().map(String::from))
             .ok_or_else(|| AwsError::NotFound {
                 what: "AppConfig application",
                 id: r.application.clone(),
-            })
+            })?;
+        if self.protected.as_deref() == Some(id.as_str()) {
+            return Err(unusable(
+                r,
+                "is Cutover's own flags application: a migration may not switch it",
+            ));
+        }
+        Ok(id)
     }
 
     async fn environment_id(&self, r: &FlagRef, app: &str) -> Result<String, AwsError> {

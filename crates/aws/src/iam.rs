@@ -66,13 +66,43 @@ pub const SAMPLE: &[(&str, &str)] = &[
     ("flags_strategy", "jkl3456"),
     ("stack", "cutover"),
     ("execution", "live-event-service-prod-3f9c2a"),
-    ("secret", "cutover/live-event/db-AbCdEf"),
-    ("password_parameter", "/cutover/live-event/db-password"),
+    ("secret_name", "live-event/db-AbCdEf"),
+    ("database_secret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf"),
+    ("password_name", "live-event"),
     ("switch_parameter", "/live-event/prod/tickets-table"),
     ("switch_application", "app0001"),
     ("switch_environment", "env0001"),
     ("switch_profile", "prf0001"),
+    ("deployment", "7"),
+    ("version", "7"),
 ];
+
+/// Placeholders a call fills in from data at run time (an app, a service of the cluster, an
+/// execution, a secret): a grant may cover any value of them. Every other placeholder is fixed by
+/// the stack (its account, listener, cluster, tables, roles), and a grant must name exactly it.
+pub const OPEN: &[&str] = &[
+    "app",
+    "env",
+    "service",
+    "task_family",
+    "execution",
+    "secret_name",
+    "password_name",
+    "switch_parameter",
+    "switch_application",
+    "switch_environment",
+    "switch_profile",
+    "deployment",
+    "version",
+];
+
+/// `resource` as the widest pattern its calls need: open placeholders as `*`, the others resolved.
+pub fn widest(resource: &str) -> String {
+    let open = OPEN.iter().fold(resource.to_string(), |r, k| {
+        r.replace(&format!("{{{k}}}"), "*")
+    });
+    resolve(&open)
+}
 
 /// `resource` with every `{placeholder}` replaced by its [`SAMPLE`] value.
 pub fn resolve(resource: &str) -> String {

@@ -8,13 +8,16 @@ use cutover_core::migration::PasswordRef;
 pub const PERMISSIONS: &[crate::iam::Needs] = &[(
     "SecretSource::password",
     &[
+        // A spec names its password under these prefixes (cutover_core::migration::spec), or an
+        // RDS-managed secret the stack's DatabaseSecretArns parameter lists.
         crate::iam::allow(
             "secretsmanager:GetSecretValue",
-            "arn:{partition}:secretsmanager:{region}:{account}:secret:{secret}",
+            "arn:{partition}:secretsmanager:{region}:{account}:secret:cutover/{secret_name}",
         ),
+        crate::iam::allow("secretsmanager:GetSecretValue", "{database_secret}"),
         crate::iam::allow(
             "ssm:GetParameter",
-            "arn:{partition}:ssm:{region}:{account}:parameter{password_parameter}",
+            "arn:{partition}:ssm:{region}:{account}:parameter/cutover/db/{password_name}",
         ),
     ],
 )];

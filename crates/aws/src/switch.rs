@@ -20,8 +20,8 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
         allow("appconfig:ListEnvironments", "*"),
         allow("appconfig:ListConfigurationProfiles", "*"),
         allow("appconfig:ListDeployments", ENV),
-        allow("appconfig:GetDeployment", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/environment/{switch_environment}", "/deployment/7")),
-        allow("appconfig:GetHostedConfigurationVersion", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/configurationprofile/{switch_profile}", "/hostedconfigurationversion/7")),
+        allow("appconfig:GetDeployment", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/environment/{switch_environment}", "/deployment/{deployment}")),
+        allow("appconfig:GetHostedConfigurationVersion", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/configurationprofile/{switch_profile}", "/hostedconfigurationversion/{version}")),
     ];
     const WRITE: [Permission; 6] = [
         allow("appconfig:CreateHostedConfigurationVersion", PROFILE),
@@ -29,7 +29,7 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
         allow("appconfig:StartDeployment", ENV),
         allow("appconfig:StartDeployment", PROFILE),
         allow("appconfig:StartDeployment", "arn:{partition}:appconfig:{region}:{account}:deploymentstrategy/{flags_strategy}"),
-        allow("appconfig:GetDeployment", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/environment/{switch_environment}", "/deployment/8")),
+        allow("appconfig:GetDeployment", concat!("arn:{partition}:appconfig:{region}:{account}:application/{switch_application}/environment/{switch_environment}", "/deployment/{deployment}")),
     ];
     &[
         (
@@ -72,11 +72,17 @@ pub struct Switches {
 }
 
 impl Switches {
-    /// `flag_strategy`: the AppConfig deployment strategy (no bake) that flag changes deploy with.
-    pub fn from_conf(conf: &aws_config::SdkConfig, flag_strategy: Option<String>) -> Self {
+    /// `flag_strategy`: the AppConfig deployment strategy (no bake) that flag changes deploy with;
+    /// `own_flags`: Cutover's own flags application, which no switch may name.
+    pub fn from_conf(
+        conf: &aws_config::SdkConfig,
+        flag_strategy: Option<String>,
+        own_flags: Option<String>,
+    ) -> Self {
         Switches {
             parameters: SsmSwitch::from_conf(conf),
-            flags: AppConfigFlagSwitch::new(aws_sdk_appconfig::Client::new(conf), flag_strategy),
+            flags: AppConfigFlagSwitch::new(aws_sdk_appconfig::Client::new(conf), flag_strategy)
+                .protecting(own_flags),
         }
     }
 }

@@ -179,3 +179,26 @@ async fn without_a_strategy_a_flag_is_read_but_never_written() {
     // Nothing was even looked up: the refusal comes before any call.
     assert!(rules.iter().all(|r| r.num_calls() == 0));
 }
+
+#[tokio::test]
+async fn cutovers_own_flags_are_never_a_switch() {
+    // "app1" stands for Cutover's own flags application (the function's APPCONFIG_APPLICATION).
+    let rules = lookups();
+    let client = mock_client!(aws_sdk_appconfig, RuleMode::MatchAny, &rules);
+    let switch =
+        AppConfigFlagSwitch::new(client, Some("nobake".into())).protecting(Some("app1".into()));
+    let err = switch
+        .put(&flag("ticketsV2"), r#"{"enabled":true}"#)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AwsError::Unusable { problem, .. } if problem.contains("Cutover's own flags")),
+        "{err}"
+    );
+    assert_eq!(err.error_type(), cutover_core::ErrorType::InvalidInput);
+    // Refused after the name lookup, before anything was read from or written to the application.
+    let calls: usize = rules.iter().map(|r| r.num_calls()).sum();
+    assert_eq!(calls, 1, "only ListApplications");
+    let err = switch.get(&flag("ticketsV2")).await.unwrap_err();
+    assert!(err.to_string().contains("Cutover's own flags"), "{err}");
+}

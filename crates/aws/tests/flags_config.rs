@@ -84,7 +84,9 @@ fn target() -> serde_json::Value {
 #[tokio::test]
 async fn a_target_is_validated_and_cached() {
     let get = mock!(aws_sdk_ssm::Client::get_parameter)
-        .match_requests(|r| r.name() == Some("/cutover/live/prod/target"))
+        .match_requests(|r| {
+            r.name() == Some("/cutover/live/prod/target") && r.with_decryption() == Some(false)
+        })
         .then_output(|| parameter(target()));
     let ssm = SsmTargets::new(mock_client!(aws_sdk_ssm, [&get]));
     assert_eq!(

@@ -69,7 +69,12 @@ fn param(name: &str, value: String) -> Parameter {
 async fn an_alarm_maps_to_every_service_listing_it_across_pages() {
     let first = mock!(aws_sdk_ssm::Client::get_parameters_by_path)
         .match_requests(|r| {
-            r.path() == Some("/cutover/") && r.recursive() == Some(true) && r.next_token().is_none()
+            // Never decrypted: IAM authorizes the path, so a decrypted read would return every
+            // SecureString under /cutover, database passwords included.
+            r.path() == Some("/cutover/")
+                && r.recursive() == Some(true)
+                && r.with_decryption() == Some(false)
+                && r.next_token().is_none()
         })
         .then_output(|| {
             GetParametersByPathOutput::builder()
@@ -80,7 +85,7 @@ async fn an_alarm_maps_to_every_service_listing_it_across_pages() {
                 .build()
         });
     let second = mock!(aws_sdk_ssm::Client::get_parameters_by_path)
-        .match_requests(|r| r.next_token() == Some("t2"))
+        .match_requests(|r| r.next_token() == Some("t2") && r.with_decryption() == Some(false))
         .then_output(|| {
             GetParametersByPathOutput::builder()
                 .parameters(param(

@@ -170,3 +170,29 @@ fn the_switch_may_be_an_appconfig_flag() {
         "{got:?}"
     );
 }
+
+#[test]
+fn passwords_are_read_only_where_the_migrate_functions_policy_allows() {
+    let with = |field: &str, value: &str| {
+        let mut v = sample();
+        let db = v["database"].as_object_mut().unwrap();
+        db.remove("passwordSecret");
+        db.insert(field.into(), json!(value));
+        match MigrationSpec::from_json(&v) {
+            Ok(_) => Vec::new(),
+            Err(_) => problems(&v),
+        }
+    };
+    assert!(with("passwordSecret", "cutover/live-event/db").is_empty());
+    let rds = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b-AbCdEf";
+    assert!(with("passwordSecret", rds).is_empty());
+    assert!(with("passwordParameter", "/cutover/db/live-event").is_empty());
+    // Another team's secret, or a parameter every function can read, is refused by name.
+    let p = with("passwordSecret", "payments/prod/db");
+    assert!(
+        p[0].starts_with("database.passwordSecret: must be a secret named cutover/"),
+        "{p:?}"
+    );
+    let p = with("passwordParameter", "/cutover/live-event/prod/target");
+    assert!(p[0].contains("under /cutover/db/"), "{p:?}");
+}

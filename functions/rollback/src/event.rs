@@ -20,6 +20,9 @@ pub enum Trigger {
         state: String,
         reason: String,
         via: &'static str,
+        /// Where the alarm says it lives, when the event says: its account and region.
+        account: Option<String>,
+        region: Option<String>,
     },
     /// A step of the deploy state machine failed; its own execution is running this rollback.
     Step {
@@ -53,6 +56,8 @@ fn from_direct_alarm(event: &Value) -> Result<Trigger, Failure> {
         state: value.into(),
         reason: state.reason,
         via: "direct",
+        account: alarm.account_id,
+        region: alarm.region,
     })
 }
 
@@ -79,11 +84,19 @@ fn from_sns(records: &[Value]) -> Result<Vec<Trigger>, Failure> {
                     .map(String::from)
                     .ok_or_else(|| invalid(&at(&format!("Message.{f}")), "is required"))
             };
+            // SNS gives the region as a display name; the alarm's ARN has its code.
+            let arn_part = |i: usize| {
+                field("AlarmArn")
+                    .ok()
+                    .and_then(|a| a.split(':').nth(i).map(String::from))
+            };
             Ok(Trigger::Alarm {
                 name: field("AlarmName")?,
                 state: field("NewStateValue")?,
                 reason: field("NewStateReason").unwrap_or_default(),
                 via: "sns",
+                account: field("AWSAccountId").ok().or_else(|| arn_part(4)),
+                region: arn_part(3),
             })
         })
         .collect()

@@ -47,6 +47,9 @@ pub struct Settings {
     /// the ledger before `RollingBack` could still take to write (its SDK timeouts and retries).
     pub reassert_ms: u64,
     pub reassert_every_ms: u64,
+    /// This function's account and region: an alarm from elsewhere is not this stack's to act on
+    /// (the topic's policy admits only this account's CloudWatch; this catches a misrouted one).
+    pub home: Option<(&'static str, &'static str)>,
 }
 
 impl Settings {
@@ -58,6 +61,23 @@ impl Settings {
             ..d
         }
     }
+
+    pub fn at_home(self, account: &'static str, region: &'static str) -> Settings {
+        Settings {
+            home: Some((account, region)),
+            ..self
+        }
+    }
+
+    /// Why an alarm from `account`/`region` is not this function's, if it is not.
+    fn foreign(&self, account: Option<&str>, region: Option<&str>) -> Option<String> {
+        let (home_account, home_region) = self.home?;
+        match (account, region) {
+            (Some(a), _) if a != home_account => Some(format!("from account {a}")),
+            (_, Some(r)) if r != home_region => Some(format!("from region {r}")),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -65,6 +85,7 @@ impl Default for Settings {
         Settings {
             reassert_ms: 3_000,
             reassert_every_ms: 200,
+            home: None,
         }
     }
 }
@@ -98,7 +119,19 @@ pub async fn handle(
                 state,
                 reason,
                 via,
+                account,
+                region,
             } => {
+                if let Some(why) = settings.foreign(account.as_deref(), region.as_deref()) {
+                    tracing::warn!(
+                        alarm = name,
+                        via,
+                        why,
+                        "alarm of another account or region: ignored"
+                    );
+                    outcomes.push(json!({ "alarm": name, "ignored": why }));
+                    continue;
+                }
                 if state != "ALARM" {
                     tracing::info!(
                         alarm = name,

@@ -48,9 +48,11 @@ fn sns(name: &str, state: &str) -> Value {
     v
 }
 
+/// The samples' alarms live in account 123456789012, us-east-1: this function's home here.
 const QUICK: Settings = Settings {
     reassert_ms: 0,
     reassert_every_ms: 10,
+    home: Some(("123456789012", "us-east-1")),
 };
 
 async fn run(c: &FakeCloud, event: &Value) -> Result<Value, Failure> {
@@ -158,6 +160,35 @@ async fn a_reason_of_500_kb_still_restores_traffic_and_is_recorded_cut() {
     assert!(sources.iter().all(|s| s.len() <= 1100), "{sources:?}");
     let stopped = c.executions.stopped.lock().unwrap();
     assert!(stopped.iter().all(|s| format!("{s:?}").len() < 4096));
+}
+
+#[tokio::test]
+async fn an_alarm_of_another_account_or_region_changes_nothing() {
+    let c = canary_at_10().await;
+    let mut foreign = sns("live-5xx", "ALARM");
+    let mut alarm: Value =
+        serde_json::from_str(foreign["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+    alarm["AWSAccountId"] = json!("999999999999");
+    alarm["AlarmArn"] = json!("arn:aws:cloudwatch:us-east-1:999999999999:alarm:live-5xx");
+    foreign["Records"][0]["Sns"]["Message"] = json!(alarm.to_string());
+    let mut direct = sample("direct");
+    direct["alarmData"]["alarmName"] = json!("live-5xx");
+    direct["region"] = json!("eu-west-1");
+    for (event, why) in [
+        (foreign, "from account 999999999999"),
+        (direct, "from region eu-west-1"),
+    ] {
+        let out = run(&c, &event).await.unwrap();
+        assert!(out.to_string().contains(why), "{out}");
+        assert_eq!(c.weights(), Weights::with_candidate(Colour::Green, 10));
+        assert_eq!(
+            c.stored_ledger().deployment.unwrap().status,
+            Status::Shifting
+        );
+    }
+    // The same alarm from this account rolls back.
+    run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
 }
 
 #[tokio::test]
@@ -295,6 +326,7 @@ async fn a_late_shift_during_the_reassert_window_is_undone() {
     let settings = Settings {
         reassert_ms: 300,
         reassert_every_ms: 20,
+        ..QUICK
     };
     let late_shift = async {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -1,7 +1,7 @@
 //! A function's calls held against its inline policy in template.yaml, with the template's intrinsic
 //! functions resolved for the [`SAMPLE`](super::SAMPLE) deployment.
 
-use super::{resolve, Needs, Permission, SAMPLE};
+use super::{resolve, widest, Needs, Permission, SAMPLE};
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 
@@ -21,6 +21,8 @@ fn physical(name: &str) -> Option<String> {
         "ListenerArn" => sample("listener")?,
         "ListenerRuleArn" => sample("rule")?,
         "ClusterName" => sample("cluster")?,
+        "TaskRoleArns" => sample("task_role")?,
+        "DatabaseSecretArns" => sample("database_secret")?,
         "SwitchParameterPrefix" => "/live-event/".into(),
         "LedgerTable" => sample("ledger_table")?,
         "LedgerTable.Arn" => resolve("arn:aws:dynamodb:{region}:{account}:table/{ledger_table}"),
@@ -32,9 +34,13 @@ fn physical(name: &str) -> Option<String> {
     })
 }
 
-/// The sample deployment gives a listener rule and no VPC; it is not the local cloud.
+/// The sample deployment gives a listener rule, task roles and an RDS-managed secret, and no VPC; it
+/// is not the local cloud.
 fn condition(name: &str) -> bool {
-    name == "HasListenerRule"
+    matches!(
+        name,
+        "HasListenerRule" | "HasTaskRoles" | "HasDatabaseSecrets"
+    )
 }
 
 fn tagged<'a>(v: &'a Value, tag: &str) -> Option<&'a Value> {
@@ -228,12 +234,31 @@ pub fn check(template: &str, function: &str, calls: &[&str], needs: &[Needs]) ->
             }
         }
     }
+    let needed: Vec<&Permission> = calls
+        .iter()
+        .filter_map(|c| needs.iter().find(|(name, _)| name == c))
+        .flat_map(|(_, perms)| perms.iter())
+        .collect();
     for s in &statements {
         for a in &s.actions {
             if !needed_actions.iter().any(|n| glob(a, n)) {
                 problems.push(format!(
                     "{function} grants {a}, which none of its calls needs"
                 ));
+                continue;
+            }
+            // Least privilege: each granted resource lies within what some call of this action
+            // needs (the needed pattern matches the granted one, its `*` taken literally).
+            for r in &s.resources {
+                let within = needed
+                    .iter()
+                    .filter(|p| glob(a, p.action))
+                    .any(|p| glob(&widest(p.resource), r));
+                if !within {
+                    problems.push(format!(
+                        "{function} grants {a} on {r}, more than its calls need"
+                    ));
+                }
             }
         }
     }
@@ -283,7 +308,7 @@ Resources:
               Resource: !Sub "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:service/${ClusterName}/*"
             - Effect: Allow
               Action: iam:PassRole
-              Resource: "*"
+              Resource: !Ref TaskRoleArns
               Condition:
                 StringEquals:
                   iam:PassedToService: ecs-tasks.amazonaws.com
@@ -361,5 +386,24 @@ Resources:
         );
         let problems = check(POLICY, "Fn", &["Nothing"], NEEDS);
         assert!(problems[0].contains("no adapter lists"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_grant_wider_than_the_calls_need_is_named() {
+        // Passing any role, or reading every parameter under /cutover, where the calls need the
+        // stack's roles and the target configurations.
+        let wide = POLICY
+            .replace("!Ref TaskRoleArns", "\"*\"")
+            .replace("service/${ClusterName}/*", "service/*");
+        let problems = check(&wide, "Fn", &["Services::service", "Pass"], NEEDS);
+        assert_eq!(
+            problems,
+            vec![
+                "Fn grants ecs:DescribeServices on arn:aws:ecs:eu-west-1:123456789012:service/*, \
+                 more than its calls need"
+                    .to_string(),
+                "Fn grants iam:PassRole on *, more than its calls need".to_string(),
+            ]
+        );
     }
 }

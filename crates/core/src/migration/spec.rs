@@ -236,6 +236,10 @@ impl MigrationSpec {
     }
 }
 
+/// Where database passwords live: the migrate function's policy reads these and nothing else.
+pub const SECRET_PREFIX: &str = "cutover/";
+pub const PARAMETER_PREFIX: &str = "/cutover/db/";
+
 fn read_database(r: &mut Reader<'_>) -> Option<Database> {
     let host = r.string("host", true);
     let port = r.integer("port", 65_535, 5432) as u16;
@@ -244,6 +248,25 @@ fn read_database(r: &mut Reader<'_>) -> Option<Database> {
     let secret = r.string("passwordSecret", false);
     let parameter = r.string("passwordParameter", false);
     let password = match (secret, parameter) {
+        // Only the migrate function may read these, and only under these names (template.yaml): a
+        // password stored elsewhere is one its policy does not grant, refused here with the reason.
+        (Some(s), None) if !s.starts_with(SECRET_PREFIX) && !s.starts_with("arn:") => {
+            r.fail(
+                "passwordSecret",
+                format!(
+                    "must be a secret named {SECRET_PREFIX}… or the ARN of one the stack's \
+                     DatabaseSecretArns parameter lists (as RDS-managed rds!… secrets are)"
+                ),
+            );
+            None
+        }
+        (None, Some(p)) if !p.starts_with(PARAMETER_PREFIX) => {
+            r.fail(
+                "passwordParameter",
+                format!("must be a SecureString parameter under {PARAMETER_PREFIX}"),
+            );
+            None
+        }
         (Some(s), None) => Some(PasswordRef::Secret(s)),
         (None, Some(p)) => Some(PasswordRef::Parameter(p)),
         _ => {
