@@ -330,3 +330,50 @@ async fn a_backslash_in_a_mapping_literal_stays_a_literal_with_standard_conformi
         .unwrap();
     m.phase(Phase::Revert).await;
 }
+
+/// PostgreSQL quotes rows in DETAIL ("Failing row contains (…)") and a value that does not fit in a
+/// data exception's message; a failure goes into the history, the logs and the CLI, so neither may.
+#[tokio::test]
+async fn a_failing_row_never_reaches_the_failure() {
+    let _one = cutover_scenarios::one_at_a_time().lock().await;
+    for (column, secret) in [
+        (
+            json_column("notes_n", "bigint", true, "notes::bigint"),
+            "card 4111-1111",
+        ),
+        (
+            json_column("notes_t", "text", false, "notes"),
+            "fan2@example.com",
+        ),
+    ] {
+        let name = cutover_scenarios::unique("tickets_leak_");
+        let mut m = Migration::new(&name, 1000).await;
+        pg::create_source(&m.db, &name, 10).await;
+        m.db.execute(
+            &format!("UPDATE {name} SET notes = $1 WHERE id = 1"),
+            &[&secret],
+        )
+        .await
+        .unwrap();
+        m.raw["target"]["columns"]
+            .as_array_mut()
+            .unwrap()
+            .push(column);
+        m.spec = pg::parse(&m.raw);
+        m.phase(Phase::Expand).await;
+        let err = m.try_phase(Phase::Backfill, None).await.unwrap_err();
+        let shown = format!("{} {}", err.reason, err.details);
+        assert!(err.reason.starts_with("PostgreSQL "), "{shown}");
+        for leak in [secret, "fan2@example.com", "holder 2"] {
+            assert!(
+                !shown.contains(leak),
+                "row data {leak:?} in the failure: {shown}"
+            );
+        }
+        m.phase(Phase::Revert).await;
+    }
+}
+
+fn json_column(name: &str, ty: &str, nullable: bool, from: &str) -> Value {
+    serde_json::json!({ "name": name, "type": ty, "nullable": nullable, "from": from })
+}

@@ -26,8 +26,8 @@ fn is_transient(code: &str) -> bool {
 }
 
 /// A database error as a function failure: the SQLSTATE decides whether the state machine retries
-/// (`AwsTransient`) or stops (`InvalidInput`). The message is PostgreSQL's, which never holds the
-/// password.
+/// (`AwsTransient`) or stops (`InvalidInput`). The message is PostgreSQL's (which never holds the
+/// password) without the row data PostgreSQL puts in some errors.
 pub fn db_failure(e: tokio_postgres::Error) -> Failure {
     match e.as_db_error() {
         Some(db) => {
@@ -37,8 +37,25 @@ pub fn db_failure(e: tokio_postgres::Error) -> Failure {
             } else {
                 ErrorType::InvalidInput
             };
-            Failure::new(kind, format!("PostgreSQL {code}: {}", db.message()))
-                .with_details(json!({ "sqlstate": code, "detail": db.detail() }))
+            // A failure travels into the Step Functions history, the logs and the CLI. PostgreSQL's
+            // DETAIL quotes rows (a duplicate key's values, "Failing row contains (…)"), and a data
+            // exception's message quotes the value that did not fit: neither leaves here. The
+            // names of the table, column and constraint are schema, not data, and are kept.
+            let message = if code.starts_with("22") {
+                format!(
+                    "a value does not fit its type or range (the value is not shown){}",
+                    db.column()
+                        .map_or(String::new(), |c| format!(" in column {c}"))
+                )
+            } else {
+                db.message().to_string()
+            };
+            Failure::new(kind, format!("PostgreSQL {code}: {message}")).with_details(json!({
+                "sqlstate": code,
+                "table": db.table(),
+                "column": db.column(),
+                "constraint": db.constraint(),
+            }))
         }
         None => Failure::new(
             ErrorType::AwsTransient,
