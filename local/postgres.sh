@@ -51,6 +51,17 @@ start)
   if [[ -z $("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DATABASE'") ]]; then
     "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $PG_DATABASE"
   fi
+  # A role that may log in only over TLS with SCRAM-SHA-256, as on RDS: the channel-binding test
+  # connects as it (the rest of this cluster trusts local connections).
+  if ! grep -q cutover_tls "$PG_DIR/pg_hba.conf"; then
+    as_pg sed -i '1i hostssl all cutover_tls 127.0.0.1/32 scram-sha-256\nhost all cutover_tls 127.0.0.1/32 reject' "$PG_DIR/pg_hba.conf"
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "SELECT pg_reload_conf()" >/dev/null
+  fi
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cutover_tls') THEN
+        SET password_encryption = 'scram-sha-256';
+        CREATE ROLE cutover_tls LOGIN PASSWORD 'local-only';
+      END IF; END \$\$" >/dev/null
   echo "local: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT, database $PG_DATABASE"
   ;;
 stop)

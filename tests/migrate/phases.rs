@@ -151,16 +151,19 @@ async fn a_mapping_the_table_cannot_satisfy_is_refused_before_any_trigger() {
 }
 
 /// The TLS path the function takes to RDS, against the local server's certificate: verified with the
-/// CA bundle, refused without it, never downgraded to plain text.
+/// CA bundle, refused without it, never downgraded to plain text; and the password goes only to a
+/// server that proves itself by SCRAM with channel binding (the cluster's `cutover_tls` role, as on
+/// RDS), never to one that lets the session in without it (`postgres` is trusted locally).
 #[tokio::test]
-async fn tls_verify_full_needs_the_ca_bundle() {
+async fn tls_verify_full_needs_the_ca_bundle_and_channel_binding() {
     let raw = pg::spec_for("tls_probe", 1000);
     let mut db = pg::parse(&raw).database;
     db.tls = true;
+    db.user = "cutover_tls".into();
     let pg_dir =
         std::env::var("PG_DIR").unwrap_or_else(|_| format!("/tmp/cutover-pg-{}", pg::pg_port()));
     let bundle = format!("{pg_dir}/tls/ca.crt");
-    let client = cutover_migrate::connect::connect_with_bundle(&db, "unused", Some(&bundle))
+    let client = cutover_migrate::connect::connect_with_bundle(&db, "local-only", Some(&bundle))
         .await
         .unwrap_or_else(|f| panic!("with {bundle}: {f}"));
     let row = client
@@ -172,11 +175,20 @@ async fn tls_verify_full_needs_the_ca_bundle() {
         .unwrap();
     assert!(row.get::<_, bool>(0), "the session is not encrypted");
     println!("TLS session: {}", row.get::<_, String>(1));
-    let err = cutover_migrate::connect::connect_with_bundle(&db, "unused", None)
+    let err = cutover_migrate::connect::connect_with_bundle(&db, "local-only", None)
         .await
         .map(|_| ())
         .expect_err("a server certificate from an unknown CA must be refused");
     assert!(err.reason.contains("TLS handshake"), "{err}");
+    db.user = "postgres".into();
+    let err = cutover_migrate::connect::connect_with_bundle(&db, "local-only", Some(&bundle))
+        .await
+        .map(|_| ())
+        .expect_err("a server that skips SCRAM channel binding must be refused");
+    assert!(
+        err.reason.to_lowercase().contains("channel binding"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -225,10 +225,11 @@ pub trait SwitchStore {
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
-/// Where a database password is kept: a Secrets Manager secret or an SSM SecureString.
+/// Where a database password is kept: a Secrets Manager secret or an SSM SecureString, with the
+/// database an RDS-shaped secret says it belongs to.
 pub trait SecretSource {
     fn password(
         &self,
         at: &cutover_core::migration::PasswordRef,
-    ) -> impl Future<Output = Result<String, AwsError>> + Send;
+    ) -> impl Future<Output = Result<cutover_core::migration::Credentials, AwsError>> + Send;
 }

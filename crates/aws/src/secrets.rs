@@ -3,7 +3,7 @@
 
 use crate::{AwsError, SecretSource};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
-use cutover_core::migration::PasswordRef;
+use cutover_core::migration::{Credentials, PasswordRef};
 
 pub const PERMISSIONS: &[crate::iam::Needs] = &[(
     "SecretSource::password",
@@ -40,16 +40,8 @@ impl Passwords {
     }
 }
 
-/// RDS-managed secrets are JSON with `password`; anything else is the password itself.
-fn password_of(secret: String) -> String {
-    serde_json::from_str::<serde_json::Value>(&secret)
-        .ok()
-        .and_then(|v| v.get("password")?.as_str().map(String::from))
-        .unwrap_or(secret)
-}
-
 impl SecretSource for Passwords {
-    async fn password(&self, at: &PasswordRef) -> Result<String, AwsError> {
+    async fn password(&self, at: &PasswordRef) -> Result<Credentials, AwsError> {
         match at {
             PasswordRef::Secret(id) => {
                 let out = self
@@ -67,8 +59,9 @@ impl SecretSource for Passwords {
                         }
                         _ => AwsError::from_sdk("GetSecretValue", e),
                     })?;
+                // RDS's JSON shape, with the database it belongs to, or the password itself.
                 out.secret_string()
-                    .map(|s| password_of(s.to_string()))
+                    .map(|s| Credentials::from_secret_text(s.to_string()))
                     .ok_or_else(|| AwsError::Unusable {
                         what: "secret",
                         id: id.clone(),
@@ -97,7 +90,7 @@ impl SecretSource for Passwords {
                     })?;
                 out.parameter()
                     .and_then(|p| p.value())
-                    .map(String::from)
+                    .map(|p| Credentials::password_only(p.to_string()))
                     .ok_or_else(|| AwsError::Unusable {
                         what: "parameter",
                         id: name.clone(),
@@ -105,21 +98,5 @@ impl SecretSource for Passwords {
                     })
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rds_secrets_give_their_password_field() {
-        assert_eq!(
-            super::password_of(r#"{"username":"u","password":"p w"}"#.into()),
-            "p w"
-        );
-        assert_eq!(super::password_of("plain".into()), "plain");
-        assert_eq!(
-            super::password_of(r#"{"user":"u"}"#.into()),
-            r#"{"user":"u"}"#
-        );
     }
 }

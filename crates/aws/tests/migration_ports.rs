@@ -56,14 +56,16 @@ async fn passwords_come_from_rds_secrets_and_decrypted_parameters() {
         passwords
             .password(&pw("cutover/live-event/db"))
             .await
-            .unwrap(),
+            .unwrap()
+            .password,
         "s3cret"
     );
     assert_eq!(
         passwords
             .password(&PasswordRef::Parameter("/cutover/db-password".into()))
             .await
-            .unwrap(),
+            .unwrap()
+            .password,
         "plain-pw"
     );
     let err = passwords.password(&pw("cutover/none")).await.unwrap_err();

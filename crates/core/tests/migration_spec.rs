@@ -196,3 +196,25 @@ fn passwords_are_read_only_where_the_migrate_functions_policy_allows() {
     let p = with("passwordParameter", "/cutover/live-event/prod/target");
     assert!(p[0].contains("under /cutover/db/"), "{p:?}");
 }
+
+#[test]
+fn tls_may_be_disabled_only_for_a_database_on_this_machine() {
+    for (host, ok) in [
+        ("127.0.0.1", true),
+        ("::1", true),
+        ("localhost", true),
+        ("db.internal", false),
+        ("10.0.0.5", false),
+    ] {
+        let mut v = sample();
+        v["database"]["host"] = json!(host);
+        v["database"]["tls"] = json!("disable");
+        match MigrationSpec::from_json(&v) {
+            Ok(_) => assert!(ok, "{host}: a password in clear over the network"),
+            Err(e) => {
+                assert!(!ok, "{host}: {e:?}");
+                assert_eq!(e[0].field, "database.tls");
+            }
+        }
+    }
+}

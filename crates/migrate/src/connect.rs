@@ -1,5 +1,6 @@
-//! One connection per invocation. TLS (rustls) verifies the server's certificate against the system
-//! roots plus, for RDS, the bundle named by `DB_CA_BUNDLE` (a PEM file shipped with the function).
+//! One connection per invocation. TLS (rustls) verifies the server's certificate and its name
+//! (verify-full) against the system roots plus, for RDS, the bundle named by `DB_CA_BUNDLE` (a PEM
+//! file shipped with the function), and SCRAM channel binding is required over it.
 
 use crate::db_failure;
 use cutover_core::migration::Database;
@@ -26,9 +27,13 @@ pub async fn connect_with_bundle(
         .password(password)
         .application_name("cutover-migrate")
         .connect_timeout(Duration::from_secs(5));
-    // The server must offer TLS when it is asked for: never fall back to plain text.
+    // The server must offer TLS when it is asked for: never fall back to plain text. And it must
+    // prove, by SCRAM with channel binding, that it knows the password and holds the certificate
+    // the session is bound to: a server that asks for the password in clear, by MD5, or for none
+    // (trust) is refused before the password leaves.
     if db.tls {
         config.ssl_mode(tokio_postgres::config::SslMode::Require);
+        config.channel_binding(tokio_postgres::config::ChannelBinding::Require);
     }
     let client = if db.tls {
         let (client, conn) = config.connect(tls(ca_bundle)?).await.map_err(db_failure)?;

@@ -57,9 +57,14 @@ pub fn db_failure(e: tokio_postgres::Error) -> Failure {
                 "constraint": db.constraint(),
             }))
         }
+        // tokio-postgres says what went wrong in the error's source ("authentication error" alone
+        // would not tell a refused channel binding from a wrong password).
         None => Failure::new(
             ErrorType::AwsTransient,
-            format!("PostgreSQL connection: {e}"),
+            match std::error::Error::source(&e) {
+                Some(cause) => format!("PostgreSQL connection: {e}: {cause}"),
+                None => format!("PostgreSQL connection: {e}"),
+            },
         ),
     }
 }

@@ -104,11 +104,13 @@ async fn backfill_for(
 pub async fn handle(cloud: &impl Cloud, event: &Value) -> Result<Value, Failure> {
     let req = MigrateRequest::from_event(event)?;
     let switch = cloud.switches();
-    let password = cloud
+    let credentials = cloud
         .secrets()
         .password(&req.spec.database.password)
         .await?;
-    let mut db = cutover_migrate::connect::connect(&req.spec.database, &password).await?;
+    credentials.check(&req.spec.database)?;
+    let mut db =
+        cutover_migrate::connect::connect(&req.spec.database, &credentials.password).await?;
     let started = std::time::Instant::now();
     let out = if req.phase.phase == Phase::Backfill {
         backfill_for(

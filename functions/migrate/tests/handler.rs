@@ -46,6 +46,36 @@ async fn bad_events_are_refused_before_any_call() {
     assert_eq!(cloud.switches.writes.load(Ordering::SeqCst), 0);
 }
 
+/// An RDS-shaped secret names its database: the password never goes to a host the spec names
+/// instead (the spec is anyone's text; the secret is the database owner's).
+#[tokio::test]
+async fn a_spec_pointing_the_password_elsewhere_is_refused_before_connecting() {
+    let cloud = FakeCloud::new();
+    let mut event = sample("expand");
+    let secret = event["spec"]["database"]["passwordSecret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    cloud.secrets.passwords.lock().unwrap().insert(
+        secret,
+        json!({"username": "app", "password": "s3cret", "engine": "postgres",
+               "host": "live.cluster-x.eu-west-1.rds.amazonaws.com", "port": 5432,
+               "dbname": "live_event"})
+        .to_string(),
+    );
+    event["spec"]["database"]["host"] = json!("attacker.example.com");
+    event["spec"]["database"]["tls"] = json!("verify-full");
+    let err = handle(&cloud, &event).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::InvalidInput);
+    assert!(
+        err.reason
+            .starts_with("database.host is attacker.example.com"),
+        "{}",
+        err.reason
+    );
+    assert!(!err.reason.contains("s3cret"));
+}
+
 #[test]
 fn every_phase_sample_parses() {
     for phase in [

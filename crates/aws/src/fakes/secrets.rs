@@ -1,10 +1,10 @@
 use crate::{AwsError, SecretSource};
-use cutover_core::migration::PasswordRef;
+use cutover_core::migration::{Credentials, PasswordRef};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Passwords by the secret's or parameter's name; counts every read so a test
+/// Secrets' texts (a password, or RDS's JSON shape) by the secret's or parameter's name; counts every read so a test
 /// can tell that a refused request never reached for a password.
 #[derive(Default)]
 pub struct FakeSecrets {
@@ -20,7 +20,7 @@ impl FakeSecrets {
 }
 
 impl SecretSource for FakeSecrets {
-    async fn password(&self, at: &PasswordRef) -> Result<String, AwsError> {
+    async fn password(&self, at: &PasswordRef) -> Result<Credentials, AwsError> {
         self.calls.note("SecretSource::password");
         self.reads.fetch_add(1, Ordering::SeqCst);
         let (PasswordRef::Secret(key) | PasswordRef::Parameter(key)) = at.clone();
@@ -29,6 +29,7 @@ impl SecretSource for FakeSecrets {
             .unwrap()
             .get(&key)
             .cloned()
+            .map(Credentials::from_secret_text)
             .ok_or(AwsError::NotFound {
                 what: "secret",
                 id: key,

@@ -240,6 +240,13 @@ impl MigrationSpec {
 pub const SECRET_PREFIX: &str = "cutover/";
 pub const PARAMETER_PREFIX: &str = "/cutover/db/";
 
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn read_database(r: &mut Reader<'_>) -> Option<Database> {
     let host = r.string("host", true);
     let port = r.integer("port", 65_535, 5432) as u16;
@@ -288,6 +295,13 @@ fn read_database(r: &mut Reader<'_>) -> Option<Database> {
             true
         }
     };
+    // Without TLS the password would cross the network in the clear to whatever host the spec names.
+    if !tls && host.as_deref().is_some_and(|h| !is_loopback(h)) {
+        r.fail(
+            "tls",
+            "disable is only for a database on this machine (127.0.0.1, ::1, localhost)",
+        );
+    }
     Some(Database {
         host: host?,
         port,
