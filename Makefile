@@ -35,7 +35,9 @@ unit: build
 
 lint: setup
 	$(call timed,lint) { cargo fmt --all --check && source local/env.sh && \
-	  sam validate --lint --region us-east-1 && cfn-lint template.yaml; }
+	  sam validate --lint --region us-east-1 && cfn-lint template.yaml && \
+	  "$$CHECKOV_VENV/bin/checkov" -f template.yaml --framework cloudformation --quiet --compact \
+	    --skip-download 2>/dev/null; }
 
 scenarios: setup build
 	local/up.sh -- $(CARGO_TEST) $(SCENARIOS)

@@ -16,6 +16,7 @@ install() { # venv requirements [fresh]: pip install when the file changed; fres
 }
 install "$MINISTACK_VENV" "$LOCAL_DIR/requirements-ministack.txt" fresh
 install "$TOOLS_VENV" "$LOCAL_DIR/requirements-tools.txt" fresh
+install "$CHECKOV_VENV" "$LOCAL_DIR/requirements-checkov.txt" fresh
 [[ ${LOCAL_SAM_BUILD:-0} != 1 ]] || install "$TOOLS_VENV" "$LOCAL_DIR/requirements-sam-build.txt"
 # PostgreSQL for the migration tests: the Debian package, installed only when missing (needs root).
 "$LOCAL_DIR/postgres.sh" install || echo "local: without PostgreSQL the migration tests cannot run" >&2
