@@ -56,10 +56,10 @@ async fn three_deliveries_and_a_second_alarm_at_once_give_one_rollback() {
         .collect();
     let id = unique("dup");
     let events = [
-        LocalCloud::sns_alarm(&names[0], "ALARM"),
-        LocalCloud::sns_alarm(&names[0], "ALARM"),
-        LocalCloud::sns_alarm(&names[0], "ALARM"),
-        LocalCloud::sns_alarm(&names[1], "ALARM"),
+        c.sns_alarm(&names[0], "ALARM"),
+        c.sns_alarm(&names[0], "ALARM"),
+        c.sns_alarm(&names[0], "ALARM"),
+        c.sns_alarm(&names[1], "ALARM"),
     ];
     let mut outcomes = Vec::new();
     let run = c
@@ -200,19 +200,15 @@ async fn foreign_alarms_ok_transitions_and_malformed_events_change_nothing() {
         (c.ledger().await, c.listener_weights().await, ecs)
     };
     let before = snapshot().await;
-    let mut malformed = LocalCloud::sns_alarm("x", "ALARM");
+    let mut malformed = c.sns_alarm("x", "ALARM");
     malformed["Records"][0]["Sns"]["Message"] = json!(r#"{"NewStateValue": "ALARM"}"#);
     let cases = [
         (
-            LocalCloud::sns_alarm("another-teams-alarm", "ALARM"),
+            c.sns_alarm("another-teams-alarm", "ALARM"),
             None,
             "no service lists this alarm",
         ),
-        (
-            LocalCloud::sns_alarm(&c.seeded("alarmName"), "OK"),
-            None,
-            "state OK",
-        ),
+        (c.sns_alarm(&c.seeded("alarmName"), "OK"), None, "state OK"),
         (
             malformed,
             Some("InvalidInput"),
@@ -310,7 +306,7 @@ async fn a_rolling_service_is_put_back_on_its_last_known_good_task_definition() 
         .expect("PutItem");
 
     let out = c
-        .rollback(&LocalCloud::sns_alarm("live-event-rolling-5xx", "ALARM"))
+        .rollback(&c.sns_alarm("live-event-rolling-5xx", "ALARM"))
         .await;
     assert_eq!(out.error_type, None, "{}", out.payload);
     assert_eq!(out.payload["mode"], "rolling", "{}", out.payload);
@@ -320,7 +316,7 @@ async fn a_rolling_service_is_put_back_on_its_last_known_good_task_definition() 
         (Some(good.as_str()), 3)
     );
     let again = c
-        .rollback(&LocalCloud::sns_alarm("live-event-rolling-5xx", "ALARM"))
+        .rollback(&c.sns_alarm("live-event-rolling-5xx", "ALARM"))
         .await;
     assert_eq!(again.payload["rolledBack"], false, "{}", again.payload);
 }

@@ -25,14 +25,22 @@ impl LocalCloud {
             .await
     }
 
-    /// The SNS delivery of alarm `name` going to `state`, shaped as the committed sample.
-    pub fn sns_alarm(name: &str, state: &str) -> Value {
+    /// The SNS delivery of alarm `name` going to `state`, shaped as the committed sample, from an
+    /// alarm of the local cloud's own account (the function ignores another account's alarms).
+    pub fn sns_alarm(&self, name: &str, state: &str) -> Value {
         let mut v: Value =
             serde_json::from_str(include_str!("../../events/rollback-alarm-sns.json")).unwrap();
         let mut alarm: Value =
             serde_json::from_str(v["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        let topic = self.output("RollbackTopicArn");
+        let account = topic.split(':').nth(4).expect("a topic ARN").to_string();
+        let region = topic.split(':').nth(3).expect("a topic ARN").to_string();
         alarm["AlarmName"] = json!(name);
         alarm["NewStateValue"] = json!(state);
+        alarm["AWSAccountId"] = json!(account);
+        alarm["AlarmArn"] = json!(format!(
+            "arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+        ));
         v["Records"][0]["Sns"]["Message"] = json!(alarm.to_string());
         v
     }

@@ -12,7 +12,7 @@ use crate::metrics::CloudWatchMetrics;
 use crate::secrets::Passwords;
 use crate::sfn::StepFunctions;
 use crate::switch::Switches;
-use cutover_core::MetricRules;
+use cutover_core::{MetricRules, Scope};
 
 /// What the template's environment gives every function (see template.yaml, `Globals`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub struct Environment {
     /// AWS's, unless `METRIC_PERIOD_FLOOR_SECONDS` (the local cloud's template condition) lowers the
     /// shortest metric period.
     pub metric_rules: MetricRules,
+    /// The listener, rule and cluster the stack's policies allow (`CUTOVER_LISTENER_ARN`,
+    /// `CUTOVER_LISTENER_RULE_ARN`, `CUTOVER_CLUSTER`); none when the template does not say.
+    pub scope: Option<Scope>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,8 +65,20 @@ impl Environment {
             })?),
         };
         let metric_rules = metric_rules(&lookup)?;
+        let scope = match (
+            optional("CUTOVER_LISTENER_ARN"),
+            optional("CUTOVER_CLUSTER"),
+        ) {
+            (Some(listener_arn), Some(cluster)) => Some(Scope {
+                listener_arn,
+                listener_rule_arn: optional("CUTOVER_LISTENER_RULE_ARN"),
+                cluster,
+            }),
+            _ => None,
+        };
         Ok(Environment {
             metric_rules,
+            scope,
             ledger_table: required("LEDGER_TABLE")?,
             appconfig_application: required("APPCONFIG_APPLICATION")?,
             appconfig_environment: required("APPCONFIG_ENVIRONMENT")?,
@@ -123,7 +138,7 @@ impl AwsCloud {
         AwsCloud {
             lb: Elbv2::from_conf(conf),
             ledger: DynamoLedger::from_conf(conf, env.ledger_table.clone()),
-            targets: SsmTargets::from_conf(conf, env.metric_rules),
+            targets: SsmTargets::from_conf(conf, env.metric_rules).within(env.scope.clone()),
             flags: AppConfigFlags::from_conf(
                 conf,
                 &env.appconfig_application,

@@ -3,7 +3,7 @@
 
 use crate::{AwsError, TargetSource};
 use aws_sdk_ssm::Client;
-use cutover_core::{AnyTarget, ErrorType, Failure, MetricRules, TargetConfig};
+use cutover_core::{AnyTarget, ErrorType, Failure, MetricRules, Scope, TargetConfig};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -43,6 +43,7 @@ pub(crate) const SWITCH_DELETE: crate::iam::Permission =
 pub struct SsmTargets {
     client: Client,
     rules: MetricRules,
+    scope: Option<Scope>,
     cache: Mutex<HashMap<String, (Instant, AnyTarget)>>,
 }
 
@@ -61,8 +62,14 @@ impl SsmTargets {
         SsmTargets {
             client,
             rules,
+            scope: None,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Refuse a configuration outside the stack's listener and cluster when it is loaded.
+    pub fn within(self, scope: Option<Scope>) -> Self {
+        SsmTargets { scope, ..self }
     }
 
     pub fn from_conf(conf: &aws_config::SdkConfig, rules: MetricRules) -> Self {
@@ -170,10 +177,19 @@ impl TargetSource for SsmTargets {
             Failure::new(ErrorType::InvalidInput, format!("{name} is not JSON: {e}"))
                 .with_details(json!({ "parameter": name }))
         })?;
-        let target = AnyTarget::from_json_with(&value, self.rules).map_err(|errors| {
+        let target = AnyTarget::from_json_with(&value, self.rules).and_then(|t| {
+            let outside = self.scope.as_ref().map(|s| s.check(&t)).unwrap_or_default();
+            if outside.is_empty() {
+                Ok(t)
+            } else {
+                Err(outside)
+            }
+        });
+        let target = target.map_err(|errors| {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
             Failure::new(
                 ErrorType::InvalidInput,
-                format!("{name} has {} bad field(s)", errors.len()),
+                format!("{name} has {} bad field(s): {first}", errors.len()),
             )
             .with_details(json!({ "parameter": name, "fields": errors }))
         })?;

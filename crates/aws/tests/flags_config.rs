@@ -123,3 +123,24 @@ async fn an_unknown_service_and_bad_fields_are_invalid_input() {
     assert_eq!(err.error_type, ErrorType::InvalidInput);
     assert_eq!(err.details["fields"][0]["field"], "listenerArn");
 }
+
+/// The stack's policies allow one listener and one cluster: a configuration naming others would be
+/// denied by IAM half-way through a deployment, so it is refused when loaded.
+#[tokio::test]
+async fn a_target_outside_the_stacks_listener_and_cluster_is_refused_on_load() {
+    let scope = |listener: &str| cutover_core::Scope {
+        listener_arn: listener.into(),
+        listener_rule_arn: None,
+        cluster: "live-event".into(),
+    };
+    let get = || mock!(aws_sdk_ssm::Client::get_parameter).then_output(|| parameter(target()));
+    let inside = target()["listenerArn"].as_str().unwrap().to_string();
+    let ssm = SsmTargets::new(mock_client!(aws_sdk_ssm, [&get()])).within(Some(scope(&inside)));
+    assert!(ssm.target("live", "prod").await.is_ok());
+    let other = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/payments/9/9";
+    let ssm = SsmTargets::new(mock_client!(aws_sdk_ssm, [&get()])).within(Some(scope(other)));
+    let err = ssm.target("live", "prod").await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::InvalidInput);
+    assert_eq!(err.details["fields"][0]["field"], "listenerArn");
+    assert!(err.reason.contains("ListenerArn is"), "{}", err.reason);
+}
