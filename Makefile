@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
 SHELL := /bin/bash
 .PHONY: demo test setup build unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate \
-	bench-size bench-cost
+	bench-size bench-cost bench-detect
 
 # One compilation serves the lints, every test layer and the local cloud. clippy's driver compiles the
 # workspace's own crates (its lints, denied, then codegen as rustc's), so a separate `cargo clippy`
@@ -62,6 +62,10 @@ cloud-down:
 bench-size:
 	LOCAL_SAM_BUILD=1 local/setup.sh
 	source local/env.sh && python3 local/tools/bench_size.py
+
+# Candidate targets gone mid-bake -> production traffic back on live, in the local cloud.
+bench-detect: setup build
+	local/up.sh -- $${CUTOVER_BIN_DIR:-target/debug}/examples/detect_bench
 
 # State transitions and USD per deployment of each preset, from the local cloud's execution histories.
 bench-cost: setup build

@@ -157,7 +157,10 @@ async fn a_mapping_the_table_cannot_satisfy_is_refused_before_any_trigger() {
 #[tokio::test]
 async fn tls_verify_full_needs_the_ca_bundle_and_channel_binding() {
     let raw = pg::spec_for("tls_probe", 1000);
-    let mut db = pg::parse(&raw).database;
+    let spec_db = pg::parse(&raw).database;
+    let mut db = cutover_core::migration::Credentials::password_only("local-only".into())
+        .endpoint(&spec_db)
+        .unwrap();
     db.tls = true;
     db.user = "cutover_tls".into();
     let pg_dir =

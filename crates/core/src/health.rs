@@ -147,7 +147,14 @@ pub struct TargetHealth {
 }
 
 /// Targets still registering are pending; unhealthy ones are too until the grace period has passed.
+/// A group with no target at all past the grace is unhealthy: the load balancer answers 503 for
+/// the candidate's whole share (its tasks died and ECS deregistered them).
 pub fn targets_verdict(group: &str, targets: &[TargetHealth], past_grace: bool) -> Verdict {
+    if targets.is_empty() && past_grace {
+        return Verdict::Unhealthy(vec![format!(
+            "{group}: no targets registered after the grace period"
+        )]);
+    }
     if targets.is_empty() {
         return Verdict::Pending(vec![format!("{group}: no targets registered yet")]);
     }
@@ -197,8 +204,12 @@ mod tests {
             state: state.into(),
         };
         assert!(matches!(
-            targets_verdict("green", &[], true),
+            targets_verdict("green", &[], false),
             Verdict::Pending(_)
+        ));
+        assert!(matches!(
+            targets_verdict("green", &[], true),
+            Verdict::Unhealthy(_)
         ));
         assert!(matches!(
             targets_verdict("green", &[t("initial")], true),

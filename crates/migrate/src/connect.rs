@@ -3,18 +3,18 @@
 //! file shipped with the function), and SCRAM channel binding is required over it.
 
 use crate::db_failure;
-use cutover_core::migration::Database;
+use cutover_core::migration::Endpoint;
 use cutover_core::{ErrorType, Failure};
 use std::time::Duration;
 use tokio_postgres::{Client, Config, NoTls};
 
-pub async fn connect(db: &Database, password: &str) -> Result<Client, Failure> {
+pub async fn connect(db: &Endpoint, password: &str) -> Result<Client, Failure> {
     connect_with_bundle(db, password, std::env::var("DB_CA_BUNDLE").ok().as_deref()).await
 }
 
 /// `connect`, with the extra CA bundle given rather than read from the environment.
 pub async fn connect_with_bundle(
-    db: &Database,
+    db: &Endpoint,
     password: &str,
     ca_bundle: Option<&str>,
 ) -> Result<Client, Failure> {

@@ -108,9 +108,8 @@ pub async fn handle(cloud: &impl Cloud, event: &Value) -> Result<Value, Failure>
         .secrets()
         .password(&req.spec.database.password)
         .await?;
-    credentials.check(&req.spec.database)?;
-    let mut db =
-        cutover_migrate::connect::connect(&req.spec.database, &credentials.password).await?;
+    let endpoint = credentials.endpoint(&req.spec.database)?;
+    let mut db = cutover_migrate::connect::connect(&endpoint, &credentials.password).await?;
     let started = std::time::Instant::now();
     let out = if req.phase.phase == Phase::Backfill {
         backfill_for(

@@ -357,31 +357,37 @@ async fn bake_at(c: &FakeCloud, now_ms: u64) -> Result<Value, Failure> {
     run(c, event, now_ms).await
 }
 
-#[tokio::test]
-async fn targets_unhealthy_past_their_grace_end_the_bake_within_one_slice() {
+/// With the candidate's targets as `targets`: the bake goes on within the grace after the shift,
+/// and the first slice past it ends the bake as unhealthy, naming `why`, with the ledger RollingBack.
+async fn bake_ends_past_the_grace(targets: Vec<TargetHealth>, why: &str) {
     let c = shifted().await;
-    let sick = |ip: &str| TargetHealth {
-        id: ip.into(),
-        state: "unhealthy".into(),
-    };
-    c.lb.health
-        .lock()
-        .unwrap()
-        .insert(GREEN_TG.into(), vec![sick("10.0.1.1"), sick("10.0.1.2")]);
-    // Within the grace after the shift they are still settling: the bake goes on.
+    c.lb.health.lock().unwrap().insert(GREEN_TG.into(), targets);
     let early = bake_at(&c, SHIFT_MS + TARGET_GRACE_MS - 1).await.unwrap();
     assert_eq!(early["remainingSeconds"], 210);
     let err = bake_at(&c, SHIFT_MS + TARGET_GRACE_MS + 30_000)
         .await
         .unwrap_err();
     assert_eq!(err.error_type, ErrorType::HealthFailed, "{}", err.reason);
-    assert!(
-        err.reason.contains("not healthy after the grace"),
-        "{}",
-        err.reason
-    );
+    assert!(err.reason.contains(why), "{}", err.reason);
     let d = c.stored_ledger().deployment.unwrap();
     assert_eq!(d.status, Status::RollingBack);
+}
+
+#[tokio::test]
+async fn targets_unhealthy_past_their_grace_end_the_bake_within_one_slice() {
+    let sick = |ip: &str| TargetHealth {
+        id: ip.into(),
+        state: "unhealthy".into(),
+    };
+    let targets = vec![sick("10.0.1.1"), sick("10.0.1.2")];
+    bake_ends_past_the_grace(targets, "not healthy after the grace").await;
+}
+
+/// The candidate's tasks died and ECS deregistered them: its share of requests gets 503 from the
+/// load balancer. Past the grace that ends the bake, as unhealthy targets do.
+#[tokio::test]
+async fn a_candidate_group_emptied_past_the_grace_ends_the_bake() {
+    bake_ends_past_the_grace(vec![], "no targets registered after the grace").await;
 }
 
 #[tokio::test]

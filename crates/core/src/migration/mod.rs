@@ -8,7 +8,7 @@ pub mod spec;
 pub mod state;
 pub mod switch;
 
-pub use credentials::Credentials;
+pub use credentials::{Credentials, Endpoint};
 pub use expr::Expr;
 pub use ident::{Ident, SqlType, TableName};
 pub use spec::{Column, Database, MigrationSpec, PasswordRef};

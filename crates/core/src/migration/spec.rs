@@ -42,12 +42,15 @@ pub struct Column {
     pub from: Option<Expr>,
 }
 
+/// Where the migration connects. Host, port, database and user may be left to the password's
+/// secret (RDS's secret shape names them); given in both, they must agree
+/// ([`Credentials::endpoint`](super::Credentials::endpoint)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Database {
-    pub host: String,
-    pub port: u16,
-    pub name: String,
-    pub user: String,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub name: Option<String>,
+    pub user: Option<String>,
     pub password: PasswordRef,
     pub tls: bool,
 }
@@ -240,7 +243,7 @@ impl MigrationSpec {
 pub const SECRET_PREFIX: &str = "cutover/";
 pub const PARAMETER_PREFIX: &str = "/cutover/db/";
 
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
@@ -248,10 +251,13 @@ fn is_loopback(host: &str) -> bool {
 }
 
 fn read_database(r: &mut Reader<'_>) -> Option<Database> {
-    let host = r.string("host", true);
-    let port = r.integer("port", 65_535, 5432) as u16;
-    let name = r.string("name", true);
-    let user = r.string("user", true);
+    let host = r.string("host", false);
+    let port = r
+        .value("port", false)
+        .is_some()
+        .then(|| r.integer("port", 65_535, 5432) as u16);
+    let name = r.string("name", false);
+    let user = r.string("user", false);
     let secret = r.string("passwordSecret", false);
     let parameter = r.string("passwordParameter", false);
     let password = match (secret, parameter) {
@@ -297,16 +303,17 @@ fn read_database(r: &mut Reader<'_>) -> Option<Database> {
     };
     // Without TLS the password would cross the network in the clear to whatever host the spec names.
     if !tls && host.as_deref().is_some_and(|h| !is_loopback(h)) {
+        // (A host that only the secret names is held to the same rule when it is resolved.)
         r.fail(
             "tls",
             "disable is only for a database on this machine (127.0.0.1, ::1, localhost)",
         );
     }
     Some(Database {
-        host: host?,
+        host,
         port,
-        name: name?,
-        user: user?,
+        name,
+        user,
         password: password?,
         tls,
     })
