@@ -34,7 +34,8 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
     ]
 };
 
-const SWITCH: &str = "arn:{partition}:ssm:{region}:{account}:parameter{switch_parameter}";
+/// Under the stack's `SwitchParameterPrefix` (the prefix is the stack's, the name the spec's).
+const SWITCH: &str = "arn:{partition}:ssm:{region}:{account}:parameter{switch_prefix}{switch_name}";
 pub(crate) const SWITCH_GET: crate::iam::Permission = crate::iam::allow("ssm:GetParameter", SWITCH);
 pub(crate) const SWITCH_PUT: crate::iam::Permission = crate::iam::allow("ssm:PutParameter", SWITCH);
 pub(crate) const SWITCH_DELETE: crate::iam::Permission =
