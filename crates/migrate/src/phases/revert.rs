@@ -79,10 +79,11 @@ pub(super) async fn revert<S: SwitchStore>(
     // Only a target this migration created is dropped: a table of the same name that was there
     // before (expand refused it) is the application's.
     let target = spec.target.to_string();
-    let dropped = table_exists(&tx, &target).await? && is_own_target(&tx, spec).await?;
+    let exists = table_exists(&tx, &target).await?;
+    let dropped = exists && is_own_target(&tx, spec).await?;
     if dropped {
         exec(&tx, &sql::drop_table(&spec.target.quoted())).await?;
-    } else if table_exists(&tx, &target).await? {
+    } else if exists {
         tracing::warn!(id = spec.id, %target, "target not created by this migration: kept");
     }
     drop_functions(&tx, &n).await?;
