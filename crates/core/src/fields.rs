@@ -7,6 +7,16 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::fmt;
 
+/// A configuration document's top level, which must be an object; the one error otherwise.
+pub fn document(value: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
+    value.as_object().ok_or_else(|| {
+        vec![FieldError {
+            field: "$".into(),
+            problem: "must be a JSON object".into(),
+        }]
+    })
+}
+
 /// One bad field: its JSON path and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {

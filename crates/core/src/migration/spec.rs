@@ -70,12 +70,7 @@ fn ident(r: &mut Reader<'_>, key: &str, value: Option<String>) -> Option<Ident> 
 impl MigrationSpec {
     pub fn from_json(value: &Value) -> Result<MigrationSpec, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let Some(obj) = value.as_object() else {
-            return Err(vec![FieldError {
-                field: "$".into(),
-                problem: "must be a JSON object".into(),
-            }]);
-        };
+        let obj = crate::fields::document(value)?;
         let mut r = Reader::new(&mut errors, Some(obj));
         let id = r.string("id", true).filter(|id| {
             let ok = id.len() <= 40

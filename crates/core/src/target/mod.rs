@@ -199,12 +199,7 @@ impl TargetConfig {
         rules: MetricRules,
     ) -> Result<TargetConfig, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let Some(obj) = value.as_object() else {
-            return Err(vec![FieldError {
-                field: "$".into(),
-                problem: "must be a JSON object".into(),
-            }]);
-        };
+        let obj = crate::fields::document(value)?;
         let mut r = Reader::new(&mut errors, Some(obj));
         match obj.get("mode").and_then(Value::as_str) {
             None | Some("blueGreen") => {}
