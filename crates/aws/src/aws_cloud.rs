@@ -31,6 +31,9 @@ pub struct Environment {
     /// The listener, rule and cluster the stack's policies allow (`CUTOVER_LISTENER_ARN`,
     /// `CUTOVER_LISTENER_RULE_ARN`, `CUTOVER_CLUSTER`); none when the template does not say.
     pub scope: Option<Scope>,
+    /// This function's account (`CUTOVER_ACCOUNT_ID`, from the template) and region (`AWS_REGION`,
+    /// set by Lambda); the rollback ignores alarms from elsewhere.
+    pub home: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,9 +79,11 @@ impl Environment {
             }),
             _ => None,
         };
+        let home = optional("CUTOVER_ACCOUNT_ID").zip(optional("AWS_REGION"));
         Ok(Environment {
             metric_rules,
             scope,
+            home,
             ledger_table: required("LEDGER_TABLE")?,
             appconfig_application: required("APPCONFIG_APPLICATION")?,
             appconfig_environment: required("APPCONFIG_ENVIRONMENT")?,
@@ -219,6 +224,14 @@ mod tests {
         let mut vars = ALL.to_vec();
         vars.extend([("FLAG_DEPLOYMENT_STRATEGY", "s1"), ("REASSERT_MS", "300")]);
         let env = Environment::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(env.home, None);
+        let mut with_home = vars.clone();
+        with_home.extend([
+            ("CUTOVER_ACCOUNT_ID", "123456789012"),
+            ("AWS_REGION", "eu-west-1"),
+        ]);
+        let home = Environment::from_lookup(lookup(&with_home)).unwrap().home;
+        assert_eq!(home, Some(("123456789012".into(), "eu-west-1".into())));
         assert_eq!(env.flag_deployment_strategy.as_deref(), Some("s1"));
         assert_eq!(env.reassert_ms, Some(300));
         vars.push(("REASSERT_MS", "3s"));
