@@ -30,6 +30,9 @@ pub enum Trigger {
         env: String,
         deployment_id: String,
         reason: String,
+        /// The step stopped (`Aborted`) because a rollback had already claimed the deployment: a
+        /// consequence of that rollback, not one more cause of it.
+        aborted: bool,
     },
     Manual {
         app: String,
@@ -183,6 +186,7 @@ fn triggers(event: &Value) -> Result<Vec<Trigger>, Failure> {
             env,
             deployment_id,
             reason: readable_cause(err),
+            aborted: err.get("Error").and_then(Value::as_str) == Some("Aborted"),
         }]);
     }
     if event.get("reason").is_some() || event.get("app").is_some() {

@@ -100,7 +100,8 @@ pub(crate) struct Ask<'a> {
     deployment_id: Option<&'a str>,
     reason: String,
     trigger: &'static str,
-    source: String,
+    /// What asked, for the record; none for a consequence of this rollback.
+    source: Option<String>,
     stop_execution: bool,
 }
 
@@ -159,7 +160,7 @@ pub async fn handle(
                         deployment_id: None,
                         reason: format!("alarm {name}: {reason}"),
                         trigger: "alarm",
-                        source: format!("alarm {name} via {via}"),
+                        source: Some(format!("alarm {name} via {via}")),
                         stop_execution: true,
                     };
                     outcomes.push(on_alarm(cloud, settings, ask, name, received_at, clock).await?);
@@ -170,6 +171,7 @@ pub async fn handle(
                 env,
                 deployment_id,
                 reason,
+                aborted,
             } => {
                 let ask = Ask {
                     app,
@@ -177,7 +179,7 @@ pub async fn handle(
                     deployment_id: Some(deployment_id),
                     reason: reason.clone(),
                     trigger: "step",
-                    source: reason.clone(),
+                    source: (!aborted).then(|| reason.clone()),
                     stop_execution: false,
                 };
                 outcomes.push(roll_back(cloud, settings, ask, received_at, clock).await?);
@@ -194,7 +196,7 @@ pub async fn handle(
                     deployment_id: deployment_id.as_deref(),
                     reason: format!("manual: {reason}"),
                     trigger: "manual",
-                    source: format!("manual: {reason}"),
+                    source: Some(format!("manual: {reason}")),
                     stop_execution: true,
                 };
                 outcomes.push(roll_back(cloud, settings, ask, received_at, clock).await?);
@@ -339,7 +341,7 @@ async fn roll_back(
     let (started, record) = update_ledger(cloud.ledger(), app, env, None, |l| {
         match (&l.deployment, ask.deployment_id) {
             (Some(d), Some(id)) if d.id != id => Ok(false),
-            _ => l.claim_rollback(&ask.reason, ask.trigger, &ask.source, received_at),
+            _ => l.claim_rollback(&ask.reason, ask.trigger, ask.source.as_deref(), received_at),
         }
     })
     .await?;

@@ -52,7 +52,7 @@ pub(crate) async fn roll_back(
     let done = clock();
     let record = RollbackRecord {
         trigger: ask.trigger.into(),
-        sources: vec![ask.source.clone()],
+        sources: ask.source.clone().into_iter().collect(),
         requested_at_ms: received_at,
         traffic_restored_at_ms: Some(done),
         finished_at_ms: Some(done),

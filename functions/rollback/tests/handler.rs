@@ -191,11 +191,37 @@ async fn an_alarm_of_another_account_or_region_changes_nothing() {
     assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
 }
 
+/// A step the rollback itself stopped (its shift found the ledger `RollingBack` and answered
+/// `Aborted`) reaches the Catch and asks again: it joins the rollback, but is not one of its causes.
+#[tokio::test]
+async fn a_step_aborted_by_the_rollback_joins_without_becoming_a_source() {
+    let c = canary_at_10().await;
+    c.edit_ledger(|l| {
+        l.claim_rollback("alarm live-5xx", "alarm", Some("alarm live-5xx via sns"), 3)
+            .unwrap();
+    })
+    .await;
+    let mut aborted = sample("catch");
+    aborted["error"] = json!({"Error": "Aborted", "Cause": "deployment d1 is RollingBack"});
+    run(&c, &aborted).await.unwrap();
+    let d = c.stored_ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::RolledBack);
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    let r = d.rollback.unwrap();
+    assert_eq!(r.sources, vec!["alarm live-5xx via sns".to_string()]);
+    // Any other failed step is a cause, and recorded.
+    let c = canary_at_10().await;
+    run(&c, &sample("catch")).await.unwrap();
+    let r = c.stored_ledger().deployment.unwrap().rollback.unwrap();
+    assert_eq!(r.sources.len(), 1);
+    assert!(r.sources[0].starts_with("HealthFailed"), "{:?}", r.sources);
+}
+
 #[tokio::test]
 async fn a_second_request_during_the_rollback_joins_its_record() {
     let c = canary_at_10().await;
     c.edit_ledger(|l| {
-        l.claim_rollback("alarm live-5xx", "alarm", "alarm live-5xx via sns", 3)
+        l.claim_rollback("alarm live-5xx", "alarm", Some("alarm live-5xx via sns"), 3)
             .unwrap();
     })
     .await;

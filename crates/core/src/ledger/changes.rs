@@ -234,12 +234,13 @@ impl Ledger {
 
     /// Claim the rollback for one request (`trigger`, `source`) and keep its record. True only for
     /// the request that moved the deployment to `RollingBack`; a later or repeated request adds its
-    /// source to the one record. Nothing active to roll back: false, and nothing changes.
+    /// source to the one record. A request without a source (a consequence of this rollback, not a
+    /// cause) joins without one. Nothing active to roll back: false, and nothing changes.
     pub fn claim_rollback(
         &mut self,
         reason: &str,
         trigger: &str,
-        source: &str,
+        source: Option<&str>,
         now_ms: u64,
     ) -> Result<bool, Failure> {
         let started = self.begin_rollback(reason, now_ms)?;
@@ -258,7 +259,7 @@ impl Ledger {
             traffic_restored_at_ms: None,
             finished_at_ms: None,
         });
-        if !record.sources.iter().any(|s| s == source) {
+        if let Some(source) = source.filter(|s| !record.sources.iter().any(|r| r == s)) {
             record.sources.push(source.into());
         }
         Ok(started)
