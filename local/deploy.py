@@ -41,7 +41,16 @@ def parameters(seed):
         "LocalElbv2Endpoint": cloud.MOTO_URL,
         # Local functions answer in milliseconds; a shorter watch keeps the race tests quick.
         "RollbackReassertMs": os.environ.get("ROLLBACK_REASSERT_MS", "300"),
+        # The dashboard of the seeded service, with its alarms in the status widget.
+        "DashboardApp": seed["app"],
+        "DashboardEnv": seed["env"],
+        "DashboardAlarmArns": ",".join(alarm_arns(seed["alarmNames"])),
     }
+
+
+def alarm_arns(names):
+    alarms = cloud.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    return [a["AlarmArn"] for a in alarms]
 
 
 def upload(s3, path, bootstrap=False):

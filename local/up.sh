@@ -5,7 +5,9 @@
 #   seed       the application's own infrastructure (seed.py)
 #   deploy     template.yaml, with the test build's function binaries (deploy.py)
 #   simulator  the traffic simulator (simulator.sh)
-# usage: up.sh [STEP...] [-- COMMAND...]   STEPs in the order given, all five when none is named.
+#   emf        the functions' EMF log lines forwarded to CloudWatch as metrics (emf_forwarder.py), which
+#              the emulator does not do
+# usage: up.sh [STEP...] [-- COMMAND...]   STEPs in the order given, all six when none is named.
 # With a COMMAND, runs it once the steps are done, then stops what those steps run (down.sh STEP...)
 # unless KEEP_CLOUD=1; exits with the command's status. Idempotent: a step reuses what is already up.
 set -euo pipefail
@@ -14,7 +16,7 @@ source "$(dirname "$0")/env.sh"
 steps=()
 while (( $# )) && [[ $1 != -- ]]; do steps+=("$1"); shift; done
 (( $# )) && shift
-(( ${#steps[@]} )) || steps=(cloud postgres seed deploy simulator)
+(( ${#steps[@]} )) || steps=(cloud postgres seed deploy simulator emf)
 
 alive() { [[ -f "$RUN_DIR/$1.pid" ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
@@ -51,9 +53,16 @@ postgres() { "$LOCAL_DIR/postgres.sh" start; }
 seed() { "$TOOLS_VENV/bin/python" "$LOCAL_DIR/seed.py"; }
 deploy() { "$TOOLS_VENV/bin/python" "$LOCAL_DIR/deploy.py"; }
 simulator() { "$LOCAL_DIR/simulator.sh" start; }
+emf() {
+  if ! alive emf; then
+    nohup "$TOOLS_VENV/bin/python" -u "$LOCAL_DIR/emf_forwarder.py" >> "$RUN_DIR/emf.log" 2>&1 &
+    echo $! > "$RUN_DIR/emf.pid"
+    echo "local: EMF forwarder started (PID $(cat "$RUN_DIR/emf.pid"), log $RUN_DIR/emf.log)"
+  fi
+}
 
 for step in "${steps[@]}"; do
-  case $step in cloud|postgres|seed|deploy|simulator) ;; *) echo "local: no step '$step'" >&2; exit 2 ;; esac
+  case $step in cloud|postgres|seed|deploy|simulator|emf) ;; *) echo "local: no step '$step'" >&2; exit 2 ;; esac
 done
 if (( $# )) && [[ ${KEEP_CLOUD:-0} != 1 ]]; then trap '"$LOCAL_DIR/down.sh" "${steps[@]}"' EXIT; fi
 start=$(date +%s%N)

@@ -12,6 +12,7 @@ use crate::metrics::CloudWatchMetrics;
 use crate::secrets::Passwords;
 use crate::sfn::StepFunctions;
 use crate::switch::Switches;
+use crate::telemetry::EventBridgeTelemetry;
 use cutover_core::{MetricRules, Scope};
 
 /// What the template's environment gives every function (see template.yaml, `Globals`).
@@ -127,6 +128,7 @@ pub struct AwsCloud {
     metrics: CloudWatchMetrics,
     switches: Switches,
     secrets: Passwords,
+    telemetry: EventBridgeTelemetry,
 }
 
 impl AwsCloud {
@@ -160,6 +162,7 @@ impl AwsCloud {
                 Some(env.appconfig_application.clone()),
             ),
             secrets: Passwords::from_conf(conf),
+            telemetry: EventBridgeTelemetry::from_conf(conf),
             env,
         }
     }
@@ -180,6 +183,7 @@ crate::cloud_of_fields!(AwsCloud {
     CloudWatchMetrics,
     Switches,
     Passwords,
+    EventBridgeTelemetry,
 });
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use crate::{
     Alarms, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics, SecretSource, Services,
-    SwitchStore, TargetSource,
+    SwitchStore, TargetSource, Telemetry,
 };
 
 pub trait Cloud: Sync {
@@ -20,6 +20,7 @@ pub trait Cloud: Sync {
     type Metrics: Metrics + Sync;
     type Switches: SwitchStore + Sync;
     type Secrets: SecretSource + Sync;
+    type Telemetry: Telemetry + Sync;
 
     /// The production listener (or rule) and its target groups.
     fn lb(&self) -> &Self::LoadBalancer;
@@ -41,15 +42,17 @@ pub trait Cloud: Sync {
     fn switches(&self) -> &Self::Switches;
     /// Database passwords.
     fn secrets(&self) -> &Self::Secrets;
+    /// EMF metrics and state-change events.
+    fn telemetry(&self) -> &Self::Telemetry;
 }
 
 /// Implements [`Cloud`] for a struct whose fields `lb`, `ledger`, `targets`, `flags`, `services`,
-/// `executions`, `alarms`, `metrics`, `switches` and `secrets` hold the ports, given their types in
+/// `executions`, `alarms`, `metrics`, `switches`, `secrets` and `telemetry` hold the ports, given their types in
 /// that order.
 #[macro_export]
 macro_rules! cloud_of_fields {
     ($cloud:ty { $lb:ty, $ledger:ty, $targets:ty, $flags:ty, $services:ty, $executions:ty,
-        $alarms:ty, $metrics:ty, $switches:ty, $secrets:ty $(,)? }) => {
+        $alarms:ty, $metrics:ty, $switches:ty, $secrets:ty, $telemetry:ty $(,)? }) => {
         impl $crate::Cloud for $cloud {
             type LoadBalancer = $lb;
             type Ledger = $ledger;
@@ -61,9 +64,11 @@ macro_rules! cloud_of_fields {
             type Metrics = $metrics;
             type Switches = $switches;
             type Secrets = $secrets;
+            type Telemetry = $telemetry;
             $crate::cloud_of_fields!(@get lb: $lb, ledger: $ledger, targets: $targets,
                 flags: $flags, services: $services, executions: $executions, alarms: $alarms,
-                metrics: $metrics, switches: $switches, secrets: $secrets);
+                metrics: $metrics, switches: $switches, secrets: $secrets,
+                telemetry: $telemetry);
         }
     };
     (@get $($field:ident: $port:ty),*) => {

@@ -126,6 +126,7 @@ pub fn all() -> Vec<Needs> {
         crate::metrics::PERMISSIONS,
         crate::switch::PERMISSIONS,
         crate::secrets::PERMISSIONS,
+        crate::telemetry::PERMISSIONS,
     ]
     .concat()
 }

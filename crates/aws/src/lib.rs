@@ -34,6 +34,9 @@ pub mod secrets;
 pub mod sfn;
 #[cfg(feature = "switch")]
 pub mod switch;
+#[cfg(feature = "events")]
+pub mod telemetry;
+pub mod told;
 pub mod traffic;
 
 #[cfg(feature = "all")]
@@ -41,8 +44,9 @@ pub use aws_cloud::{AwsCloud, Environment, EnvironmentError};
 pub use cloud::Cloud;
 pub use error::AwsError;
 pub use ports::{
-    load_ledger, update_ledger, Alarms, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics,
-    MetricsQuery, SecretSource, Services, SwitchStore, TargetSource,
+    load_ledger, update_ledger, update_ledger_seen, Alarms, Executions, FlagSource, LedgerStore,
+    LoadBalancer, Metrics, MetricsQuery, SecretSource, Services, SwitchStore, TargetSource,
+    Telemetry, Updated,
 };
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).

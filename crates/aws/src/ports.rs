@@ -57,8 +57,33 @@ pub async fn update_ledger<S, T, F>(
     app: &str,
     env: &str,
     initial: Option<&Ledger>,
-    mut change: F,
+    change: F,
 ) -> Result<(T, Ledger), Failure>
+where
+    S: LedgerStore,
+    F: FnMut(&mut Ledger) -> Result<T, Failure>,
+{
+    let u = update_ledger_seen(store, app, env, initial, change).await?;
+    Ok((u.value, u.after))
+}
+
+/// What [`update_ledger_seen`] wrote: the change's value, the record it was applied to (the initial
+/// one for a new item) and the record as stored. The same record twice: nothing was written.
+pub struct Updated<T> {
+    pub value: T,
+    pub before: Option<Ledger>,
+    pub after: Ledger,
+}
+
+/// [`update_ledger`], also returning the record the successful attempt changed, so a caller can tell
+/// of the transition it made (`crate::told`).
+pub async fn update_ledger_seen<S, T, F>(
+    store: &S,
+    app: &str,
+    env: &str,
+    initial: Option<&Ledger>,
+    mut change: F,
+) -> Result<Updated<T>, Failure>
 where
     S: LedgerStore,
     F: FnMut(&mut Ledger) -> Result<T, Failure>,
@@ -78,11 +103,19 @@ where
         let mut ledger = loaded.clone();
         let value = change(&mut ledger)?;
         if ledger == loaded && loaded.version > 0 {
-            return Ok((value, ledger));
+            return Ok(Updated {
+                value,
+                before: Some(loaded),
+                after: ledger,
+            });
         }
         if store.save(&ledger).await? {
             ledger.version += 1;
-            return Ok((value, ledger));
+            return Ok(Updated {
+                value,
+                before: Some(loaded),
+                after: ledger,
+            });
         }
         tracing::info!(
             app,
@@ -232,4 +265,18 @@ pub trait SecretSource {
         &self,
         at: &cutover_core::migration::PasswordRef,
     ) -> impl Future<Output = Result<cutover_core::migration::Credentials, AwsError>> + Send;
+}
+
+/// Where Cutover tells of what it did: metrics as EMF lines in the function's log, and state-change
+/// events on the account's default EventBridge bus.
+pub trait Telemetry {
+    /// Write one EMF line to the log (CloudWatch Logs extracts the metrics).
+    fn metric(&self, emf: &cutover_core::telemetry::Emf);
+
+    /// Put one event (`source: cutover`) with `detail` on the default bus.
+    fn publish(
+        &self,
+        detail_type: &'static str,
+        detail: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }

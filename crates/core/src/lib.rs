@@ -17,6 +17,7 @@ pub mod scope;
 pub mod status;
 pub mod strategy;
 pub mod target;
+pub mod telemetry;
 pub mod traffic;
 
 pub use error::{ErrorType, Failure};

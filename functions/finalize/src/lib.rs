@@ -4,8 +4,9 @@
 //! `scaleDown`: after the termination wait, the previous colour's service goes to 0 tasks — only if
 //! the ledger still says this deployment was promoted, so a late call can never scale down live.
 
+use cutover_aws::told;
 use cutover_aws::traffic::read_weights;
-use cutover_aws::{load_ledger, update_ledger, Cloud, Services, TargetSource};
+use cutover_aws::{load_ledger, Cloud, Services, TargetSource};
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
@@ -18,6 +19,7 @@ pub const CALLS: &[&str] = &[
     "LedgerStore::save",
     "LoadBalancer::forward_route",
     "Services::update_service",
+    "Telemetry::publish",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +88,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
                 .with_details(json!({ "deploymentId": id, "found": on_listener })));
             }
             let (_, record) =
-                update_ledger(ledger, app, env, None, |l| l.promote(id, now_ms)).await?;
+                told::record(cloud, app, env, None, |l| l.promote(id, now_ms)).await?;
             tracing::info!(app, env, id, live = %record.live_colour, "promoted");
             Ok(
                 json!({ "deploymentId": id, "live": record.live_colour, "lastKnownGood": record.last_known_good }),

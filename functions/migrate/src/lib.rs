@@ -1,8 +1,9 @@
 //! The migrate function: `{"phase", "spec", "cursor"?}` in, the phase's result out. The event and the
 //! spec are validated whole before the password is read or a connection opened.
 
-use cutover_aws::{Cloud, SecretSource};
+use cutover_aws::{told, Cloud, SecretSource};
 use cutover_core::migration::{MigrationSpec, Phase};
+use cutover_core::telemetry::MigrationChange;
 use cutover_core::{invalid_field, ErrorType, Failure};
 use cutover_migrate::PhaseRequest;
 use serde_json::{json, Value};
@@ -14,6 +15,7 @@ pub const CALLS: &[&str] = &[
     "SwitchStore::get",
     "SwitchStore::put",
     "SwitchStore::delete",
+    "Telemetry::publish",
 ];
 
 /// A checked event: what to run, on which spec (kept as given, to recognise a re-used id).
@@ -123,6 +125,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value) -> Result<Value, Failure>
         cutover_migrate::run(&mut db, &req.spec, &req.raw_spec, &req.phase, switch).await
     };
     let ms = started.elapsed().as_millis() as u64;
+    tell(cloud, &req, &out, ms).await;
     match &out {
         Ok(v) => {
             tracing::info!(id = req.spec.id, phase = req.phase.phase.as_str(), ms, result = %v, "phase done")
@@ -132,4 +135,34 @@ pub async fn handle(cloud: &impl Cloud, event: &Value) -> Result<Value, Failure>
         }
     }
     out
+}
+
+/// The phase's metrics and event, under the spec's service (`unassigned` when it names none, so that
+/// a migration's figures are never lost for want of a dimension).
+async fn tell(cloud: &impl Cloud, req: &MigrateRequest, out: &Result<Value, Failure>, ms: u64) {
+    let (app, env) = req
+        .spec
+        .service
+        .clone()
+        .unwrap_or_else(|| ("unassigned".into(), "unassigned".into()));
+    let count = |k: &str| out.as_ref().ok().and_then(|v| v[k].as_u64());
+    let change = MigrationChange {
+        app,
+        env,
+        migration_id: req.spec.id.clone(),
+        phase: req.phase.phase.as_str().to_string(),
+        outcome: if out.is_ok() { "Succeeded" } else { "Failed" }.into(),
+        duration_ms: ms,
+        rows_copied: (req.phase.phase == Phase::Backfill)
+            .then(|| count("copied"))
+            .flatten(),
+        mismatches: (req.phase.phase == Phase::Verify)
+            .then(|| count("mismatchedRanges"))
+            .flatten(),
+        error_type: out.as_ref().err().map(|f| format!("{:?}", f.error_type)),
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    told::tell_migration(cloud.telemetry(), &change, now_ms).await;
 }

@@ -7,10 +7,10 @@
 
 mod release;
 
+use cutover_aws::told;
 use cutover_aws::traffic::read_weights;
 use cutover_aws::{
-    load_ledger, update_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services,
-    TargetSource,
+    load_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{
@@ -30,6 +30,7 @@ pub const CALLS: &[&str] = &[
     "Services::service",
     "Services::register_with_image",
     "Services::update_service",
+    "Telemetry::publish",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,16 +106,15 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             None,
         )),
     };
-    let (acquired, ledger) =
-        update_ledger(cloud.ledger(), &req.app, &req.env, initial.as_ref(), |l| {
-            l.acquire(
-                &req.deployment_id,
-                &req.image,
-                req.execution_arn.as_deref(),
-                now_ms,
-            )
-        })
-        .await?;
+    let (acquired, ledger) = told::record(cloud, &req.app, &req.env, initial.as_ref(), |l| {
+        l.acquire(
+            &req.deployment_id,
+            &req.image,
+            req.execution_arn.as_deref(),
+            now_ms,
+        )
+    })
+    .await?;
     let live = ledger.live_colour;
     let candidate = live.other();
     tracing::info!(app = req.app, env = req.env, id = req.deployment_id, ?acquired, %live, %candidate, "ledger claimed");
@@ -154,7 +154,7 @@ async fn start_candidate(
                     &req.image,
                 )
                 .await?;
-            update_ledger(cloud.ledger(), &req.app, &req.env, None, |l| {
+            told::record(cloud, &req.app, &req.env, None, |l| {
                 l.set_release(&req.deployment_id, r.clone(), now_ms)
             })
             .await?;

@@ -5,7 +5,8 @@
 //! ledger to the rollback.
 
 use crate::PrepareRequest;
-use cutover_aws::{update_ledger, Cloud, Services};
+use cutover_aws::told;
+use cutover_aws::{Cloud, Services};
 use cutover_core::Colour;
 use cutover_core::{ErrorType, Failure, TargetConfig};
 
@@ -30,7 +31,7 @@ pub(crate) async fn after_failure(
         tracing::error!(app, env, id, service, error = %e, "prepare failed and could not scale the candidate back to 0");
     }
     let reason = format!("prepare failed: {}", failure.reason);
-    match update_ledger(cloud.ledger(), app, env, None, |l| {
+    match told::record(cloud, app, env, None, |l| {
         l.fail_preparing(id, &reason, now_ms)
     })
     .await

@@ -23,6 +23,8 @@ pub enum Trigger {
         /// Where the alarm says it lives, when the event says: its account and region.
         account: Option<String>,
         region: Option<String>,
+        /// When CloudWatch moved the alarm to this state (ms), when the event says.
+        changed_at_ms: Option<u64>,
     },
     /// A step of the deploy state machine failed; its own execution is running this rollback.
     Step {
@@ -61,6 +63,7 @@ fn from_direct_alarm(event: &Value) -> Result<Trigger, Failure> {
         via: "direct",
         account: alarm.account_id,
         region: alarm.region,
+        changed_at_ms: u64::try_from(state.timestamp.timestamp_millis()).ok(),
     })
 }
 
@@ -100,6 +103,13 @@ fn from_sns(records: &[Value]) -> Result<Vec<Trigger>, Failure> {
                 via: "sns",
                 account: field("AWSAccountId").ok().or_else(|| arn_part(4)),
                 region: arn_part(3),
+                // `2021-04-13T20:45:25.521+0000`; an alarm without it still rolls back.
+                changed_at_ms: field("StateChangeTime")
+                    .ok()
+                    .and_then(|t| {
+                        chrono::DateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f%z").ok()
+                    })
+                    .and_then(|t| u64::try_from(t.timestamp_millis()).ok()),
             })
         })
         .collect()

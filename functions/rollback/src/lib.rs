@@ -18,9 +18,11 @@ pub mod event;
 mod rolling;
 
 use cutover_aws::traffic::{read_weights, write_weights};
+use cutover_aws::{told, Telemetry};
 use cutover_aws::{
-    update_ledger, Cloud, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
+    Cloud, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
+use cutover_core::telemetry::{metrics, Emf};
 use cutover_core::{AnyTarget, Failure, Status, TargetConfig, Weights};
 use event::{RollbackRequest, Trigger};
 use serde_json::{json, Value};
@@ -39,6 +41,7 @@ pub const CALLS: &[&str] = &[
     "Executions::stop",
     "Services::service",
     "Services::update_service",
+    "Telemetry::publish",
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +106,8 @@ pub(crate) struct Ask<'a> {
     /// What asked, for the record; none for a consequence of this rollback.
     source: Option<String>,
     stop_execution: bool,
+    /// The alarm's own state-change time, for the alarm-to-traffic-restored metric.
+    alarm_at_ms: Option<u64>,
 }
 
 pub async fn handle(
@@ -122,6 +127,7 @@ pub async fn handle(
                 via,
                 account,
                 region,
+                changed_at_ms,
             } => {
                 if let Some(why) = settings.foreign(account.as_deref(), region.as_deref()) {
                     tracing::warn!(
@@ -162,6 +168,7 @@ pub async fn handle(
                         trigger: "alarm",
                         source: Some(format!("alarm {name} via {via}")),
                         stop_execution: true,
+                        alarm_at_ms: *changed_at_ms,
                     };
                     outcomes.push(on_alarm(cloud, settings, ask, name, received_at, clock).await?);
                 }
@@ -181,6 +188,7 @@ pub async fn handle(
                     trigger: "step",
                     source: (!aborted).then(|| reason.clone()),
                     stop_execution: false,
+                    alarm_at_ms: None,
                 };
                 outcomes.push(roll_back(cloud, settings, ask, received_at, clock).await?);
             }
@@ -198,6 +206,7 @@ pub async fn handle(
                     trigger: "manual",
                     source: Some(format!("manual: {reason}")),
                     stop_execution: true,
+                    alarm_at_ms: None,
                 };
                 outcomes.push(roll_back(cloud, settings, ask, received_at, clock).await?);
             }
@@ -260,7 +269,7 @@ async fn on_alarm(
         );
     };
     if !auto_rollback(cloud, app, env, alarm).await {
-        update_ledger(cloud.ledger(), app, env, None, |l| {
+        told::record(cloud, app, env, None, |l| {
             l.note_alarm(alarm);
             Ok(())
         })
@@ -279,36 +288,24 @@ async fn on_alarm(
     roll_back(cloud, settings, ask, received_at, clock).await
 }
 
-/// One embedded-metric-format line: CloudWatch Logs turns it into `DeploymentRollback` (1 for the
-/// request that started the rollback, 0 for one that joined it) and `TimeToRollbackMs`.
-pub(crate) fn emit_metrics(
-    app: &str,
-    env: &str,
-    trigger: &str,
-    started: bool,
-    ms: u64,
-    id: &str,
-    at_ms: u64,
-) {
-    println!(
-        "{}",
-        json!({
-            "_aws": {
-                "Timestamp": at_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": "Cutover",
-                    "Dimensions": [["App", "Env", "Trigger"]],
-                    "Metrics": [
-                        {"Name": "DeploymentRollback", "Unit": "Count"},
-                        {"Name": "TimeToRollbackMs", "Unit": "Milliseconds"}
-                    ]
-                }]
-            },
-            "App": app, "Env": env, "Trigger": trigger,
-            "DeploymentRollback": u8::from(started), "TimeToRollbackMs": ms,
-            "DeploymentId": id,
-        })
-    );
+/// How long this rollback took, from the request that started it: to traffic restored, and from the
+/// alarm's own state change when an alarm started it. The count is the ledger transition's
+/// (`told::record`).
+fn timing_metric(cloud: &impl Cloud, ask: &Ask<'_>, id: &str, received_at: u64, restored_at: u64) {
+    let mut emf = Emf::new(ask.app, ask.env, restored_at)
+        .property("DeploymentId", id)
+        .property("Trigger", ask.trigger)
+        .with(
+            metrics::TIME_TO_ROLLBACK,
+            restored_at.saturating_sub(received_at) as f64,
+        );
+    if let Some(at) = ask.alarm_at_ms {
+        emf = emf.with(
+            metrics::ALARM_TO_RESTORED,
+            restored_at.saturating_sub(at) as f64,
+        );
+    }
+    cloud.telemetry().metric(&emf);
 }
 
 /// 100 % live, read back. Returns the weights found first.
@@ -338,7 +335,7 @@ async fn roll_back(
             return rolling::roll_back(cloud, &t, ask, received_at, clock).await
         }
     };
-    let (started, record) = update_ledger(cloud.ledger(), app, env, None, |l| {
+    let (started, record) = told::record(cloud, app, env, None, |l| {
         match (&l.deployment, ask.deployment_id) {
             (Some(d), Some(id)) if d.id != id => Ok(false),
             _ => l.claim_rollback(&ask.reason, ask.trigger, ask.source.as_deref(), received_at),
@@ -363,6 +360,9 @@ async fn roll_back(
     let live = Weights::all_on(record.live_colour);
     let before = restore(cloud.lb(), &target, live).await?;
     let restored_at = clock();
+    if before != live {
+        told::weights_metric(cloud.telemetry(), app, env, live, restored_at);
+    }
 
     if ask.stop_execution {
         if let Some(arn) = &d.execution_arn {
@@ -387,7 +387,7 @@ async fn roll_back(
             .update_service(&target.cluster, target.services.get(d.candidate), None, 0)
             .await?;
     }
-    let (_, record) = update_ledger(cloud.ledger(), app, env, None, |l| {
+    let (_, record) = told::record(cloud, app, env, None, |l| {
         l.traffic_restored(restored_at);
         l.finish_rollback(clock())
     })
@@ -395,7 +395,9 @@ async fn roll_back(
     let d = record.deployment.expect("the rollback just wrote it");
     let r = d.rollback.clone().expect("claimed above");
     let ms = restored_at.saturating_sub(received_at);
-    emit_metrics(app, env, &r.trigger, started, ms, &d.id, restored_at);
+    if started {
+        timing_metric(cloud, &ask, &d.id, received_at, restored_at);
+    }
     tracing::warn!(
         app, env, id = d.id, trigger = r.trigger, sources = ?r.sources, reason = d.reason,
         from = %before, to = %live, first_claim = started, time_to_rollback_ms = ms,

@@ -2,8 +2,10 @@
 //! last-known-good task definition from the ledger, keeping its task count. Idempotent: a service
 //! already on it is left alone and nothing is written.
 
-use crate::{emit_metrics, Ask, Clock};
-use cutover_aws::{update_ledger, Cloud, LedgerStore, Services};
+use crate::{Ask, Clock};
+use cutover_aws::{told, Telemetry};
+use cutover_aws::{Cloud, LedgerStore, Services};
+use cutover_core::telemetry::{metrics, Emf};
 use cutover_core::{ErrorType, Failure, RollbackRecord, RollingTarget};
 use serde_json::{json, Value};
 
@@ -57,21 +59,22 @@ pub(crate) async fn roll_back(
         traffic_restored_at_ms: Some(done),
         finished_at_ms: Some(done),
     };
-    update_ledger(cloud.ledger(), app, env, None, |l| {
+    told::record(cloud, app, env, None, |l| {
         l.last_rollback = Some(record.clone());
         Ok(())
     })
     .await?;
     let ms = done.saturating_sub(received_at);
-    emit_metrics(
-        app,
-        env,
-        ask.trigger,
-        true,
-        ms,
-        &service.task_definition_arn,
-        done,
-    );
+    // A rolling service has no deployment of Cutover's to move, so no transition counts it: this does.
+    let mut emf = Emf::new(app, env, done)
+        .by("Trigger", ask.trigger)
+        .property("TaskDefinition", service.task_definition_arn.as_str())
+        .with(metrics::DEPLOYMENTS_ROLLED_BACK, 1.0)
+        .with(metrics::TIME_TO_ROLLBACK, ms as f64);
+    if let Some(at) = ask.alarm_at_ms {
+        emf = emf.with(metrics::ALARM_TO_RESTORED, done.saturating_sub(at) as f64);
+    }
+    cloud.telemetry().metric(&emf);
     tracing::warn!(
         app,
         env,

@@ -5,8 +5,9 @@
 //! If a rollback claimed the ledger while the write was in flight, this function puts the live weights
 //! back itself and reports `Aborted`, so a rollback always wins. A repeated step changes nothing.
 
+use cutover_aws::told::{self, weights_metric};
 use cutover_aws::traffic::{read_weights, write_weights};
-use cutover_aws::{load_ledger, update_ledger, Cloud, LoadBalancer, TargetSource};
+use cutover_aws::{load_ledger, Cloud, LoadBalancer, TargetSource};
 use cutover_core::{
     invalid_field, Colour, DeploymentRef, ErrorType, Failure, TargetConfig, Weights,
 };
@@ -20,6 +21,7 @@ pub const CALLS: &[&str] = &[
     "LedgerStore::save",
     "LoadBalancer::forward_route",
     "LoadBalancer::set_forward_route",
+    "Telemetry::publish",
 ];
 
 /// The validated request.
@@ -131,8 +133,9 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             .await?
             .record_shift(id, req.step_index, wanted, now_ms)?;
         write_weights(lb, &target, wanted).await?;
+        weights_metric(cloud.telemetry(), app, env, wanted, now_ms);
     }
-    match update_ledger(ledger, app, env, None, |l| {
+    match told::record(cloud, app, env, None, |l| {
         l.record_shift(id, req.step_index, wanted, now_ms)
     })
     .await

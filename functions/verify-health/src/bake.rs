@@ -86,7 +86,7 @@ async fn fail_fast(
         ?verdict,
         "unhealthy during the bake: rolling back now"
     );
-    finish(cloud.ledger(), req, d, verdict, None, Vec::new(), now_ms)
+    finish(cloud, req, d, verdict, None, Vec::new(), now_ms)
         .await
         .map(|_| ())
 }

@@ -15,7 +15,9 @@ pub mod bake;
 mod realtime;
 mod traffic;
 
-use cutover_aws::{load_ledger, update_ledger, Alarms, Cloud, LedgerStore, TargetSource};
+use cutover_aws::told;
+use cutover_aws::{load_ledger, Alarms, Cloud, TargetSource, Telemetry};
+use cutover_core::telemetry::{metrics, Emf};
 use cutover_core::{
     alarms_verdict, invalid_field, DeploymentRef, ErrorType, Failure, Verdict, VerdictRecord,
 };
@@ -31,6 +33,7 @@ pub const CALLS: &[&str] = &[
     "LoadBalancer::target_health",
     "Alarms::states",
     "Metrics::group_series",
+    "Telemetry::publish",
 ];
 
 /// Unhealthy targets this soon after a shift are still settling, not failing.
@@ -91,13 +94,11 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
     if req.phase == Phase::Stable {
         let verdict = Verdict::all(checks);
         tracing::info!(app, env, id, phase = "stable", ?verdict, "verified");
-        return finish(cloud.ledger(), &req, &d, verdict, None, Vec::new(), now_ms).await;
+        return finish(cloud, &req, &d, verdict, None, Vec::new(), now_ms).await;
     }
 
-    let (_, record) = update_ledger(cloud.ledger(), app, env, None, |l| {
-        l.record_verifying(id, now_ms)
-    })
-    .await?;
+    let (_, record) =
+        told::record(cloud, app, env, None, |l| l.record_verifying(id, now_ms)).await?;
     let verifying_since = record
         .deployment
         .as_ref()
@@ -118,7 +119,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
     }
     tracing::info!(app, env, id, phase = "step", ?verdict, score = ?analysis.score, lines = ?analysis.lines, "verified");
     finish(
-        cloud.ledger(),
+        cloud,
         &req,
         &d,
         verdict,
@@ -131,7 +132,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
 
 /// Record the verdict (and start the rollback on a failure) and shape the function's answer.
 pub(crate) async fn finish(
-    ledger: &impl LedgerStore,
+    cloud: &impl Cloud,
     req: &VerifyRequest,
     d: &cutover_core::Deployment,
     verdict: Verdict,
@@ -143,6 +144,9 @@ pub(crate) async fn finish(
     let answer = json!({
         "deploymentId": id, "verdict": verdict, "score": score, "lines": lines, "weights": d.weights,
     });
+    if req.phase == Phase::Step {
+        verdict_metric(cloud.telemetry(), req, &verdict, score, now_ms);
+    }
     let record = |name: &str| VerdictRecord {
         step_index: d.step_index,
         candidate_weight: d.weights.of(d.candidate),
@@ -153,7 +157,7 @@ pub(crate) async fn finish(
     };
     match (&verdict, req.phase) {
         (Verdict::Healthy, Phase::Step) => {
-            update_ledger(ledger, app, env, None, |l| {
+            told::record(cloud, app, env, None, |l| {
                 l.record_verdict(id, record("Healthy"))
             })
             .await?;
@@ -162,7 +166,7 @@ pub(crate) async fn finish(
             // The ledger turns RollingBack here, before the state machine reacts: no later shift of
             // this deployment can move traffic toward the failed candidate, whatever runs next.
             let reason = format!("HealthFailed: {}", reasons.join("; "));
-            update_ledger(ledger, app, env, None, |l| {
+            told::record(cloud, app, env, None, |l| {
                 if req.phase == Phase::Step {
                     l.record_verdict(id, record("Unhealthy"))?;
                 }
@@ -177,4 +181,27 @@ pub(crate) async fn finish(
         ..f
     })?;
     Ok(answer)
+}
+
+/// One count per step verdict (a Pending step counts once per poll) and the judge's score.
+fn verdict_metric(
+    telemetry: &impl Telemetry,
+    req: &VerifyRequest,
+    verdict: &Verdict,
+    score: Option<f64>,
+    now_ms: u64,
+) {
+    let name = match verdict {
+        Verdict::Healthy => "Healthy",
+        Verdict::Pending(_) => "Pending",
+        Verdict::Unhealthy(_) => "Unhealthy",
+    };
+    let mut emf = Emf::new(&req.at.app, &req.at.env, now_ms)
+        .by("Verdict", name)
+        .property("DeploymentId", req.at.deployment_id.as_str())
+        .with(metrics::STEP_VERDICTS, 1.0);
+    if let Some(s) = score.filter(|s| s.is_finite()) {
+        emf = emf.with(metrics::CANARY_SCORE, s);
+    }
+    telemetry.metric(&emf);
 }

@@ -13,6 +13,7 @@ mod secrets;
 mod services;
 mod switches;
 mod targets;
+mod telemetry;
 
 pub use alarms::FakeAlarms;
 pub use executions::FakeExecutions;
@@ -25,6 +26,7 @@ pub use secrets::FakeSecrets;
 pub use services::FakeServices;
 pub use switches::FakeSwitches;
 pub use targets::FakeTargets;
+pub use telemetry::FakeTelemetry;
 
 use crate::LedgerStore;
 use std::collections::BTreeSet;
@@ -56,6 +58,7 @@ pub struct FakeCloud {
     pub executions: FakeExecutions,
     pub switches: FakeSwitches,
     pub secrets: FakeSecrets,
+    pub telemetry: FakeTelemetry,
 }
 
 /// Arranges a [`FakeCloud`] before a test: what differs from [`FakeCloud::new`].
@@ -111,6 +114,7 @@ impl FakeCloudBuilder {
             executions: FakeExecutions::default(),
             switches: FakeSwitches::default(),
             secrets: FakeSecrets::default(),
+            telemetry: FakeTelemetry::default(),
         };
         let calls = Calls::default();
         c.lb.calls = calls.clone();
@@ -122,7 +126,8 @@ impl FakeCloudBuilder {
         c.metrics.calls = calls.clone();
         c.executions.calls = calls.clone();
         c.switches.calls = calls.clone();
-        c.secrets.calls = calls;
+        c.secrets.calls = calls.clone();
+        c.telemetry.calls = calls;
         c
     }
 }
@@ -210,4 +215,5 @@ crate::cloud_of_fields!(FakeCloud {
     FakeMetrics,
     FakeSwitches,
     FakeSecrets,
+    FakeTelemetry,
 });

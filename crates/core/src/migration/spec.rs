@@ -31,6 +31,9 @@ pub struct MigrationSpec {
     /// After a failed migration puts the switch back, how long the application may still write to
     /// the target (its switch cache) before revert drops it.
     pub drain_seconds: u64,
+    /// The service whose dashboard the migration's metrics and events belong to (`app`, `env`);
+    /// optional, as a database may serve no one service.
+    pub service: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +125,24 @@ impl MigrationSpec {
         let bake_seconds = r.integer("bakeSeconds", 86_400, 300);
         let approval = r.boolean("approval", false);
         let drain_seconds = r.integer("drainSeconds", 3_600, 60);
+        let mut name = |field: &str| {
+            r.string(field, false).filter(|v| {
+                crate::flags::check_name(field, v)
+                    .map_err(|e| r.fail(field, e.reason))
+                    .is_ok()
+            })
+        };
+        let service = match (name("app"), name("env")) {
+            (Some(app), Some(env)) => Some((app, env)),
+            (None, None) => None,
+            _ => {
+                r.fail(
+                    "app",
+                    "app and env name the service together: give both or neither",
+                );
+                None
+            }
+        };
 
         let (
             Some(id),
@@ -150,6 +171,7 @@ impl MigrationSpec {
             bake_seconds,
             approval,
             drain_seconds,
+            service,
         };
         errors.extend(spec.cross_checks());
         if errors.is_empty() {

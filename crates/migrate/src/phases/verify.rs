@@ -34,7 +34,7 @@ pub(super) async fn verify(db: &mut Client, spec: &MigrationSpec) -> Result<Valu
         ranges.push((lower.clone(), upper.clone()));
         lower = upper;
     }
-    let (mut src_rows, mut tgt_rows, mut first_diff) = (0i64, 0i64, None);
+    let (mut src_rows, mut tgt_rows, mut first_diff, mut mismatched) = (0i64, 0i64, None, 0u64);
     for (lo, hi) in &ranges {
         let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
         for v in lo.iter().chain(hi.iter()).flatten() {
@@ -53,15 +53,18 @@ pub(super) async fn verify(db: &mut Client, spec: &MigrationSpec) -> Result<Valu
         let (ss, ts): (String, String) = (s.get(1), t.get(1));
         src_rows += sc;
         tgt_rows += tc;
-        if first_diff.is_none() && (sc != tc || ss != ts) {
-            first_diff =
-                Some(json!({ "after": lo, "upTo": hi, "sourceRows": sc, "targetRows": tc }));
+        if sc != tc || ss != ts {
+            mismatched += 1;
+            first_diff = first_diff.or_else(|| {
+                Some(json!({ "after": lo, "upTo": hi, "sourceRows": sc, "targetRows": tc }))
+            });
         }
     }
     tx.commit().await.map_err(db_failure)?;
     let passed = first_diff.is_none();
     let report = json!({ "passed": passed, "ranges": ranges.len(), "sourceRows": src_rows,
-                         "targetRows": tgt_rows, "firstDifference": first_diff });
+                         "targetRows": tgt_rows, "mismatchedRanges": mismatched,
+                         "firstDifference": first_diff });
     // The verdict is recorded outside the read-only snapshot.
     Ok(report)
 }
