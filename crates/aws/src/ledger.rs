@@ -5,10 +5,12 @@
 use crate::{AwsError, LedgerStore};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use cutover_core::Ledger;
+use cutover_core::{Deployment, Ledger};
 use std::collections::HashMap;
 
 pub const LEDGER_SORT_KEY: &str = "LEDGER";
+/// Archived deployments sort after it by start time, so a Query reads the newest first.
+pub const DEPLOYMENT_SORT_PREFIX: &str = "DEPLOYMENT#";
 
 const TABLE: &str = "arn:{partition}:dynamodb:{region}:{account}:table/{ledger_table}";
 
@@ -20,6 +22,14 @@ pub const PERMISSIONS: &[crate::iam::Needs] = &[
     (
         "LedgerStore::save",
         &[crate::iam::allow("dynamodb:PutItem", TABLE)],
+    ),
+    (
+        "LedgerStore::archive",
+        &[crate::iam::allow("dynamodb:PutItem", TABLE)],
+    ),
+    (
+        "LedgerStore::archived",
+        &[crate::iam::allow("dynamodb:Query", TABLE)],
     ),
 ];
 
@@ -50,6 +60,11 @@ fn key(app: &str, env: &str) -> HashMap<String, AttributeValue> {
         ("pk".to_string(), AttributeValue::S(partition_key(app, env))),
         ("sk".to_string(), AttributeValue::S(LEDGER_SORT_KEY.into())),
     ])
+}
+
+/// Zero-padded so the string order is the time order (13 digits hold milliseconds until 2286).
+fn archive_sort_key(d: &Deployment) -> String {
+    format!("{DEPLOYMENT_SORT_PREFIX}{:013}#{}", d.started_at_ms, d.id)
 }
 
 impl LedgerStore for DynamoLedger {
@@ -111,5 +126,70 @@ impl LedgerStore for DynamoLedger {
             }
             Err(e) => Err(AwsError::from_sdk("PutItem", e)),
         }
+    }
+
+    async fn archive(&self, app: &str, env: &str, d: &Deployment) -> Result<(), AwsError> {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(d).map_err(|e| AwsError::Unusable {
+                what: "archived deployment",
+                id: d.id.clone(),
+                problem: e.to_string(),
+            })?;
+        item.insert("pk".into(), AttributeValue::S(partition_key(app, env)));
+        item.insert("sk".into(), AttributeValue::S(archive_sort_key(d)));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn archived(
+        &self,
+        app: &str,
+        env: &str,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, AwsError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        while out.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(partition_key(app, env)))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(DEPLOYMENT_SORT_PREFIX.into()),
+                )
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("Query", e))?;
+            for mut item in page.items.unwrap_or_default() {
+                let sk = match item.remove("sk") {
+                    Some(AttributeValue::S(s)) => s,
+                    _ => String::new(),
+                };
+                item.remove("pk");
+                let d = serde_dynamo::from_item(item).map_err(|e| AwsError::Unusable {
+                    what: "archived deployment",
+                    id: sk,
+                    problem: e.to_string(),
+                })?;
+                out.push(d);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 }

@@ -3,8 +3,8 @@
 use crate::AwsError;
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
-    AnyTarget, ErrorType, Failure, Flags, GroupSeries, Ledger, Release, ServiceState, TargetConfig,
-    TargetHealth,
+    AnyTarget, Deployment, ErrorType, Failure, Flags, GroupSeries, Ledger, Release, ServiceState,
+    TargetConfig, TargetHealth,
 };
 use std::future::Future;
 
@@ -44,6 +44,23 @@ pub trait LedgerStore {
     /// `ledger.version` (or, for version 0, if there is no record yet). `Ok(false)`: someone else wrote
     /// first; reload and decide again.
     fn save(&self, ledger: &Ledger) -> impl Future<Output = Result<bool, AwsError>> + Send;
+
+    /// Keep a finished deployment in the service's history, beside the ledger. Idempotent: the same
+    /// deployment again replaces its own record, so a retried final write leaves exactly one.
+    fn archive(
+        &self,
+        app: &str,
+        env: &str,
+        deployment: &Deployment,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The newest `limit` archived deployments, newest first (what `cutover report` reads).
+    fn archived(
+        &self,
+        app: &str,
+        env: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Deployment>, AwsError>> + Send;
 }
 
 /// How many times a change is re-applied to a freshly loaded ledger before giving up.

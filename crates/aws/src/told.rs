@@ -4,7 +4,7 @@
 //! fails or delays the deployment (or its rollback) by more than [`PUBLISH_WITHIN`].
 
 use crate::ports::{update_ledger_seen, Updated};
-use crate::{Cloud, Telemetry};
+use crate::{Cloud, LedgerStore, Telemetry};
 use cutover_core::telemetry::changes::{DEPLOYMENT_DETAIL_TYPE, MIGRATION_DETAIL_TYPE};
 use cutover_core::telemetry::{changes, metrics, outcome_metrics, Emf, MigrationChange};
 use cutover_core::{Colour, Failure, Ledger, Weights};
@@ -13,8 +13,8 @@ use std::time::Duration;
 /// How long a function waits for EventBridge before going on without it.
 pub const PUBLISH_WITHIN: Duration = Duration::from_secs(2);
 
-/// [`update_ledger`](crate::update_ledger) through `cloud`'s ledger, then tell of each transition
-/// the write made.
+/// [`update_ledger`](crate::update_ledger) through `cloud`'s ledger, archive the deployment once it
+/// is final, then tell of each transition the write made.
 pub async fn record<C, T, F>(
     cloud: &C,
     app: &str,
@@ -31,6 +31,11 @@ where
         before,
         after,
     } = update_ledger_seen(cloud.ledger(), app, env, initial, change).await?;
+    // Every write that leaves the deployment final (not only the first) keeps it in the history: a
+    // retry after an archive that failed archives it then, and the record is replaced, never doubled.
+    if let Some(d) = after.deployment.as_ref().filter(|d| d.status.is_final()) {
+        cloud.ledger().archive(app, env, d).await?;
+    }
     tell(cloud.telemetry(), before.as_ref(), &after).await;
     Ok((value, after))
 }

@@ -17,6 +17,7 @@ pub const CALLS: &[&str] = &[
     "TargetSource::target",
     "LedgerStore::load",
     "LedgerStore::save",
+    "LedgerStore::archive",
     "LoadBalancer::forward_route",
     "Services::update_service",
     "Telemetry::publish",

@@ -85,3 +85,28 @@ async fn the_sample_event_parses() {
         finalize::Action::Promote
     );
 }
+
+#[tokio::test]
+async fn a_promotion_is_counted_told_and_archived_once_however_often_it_is_retried() {
+    let c = verified_at(100).await;
+    finalize(&c, &action("promote"), 9).await.unwrap();
+    finalize(&c, &action("promote"), 11).await.unwrap();
+    let t = &c.telemetry;
+    // One final line with all three outcomes, so the success rate has every series it divides by.
+    assert_eq!(t.values("DeploymentsPromoted", None), vec![(1.0, None)]);
+    assert_eq!(t.values("DeploymentsRolledBack", None), vec![(0.0, None)]);
+    assert_eq!(t.values("DeploymentsFailed", None), vec![(0.0, None)]);
+    assert_eq!(
+        t.values("DeploymentDurationMs", Some("Outcome")),
+        vec![(8.0, Some("Promoted".into()))],
+        "from the start at 1 ms to the promotion at 9 ms"
+    );
+    let to: Vec<String> = t.transitions().into_iter().map(|(_, to)| to).collect();
+    assert_eq!(to, vec!["Promoting", "Promoted"]);
+    let history = c.ledger.history.lock().unwrap();
+    let kept: Vec<_> = history["live#prod"]
+        .values()
+        .map(|d| (d.id.as_str(), d.status))
+        .collect();
+    assert_eq!(kept, vec![("d1", Status::Promoted)]);
+}

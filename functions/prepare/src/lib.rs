@@ -26,6 +26,7 @@ pub const CALLS: &[&str] = &[
     "TargetSource::target",
     "LedgerStore::load",
     "LedgerStore::save",
+    "LedgerStore::archive",
     "LoadBalancer::forward_route",
     "Services::service",
     "Services::register_with_image",

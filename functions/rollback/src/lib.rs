@@ -36,6 +36,7 @@ pub const CALLS: &[&str] = &[
     "FlagSource::flags",
     "LedgerStore::load",
     "LedgerStore::save",
+    "LedgerStore::archive",
     "LoadBalancer::forward_route",
     "LoadBalancer::set_forward_route",
     "Executions::stop",

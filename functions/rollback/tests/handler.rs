@@ -442,3 +442,31 @@ async fn a_rolling_service_without_a_last_known_good_is_refused_untouched() {
     assert!(err.reason.contains("no last-known-good"), "{}", err.reason);
     assert_eq!(c.services.get("svc-roll").task_definition_arn, "td:9");
 }
+
+#[tokio::test]
+async fn an_event_bus_that_stalls_or_refuses_neither_fails_nor_holds_up_a_rollback() {
+    for (stall, refuse) in [(true, false), (false, true)] {
+        let c = canary_at_10().await;
+        c.telemetry
+            .stall
+            .store(stall, std::sync::atomic::Ordering::SeqCst);
+        c.telemetry
+            .refuse
+            .store(refuse, std::sync::atomic::Ordering::SeqCst);
+        let out = run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
+        assert_eq!(out["rolledBack"], true, "{out}");
+        assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+        assert_eq!(
+            c.stored_ledger().deployment.unwrap().status,
+            Status::RolledBack
+        );
+        // The metrics do not go through the bus: the rollback is still counted, by trigger.
+        assert_eq!(
+            c.telemetry.values("DeploymentsRolledBack", Some("Trigger")),
+            vec![(1.0, Some("alarm".into()))]
+        );
+        assert_eq!(c.telemetry.values("TimeToRollbackMs", None).len(), 1);
+        let history = c.ledger.history.lock().unwrap();
+        assert_eq!(history["live#prod"].len(), 1, "archived once");
+    }
+}

@@ -19,6 +19,7 @@ pub const CALLS: &[&str] = &[
     "TargetSource::target",
     "LedgerStore::load",
     "LedgerStore::save",
+    "LedgerStore::archive",
     "LoadBalancer::forward_route",
     "LoadBalancer::set_forward_route",
     "Telemetry::publish",

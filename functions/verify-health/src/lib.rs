@@ -29,6 +29,7 @@ pub const CALLS: &[&str] = &[
     "TargetSource::target",
     "LedgerStore::load",
     "LedgerStore::save",
+    "LedgerStore::archive",
     "Services::service",
     "LoadBalancer::target_health",
     "Alarms::states",

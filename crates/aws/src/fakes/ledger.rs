@@ -1,7 +1,10 @@
 use crate::{AwsError, LedgerStore};
-use cutover_core::Ledger;
+use cutover_core::{Deployment, Ledger};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// One service's archived deployments by (start, id), as the table's sort key orders them.
+pub type History = std::collections::BTreeMap<(u64, String), Deployment>;
 
 /// A ledger table with DynamoDB's conditional-write semantics. A clone is another handle on the same
 /// table, for a test that writes from inside another fake (a rollback racing a listener write).
@@ -9,6 +12,8 @@ use std::sync::{Arc, Mutex};
 pub struct FakeLedger {
     pub(crate) calls: super::Calls,
     pub items: Arc<Mutex<HashMap<String, Ledger>>>,
+    /// Archived deployments by `<app>#<env>`, keyed as the table keys them (start, then id).
+    pub history: Arc<Mutex<HashMap<String, History>>>,
 }
 
 impl FakeLedger {
@@ -57,5 +62,30 @@ impl LedgerStore for FakeLedger {
             });
         }
         Ok(self.put(ledger))
+    }
+
+    async fn archive(&self, app: &str, env: &str, d: &Deployment) -> Result<(), AwsError> {
+        self.calls.note("LedgerStore::archive");
+        self.history
+            .lock()
+            .unwrap()
+            .entry(format!("{app}#{env}"))
+            .or_default()
+            .insert((d.started_at_ms, d.id.clone()), d.clone());
+        Ok(())
+    }
+
+    async fn archived(
+        &self,
+        app: &str,
+        env: &str,
+        limit: usize,
+    ) -> Result<Vec<Deployment>, AwsError> {
+        self.calls.note("LedgerStore::archived");
+        let history = self.history.lock().unwrap();
+        Ok(history
+            .get(&format!("{app}#{env}"))
+            .map(|h| h.values().rev().take(limit).cloned().collect())
+            .unwrap_or_default())
     }
 }
