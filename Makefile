@@ -11,7 +11,7 @@ SHELL := /bin/bash
 export RUSTC_WORKSPACE_WRAPPER := clippy-driver
 export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 CARGO_TEST := cargo test --workspace --all-features
-SCENARIOS := --test shift_traffic --test deploy --test judge --test rollback --test cli --test migrate
+SCENARIOS := --test shift_traffic --test deploy --test judge --test rollback --test cli --test migrate --test monitoring
 # Each phase prints its seconds (CI's log reads them).
 timed = TIMEFORMAT="phase $(1): %0R s"; time
 

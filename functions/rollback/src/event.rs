@@ -103,16 +103,20 @@ fn from_sns(records: &[Value]) -> Result<Vec<Trigger>, Failure> {
                 via: "sns",
                 account: field("AWSAccountId").ok().or_else(|| arn_part(4)),
                 region: arn_part(3),
-                // `2021-04-13T20:45:25.521+0000`; an alarm without it still rolls back.
-                changed_at_ms: field("StateChangeTime")
-                    .ok()
-                    .and_then(|t| {
-                        chrono::DateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f%z").ok()
-                    })
-                    .and_then(|t| u64::try_from(t.timestamp_millis()).ok()),
+                // An alarm without it still rolls back.
+                changed_at_ms: field("StateChangeTime").ok().and_then(|t| alarm_time(&t)),
             })
         })
         .collect()
+}
+
+/// CloudWatch writes `2021-04-13T20:45:25.521+0000` into the SNS message; RFC 3339 (`…Z`, which the
+/// local cloud writes) is accepted too.
+pub fn alarm_time(text: &str) -> Option<u64> {
+    chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(text))
+        .ok()
+        .and_then(|t| u64::try_from(t.timestamp_millis()).ok())
 }
 
 fn app_env(event: &Value) -> Result<(String, String), Failure> {
@@ -222,4 +226,20 @@ fn triggers(event: &Value) -> Result<Vec<Trigger>, Failure> {
          (Records[].Sns.Message), the deploy state machine's Catch output (error) or a manual \
          request (app, env, reason)",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn alarm_times_are_read_as_cloudwatch_and_the_local_cloud_write_them() {
+        assert_eq!(
+            super::alarm_time("2021-04-13T20:45:25.521+0000"),
+            Some(1_618_346_725_521)
+        );
+        assert_eq!(
+            super::alarm_time("2021-04-13T20:45:25Z"),
+            Some(1_618_346_725_000)
+        );
+        assert_eq!(super::alarm_time("yesterday"), None);
+    }
 }
