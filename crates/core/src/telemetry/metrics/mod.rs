@@ -67,7 +67,7 @@ pub const DEPLOYMENT_DURATION: MetricDef = def(
     Unit::Milliseconds,
     &[APP_ENV, &["App", "Env", "Outcome"]],
 );
-/// From the first rollback request to the rollback's end (traffic restored, services reset).
+/// From the request that started the rollback to 100 % live read back on the listener.
 pub const TIME_TO_ROLLBACK: MetricDef = def("TimeToRollbackMs", Unit::Milliseconds, &[APP_ENV]);
 /// From the alarm's state change (CloudWatch's own timestamp) to 100 % live read back.
 pub const ALARM_TO_RESTORED: MetricDef =
