@@ -30,6 +30,18 @@ pub fn bar(w: Weights) -> String {
     )
 }
 
+/// The candidate's share at each listener change, as a terminal sparkline (`▁` 0 % … `█` 100 %) with
+/// the shares after it: `▁▂█ 0→10→100 %`.
+pub fn sparkline(candidate_shares: &[u8]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let bars: String = candidate_shares
+        .iter()
+        .map(|&p| BARS[(usize::from(p.min(100)) * 7).div_ceil(100)])
+        .collect();
+    let figures: Vec<String> = candidate_shares.iter().map(u8::to_string).collect();
+    format!("{bars} {} %", figures.join("→"))
+}
+
 impl Report {
     pub fn new(format: Format) -> Report {
         let live = (format == Format::Text && std::io::stdout().is_terminal()).then(|| {
@@ -75,5 +87,15 @@ impl Report {
         if let Some(pb) = &self.live {
             pb.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_canary_then_a_rollback_reads_as_its_shares() {
+        assert_eq!(super::sparkline(&[0, 10, 100]), "▁▂█ 0→10→100 %");
+        assert_eq!(super::sparkline(&[0, 10, 0]), "▁▂▁ 0→10→0 %");
+        assert_eq!(super::sparkline(&[]), "  %");
     }
 }

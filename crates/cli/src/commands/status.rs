@@ -4,7 +4,7 @@
 use crate::args::{ServiceArgs, SharedArgs};
 use crate::context::Context;
 use crate::outcome::Outcome;
-use crate::report::{bar, Format};
+use crate::report::{bar, sparkline, Format};
 use cutover_aws::config::SsmTargets;
 use cutover_aws::elbv2::Elbv2;
 use cutover_aws::ledger::DynamoLedger;
@@ -80,6 +80,17 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
             d.shifts.len(),
             d.image
         );
+        // The split over the deployment: from the start (0 % candidate), each shift, then the
+        // rollback's restore.
+        let mut shares = vec![0u8];
+        shares.extend(d.shifts.iter().map(|s| s.weights.of(d.candidate)));
+        if d.rollback
+            .as_ref()
+            .is_some_and(|r| r.traffic_restored_at_ms.is_some())
+        {
+            shares.push(0);
+        }
+        println!("  candidate split {}", sparkline(&shares));
         if let Some(v) = d.verdicts.last() {
             println!(
                 "  last verdict    {} at {}% (score {})",
