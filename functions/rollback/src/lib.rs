@@ -293,20 +293,28 @@ async fn on_alarm(
 /// alarm's own state change when an alarm started it. The count is the ledger transition's
 /// (`told::record`).
 fn timing_metric(cloud: &impl Cloud, ask: &Ask<'_>, id: &str, received_at: u64, restored_at: u64) {
-    let mut emf = Emf::new(ask.app, ask.env, restored_at)
+    let emf = Emf::new(ask.app, ask.env, restored_at)
         .property("DeploymentId", id)
-        .property("Trigger", ask.trigger)
-        .with(
-            metrics::TIME_TO_ROLLBACK,
-            restored_at.saturating_sub(received_at) as f64,
-        );
-    if let Some(at) = ask.alarm_at_ms {
-        emf = emf.with(
+        .property("Trigger", ask.trigger);
+    cloud
+        .telemetry()
+        .metric(&with_timing(emf, ask, received_at, restored_at));
+}
+
+/// `emf` with the rollback's two durations: the request's to `restored_at`, and the alarm's when
+/// an alarm asked (a deployment's rollback and a rolling service's share them).
+pub(crate) fn with_timing(emf: Emf, ask: &Ask<'_>, received_at: u64, restored_at: u64) -> Emf {
+    let emf = emf.with(
+        metrics::TIME_TO_ROLLBACK,
+        restored_at.saturating_sub(received_at) as f64,
+    );
+    match ask.alarm_at_ms {
+        Some(at) => emf.with(
             metrics::ALARM_TO_RESTORED,
             restored_at.saturating_sub(at) as f64,
-        );
+        ),
+        None => emf,
     }
-    cloud.telemetry().metric(&emf);
 }
 
 /// 100 % live, read back. Returns the weights found first.

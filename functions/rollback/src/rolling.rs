@@ -66,15 +66,13 @@ pub(crate) async fn roll_back(
     .await?;
     let ms = done.saturating_sub(received_at);
     // A rolling service has no deployment of Cutover's to move, so no transition counts it: this does.
-    let mut emf = Emf::new(app, env, done)
+    let emf = Emf::new(app, env, done)
         .by("Trigger", ask.trigger)
         .property("TaskDefinition", service.task_definition_arn.as_str())
-        .with(metrics::DEPLOYMENTS_ROLLED_BACK, 1.0)
-        .with(metrics::TIME_TO_ROLLBACK, ms as f64);
-    if let Some(at) = ask.alarm_at_ms {
-        emf = emf.with(metrics::ALARM_TO_RESTORED, done.saturating_sub(at) as f64);
-    }
-    cloud.telemetry().metric(&emf);
+        .with(metrics::DEPLOYMENTS_ROLLED_BACK, 1.0);
+    cloud
+        .telemetry()
+        .metric(&crate::with_timing(emf, &ask, received_at, done));
     tracing::warn!(
         app,
         env,
