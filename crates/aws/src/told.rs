@@ -13,8 +13,8 @@ use std::time::Duration;
 /// How long a function waits for EventBridge before going on without it.
 pub const PUBLISH_WITHIN: Duration = Duration::from_secs(2);
 
-/// [`update_ledger`](crate::update_ledger) through `cloud`'s ledger, archive the deployment once it
-/// is final, then tell of each transition the write made.
+/// [`update_ledger`](crate::update_ledger) through `cloud`'s ledger, tell of each transition the
+/// write made, then archive the deployment once it is final.
 pub async fn record<C, T, F>(
     cloud: &C,
     app: &str,
@@ -31,12 +31,13 @@ where
         before,
         after,
     } = update_ledger_seen(cloud.ledger(), app, env, initial, change).await?;
+    // Told first: a retry after a failed archive finds no transition left to tell.
+    tell(cloud.telemetry(), before.as_ref(), &after).await;
     // Every write that leaves the deployment final (not only the first) keeps it in the history: a
     // retry after an archive that failed archives it then, and the record is replaced, never doubled.
     if let Some(d) = after.deployment.as_ref().filter(|d| d.status.is_final()) {
         cloud.ledger().archive(app, env, d).await?;
     }
-    tell(cloud.telemetry(), before.as_ref(), &after).await;
     Ok((value, after))
 }
 
