@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod context;
+mod html;
 mod outcome;
 mod report;
 
@@ -41,6 +42,9 @@ enum Command {
     Status(ServiceArgs),
     /// Past deployments, newest first, with outcome and duration.
     History(history::Args),
+    /// Write an HTML page of recent deployments: listener weights over time, bake windows, verdicts,
+    /// alarm and rollback moments, candidate vs baseline 5XX rate and p95, and a history table.
+    Report(commands::report::Args),
     /// Put all traffic back on the live colour now and stop the active deployment.
     Rollback(rollback::Args),
     /// Skip the rest of the current step's bake; the step's verification still runs before any shift.
@@ -82,6 +86,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
         Command::Deploy(args) => deploy::run(args, shared),
         Command::Status(args) => status::run(args, shared),
         Command::History(args) => history::run(args, shared),
+        Command::Report(args) => commands::report::run(args, shared),
         Command::Rollback(args) => rollback::run(args, shared),
         Command::Promote(args) => promote::run(args, shared),
         Command::Plan(args) => plan::run(args),

@@ -18,6 +18,7 @@ pub mod status;
 pub mod strategy;
 pub mod target;
 pub mod telemetry;
+pub mod timeline;
 pub mod traffic;
 
 pub use error::{ErrorType, Failure};

@@ -347,7 +347,14 @@ async fn roll_back(
     let (started, record) = told::record(cloud, app, env, None, |l| {
         match (&l.deployment, ask.deployment_id) {
             (Some(d), Some(id)) if d.id != id => Ok(false),
-            _ => l.claim_rollback(&ask.reason, ask.trigger, ask.source.as_deref(), received_at),
+            _ => {
+                let claimed =
+                    l.claim_rollback(&ask.reason, ask.trigger, ask.source.as_deref(), received_at)?;
+                if let Some(at) = ask.alarm_at_ms {
+                    l.alarm_moment(at);
+                }
+                Ok(claimed)
+            }
         }
     })
     .await?;

@@ -58,6 +58,7 @@ pub(crate) async fn roll_back(
         requested_at_ms: received_at,
         traffic_restored_at_ms: Some(done),
         finished_at_ms: Some(done),
+        alarm_at_ms: ask.alarm_at_ms,
     };
     told::record(cloud, app, env, None, |l| {
         l.last_rollback = Some(record.clone());

@@ -8,6 +8,7 @@ pub mod history;
 pub mod migrate;
 pub mod plan;
 pub mod promote;
+pub mod report;
 pub mod rollback;
 pub mod status;
 

@@ -258,11 +258,24 @@ impl Ledger {
             requested_at_ms: now_ms,
             traffic_restored_at_ms: None,
             finished_at_ms: None,
+            alarm_at_ms: None,
         });
         if let Some(source) = source.filter(|s| !record.sources.iter().any(|r| r == s)) {
             record.sources.push(source.into());
         }
         Ok(started)
+    }
+
+    /// The first alarm's state-change time on the rollback in flight; a later alarm keeps it.
+    pub fn alarm_moment(&mut self, at_ms: u64) {
+        if let Some(r) = self
+            .deployment
+            .as_mut()
+            .filter(|d| d.status == Status::RollingBack)
+            .and_then(|d| d.rollback.as_mut())
+        {
+            r.alarm_at_ms.get_or_insert(at_ms);
+        }
     }
 
     /// An alarm fired while automated rollback is off: remembered on the active deployment only.

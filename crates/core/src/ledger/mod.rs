@@ -51,6 +51,10 @@ pub struct RollbackRecord {
     pub requested_at_ms: u64,
     pub traffic_restored_at_ms: Option<u64>,
     pub finished_at_ms: Option<u64>,
+    /// When the alarm that asked went into ALARM (its state change, not the delivery): what
+    /// `cutover report` marks as the alarm moment. Records from before it was kept have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_at_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

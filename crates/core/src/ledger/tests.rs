@@ -126,3 +126,20 @@ fn the_record_round_trips_through_json() {
     let back: Ledger = serde_json::from_value(serde_json::to_value(&l).unwrap()).unwrap();
     assert_eq!(back, l);
 }
+
+#[test]
+fn the_first_alarm_moment_is_kept_and_only_while_rolling_back() {
+    let mut l = ledger();
+    l.acquire("c1", "img:2", None, 1).unwrap();
+    l.alarm_moment(2);
+    assert!(l.deployment.as_ref().unwrap().rollback.is_none());
+    l.claim_rollback("alarm a", "alarm", Some("a"), 5).unwrap();
+    l.alarm_moment(3);
+    l.alarm_moment(4);
+    let r = |l: &Ledger| l.deployment.as_ref().unwrap().rollback.clone().unwrap();
+    assert_eq!(r(&l).alarm_at_ms, Some(3));
+    l.finish_rollback(6).unwrap();
+    let mut after = l.clone();
+    after.alarm_moment(1);
+    assert_eq!(after, l, "a finished rollback keeps its record");
+}
