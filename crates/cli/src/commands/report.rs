@@ -14,7 +14,7 @@ use cutover_aws::metrics::CloudWatchMetrics;
 use cutover_aws::{LedgerStore, Metrics, MetricsQuery, TargetSource};
 use cutover_core::target::target_group_dimension;
 use cutover_core::timeline::{report_period, Summary, Timeline};
-use cutover_core::{Deployment, GroupSeries, TargetConfig};
+use cutover_core::{GroupSeries, TargetConfig};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -100,12 +100,13 @@ async fn report(ctx: &mut Context, args: &Args, format: Format) -> Result<(), St
     let now_ms = now_ms();
     let mut sections = Vec::new();
     for d in &deployments {
+        let timeline = Timeline::of(d);
         let series = match &target {
-            Ok(t) => series(&metrics, t, d, now_ms).await,
+            Ok(t) => series(&metrics, t, &timeline, now_ms).await,
             Err(why) => Err(format!("the target configuration could not be read: {why}")),
         };
         sections.push(Section {
-            timeline: Timeline::of(d),
+            timeline,
             metrics: series,
         });
     }
@@ -132,16 +133,15 @@ async fn report(ctx: &mut Context, args: &Args, format: Format) -> Result<(), St
 async fn series(
     metrics: &CloudWatchMetrics,
     t: &TargetConfig,
-    d: &Deployment,
+    timeline: &Timeline,
     now_ms: u64,
 ) -> Result<[GroupSeries; 2], String> {
-    let timeline = Timeline::of(d);
     let start_s = (timeline.started_at_ms / 1000) as i64 - MARGIN_S;
     let end_s = (timeline.ended_at_ms / 1000) as i64 + MARGIN_S;
     let now_s = (now_ms / 1000) as i64;
     let period_s = report_period(start_s, end_s, now_s, t.health_policy.period_seconds)
         .ok_or("CloudWatch keeps metrics for 455 days; this deployment is older")?;
-    let groups = [d.candidate, d.candidate.other()].map(|c| {
+    let groups = [timeline.candidate, timeline.candidate.other()].map(|c| {
         target_group_dimension(t.target_groups.get(c))
             .unwrap_or_default()
             .to_string()

@@ -80,16 +80,12 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
             d.shifts.len(),
             d.image
         );
-        // The split over the deployment: from the start (0 % candidate), each shift, then the
-        // rollback's restore.
-        let mut shares = vec![0u8];
-        shares.extend(d.shifts.iter().map(|s| s.weights.of(d.candidate)));
-        if d.rollback
-            .as_ref()
-            .is_some_and(|r| r.traffic_restored_at_ms.is_some())
-        {
-            shares.push(0);
-        }
+        // The split over the deployment, as `cutover report` draws it.
+        let shares: Vec<u8> = cutover_core::timeline::Timeline::of(d)
+            .split
+            .iter()
+            .map(|p| p.candidate_percent)
+            .collect();
         println!("  candidate split {}", sparkline(&shares));
         if let Some(v) = d.verdicts.last() {
             println!(

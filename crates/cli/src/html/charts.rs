@@ -3,6 +3,7 @@
 
 use cutover_core::timeline::Timeline;
 use cutover_core::Colour;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -30,6 +31,23 @@ pub fn hex(c: Colour) -> String {
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A legend's sample of a line series.
+fn legend_line(style: impl Into<ShapeStyle>) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    let style = style.into();
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style)
+}
+
+/// Every chart's legend, in the same corner and style.
+fn draw_legend<'a>(chart: &mut Chart<'a, 'a>) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+}
 type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
 fn svg(draw: impl FnOnce(&Area<'_>) -> Drawn) -> Result<String, String> {
@@ -105,7 +123,7 @@ pub fn timeline(t: &Timeline) -> Result<String, String> {
             chart
                 .draw_series(LineSeries::new(points, stroke))?
                 .label(format!("{colour} %"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], stroke));
+                .legend(legend_line(stroke));
         }
         chart.draw_series(t.verdicts.iter().map(|v| {
             let fill = if v.verdict == "Healthy" {
@@ -130,19 +148,14 @@ pub fn timeline(t: &Timeline) -> Result<String, String> {
                 chart
                     .draw_series([vertical(at, ALARM)])?
                     .label("alarm")
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], ALARM));
+                    .legend(legend_line(ALARM));
             }
             chart
                 .draw_series([vertical(r.requested_at_ms, ROLLBACK)])?
                 .label("rollback requested")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], ROLLBACK));
+                .legend(legend_line(ROLLBACK));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
+        draw_legend(&mut chart)
     })
 }
 
@@ -186,13 +199,8 @@ pub fn metric(t: &Timeline, pair: &Pair<'_>) -> Result<String, String> {
                     stroke,
                 ))?
                 .label(format!("{role} ({colour})"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], stroke));
+                .legend(legend_line(stroke));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
+        draw_legend(&mut chart)
     })
 }
