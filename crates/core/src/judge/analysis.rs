@@ -57,7 +57,22 @@ impl GroupSeries {
     fn values(m: &BTreeMap<i64, f64>) -> Vec<f64> {
         m.values().copied().collect()
     }
+
+    /// The p99 of each period that served at least [`P99_MIN_REQUESTS`]: below that a p99 is the
+    /// period's slowest request, which is lower the fewer requests there were, so a side at a small
+    /// share would look faster than one at a large share with the same latency (a linear rollout's
+    /// 10 % baseline against its 100 % candidate failed a good release that way).
+    fn p99_values(&self) -> Vec<f64> {
+        self.p99_ms
+            .iter()
+            .filter(|(t, _)| self.requests.get(t).is_some_and(|n| *n >= P99_MIN_REQUESTS))
+            .map(|(_, v)| *v)
+            .collect()
+    }
 }
+
+/// Requests a period needs before its p99 means more than its maximum (1 / (1 − 0.99)).
+pub const P99_MIN_REQUESTS: f64 = 100.0;
 
 pub const ERROR_RATE: MetricSpec = MetricSpec {
     name: "5xx-rate",
@@ -159,11 +174,7 @@ pub fn analyse(policy: &HealthPolicy, candidate: &GroupSeries, baseline: &GroupS
                 GroupSeries::values(&candidate.p95_ms),
                 GroupSeries::values(&baseline.p95_ms),
             ),
-            (
-                P99,
-                GroupSeries::values(&candidate.p99_ms),
-                GroupSeries::values(&baseline.p99_ms),
-            ),
+            (P99, candidate.p99_values(), baseline.p99_values()),
             (
                 MEAN,
                 GroupSeries::values(&candidate.mean_ms),

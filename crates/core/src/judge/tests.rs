@@ -257,3 +257,18 @@ fn outlier_fences_never_turn_enough_samples_into_no_data() {
     assert_eq!(r.baseline_samples, 8, "{r:?}");
     assert_eq!(r.class, Class::Fail, "{r:?}");
 }
+
+#[test]
+fn a_p99_of_fewer_than_a_hundred_requests_is_not_judged() {
+    // Same latency; the baseline's small share makes its p99 look 30 % faster, as a period's
+    // slowest of 50 requests does against the p99 of 500.
+    let cand = series(15, 500.0, 0.0, 120.0);
+    let mut base = series(15, 50.0, 0.0, 120.0);
+    base.p99_ms.values_mut().for_each(|v| *v *= 0.7);
+    let a = analyse(&policy(50), &cand, &base);
+    assert_eq!(a.verdict, Verdict::Healthy, "{:#?}", a.lines);
+    let metrics = a.judgement.unwrap().metrics;
+    let p99 = metrics.iter().find(|m| m.name == "p99-latency").unwrap();
+    assert_eq!((p99.candidate_samples, p99.baseline_samples), (15, 0));
+    assert_eq!(a.score, Some(100.0), "the other three metrics decide");
+}
