@@ -6,8 +6,10 @@
    tells SNS, SNS invokes Cutover's rollback function, which puts 100 % back on the live colour and
    stops the execution (`cutover deploy --wait` exits 2).
 
-Then a short summary from the cloud: what shifted when, the verdicts, the time to rollback.
-Exits non-zero unless both outcomes happened.
+Then a short summary from the cloud: what shifted when, the verdicts, the time to rollback, and
+`cutover report` over both releases, written to local/.run/report.html (with a screenshot,
+report.png, when the browser test's Chromium is installed: local/browser.sh).
+Exits non-zero unless both outcomes happened and the report was written.
 """
 
 import json
@@ -75,6 +77,24 @@ def breach_when_canary_is_live(deployment_id, fired):
     print(f"  !! published 500 load-balancer 5XX at 10 %: alarm {seed['alarmName']} → SNS → rollback", flush=True)
 
 
+def report():
+    """`cutover report` over the two releases; a screenshot of it when Chromium is there."""
+    page = os.path.join(cloud.RUN_DIR, "report.html")
+    print(f"$ cutover report --app {APP} --env {ENV} --limit 2 --out {page}", flush=True)
+    written = json.loads(cutover("report", "--app", APP, "--env", ENV, "--limit", "2", "--out", page,
+                                 "--output", "json").stdout)
+    print(f"  wrote {written['out']}: {written['deployments']} deployments, {written['bytes']} bytes", flush=True)
+    browser = os.path.join(cloud.LOCAL_DIR, "browser.sh")
+    if subprocess.run([browser, "check"]).returncode == 0:
+        script = os.path.join(cloud.ROOT_DIR, "tests", "browser", "report.mjs")
+        seen = subprocess.run(["node", script, page], capture_output=True, text=True)
+        if seen.returncode == 0:
+            print(f"  screenshot: {json.loads(seen.stdout)['screenshot']}", flush=True)
+        else:
+            print(f"  no screenshot: {seen.stderr.strip()}", flush=True)
+    return written
+
+
 def main():
     req = urllib.request.Request(f"{MINISTACK}/_ministack/config", method="POST",
                                  data=json.dumps({"stepfunctions._SFN_WAIT_SCALE": 0.03}).encode(),
@@ -108,8 +128,10 @@ def main():
                 "loadBalancerAfter": after["loadBalancerWeights"]},
     }
     print("demo summary: " + json.dumps(summary, indent=2))
+    written = report()
     ok = (good == 0 and summary["good"]["status"] == "Promoted" and bad == 2 and d.get("status") == "RolledBack"
-          and r.get("trigger") == "alarm" and after["loadBalancerWeights"][after["liveColour"]] == 100)
+          and r.get("trigger") == "alarm" and after["loadBalancerWeights"][after["liveColour"]] == 100
+          and written.get("deployments") == 2)
     print("demo: " + ("both outcomes observed" if ok else "FAILED: an outcome is missing"))
     return 0 if ok else 1
 

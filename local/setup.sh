@@ -20,3 +20,5 @@ install "$CHECKOV_VENV" "$LOCAL_DIR/requirements-checkov.txt" fresh
 [[ ${LOCAL_SAM_BUILD:-0} != 1 ]] || install "$TOOLS_VENV" "$LOCAL_DIR/requirements-sam-build.txt"
 # PostgreSQL for the migration tests: the Debian package, installed only when missing (needs root).
 "$LOCAL_DIR/postgres.sh" install || echo "local: without PostgreSQL the migration tests cannot run" >&2
+# Chromium and playwright-core for the report's browser test (Chromium's package needs root).
+"$LOCAL_DIR/browser.sh" install || echo "local: without Chromium the report's browser test cannot run" >&2

@@ -1,40 +1,19 @@
 //! The `cutover` binary against the local cloud, as CI runs it: exit codes, one execution per id,
-//! and a status that agrees with the load balancer. `make build` builds the binary first
-//! (`CUTOVER_BIN` overrides where it is).
+//! and a status that agrees with the load balancer.
 
 use cutover_core::Weights;
 use cutover_scenarios::{one_at_a_time, unique, LocalCloud};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod migrate;
 
-fn bin() -> PathBuf {
-    std::env::var("CUTOVER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/cutover")
-        })
-}
-
-/// The binary with `args`, pointed at the local cloud the way CI's environment would point it.
 fn command(c: &LocalCloud, args: &[&str]) -> Command {
-    let moto = std::env::var("MOTO_URL").unwrap_or_else(|_| "http://127.0.0.1:4567".into());
-    let mut cmd = Command::new(bin());
-    cmd.args(args)
-        .env("AWS_ENDPOINT_URL", &c.ministack_url)
-        .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", moto)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test");
-    cmd
+    c.cli(args)
 }
 
 fn cutover(c: &LocalCloud, args: &[&str]) -> Output {
-    command(c, args)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p cutover-cli)", bin().display()))
+    c.cutover(args)
 }
 
 fn deploy(c: &LocalCloud, id: &str, tag: &str, wait: bool) -> Output {

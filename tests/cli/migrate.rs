@@ -2,6 +2,7 @@
 //! end, the switch it sets, reverts and the approval gate.
 
 use super::*;
+use std::path::PathBuf;
 
 /// The spec for `<name>` → `<name>_v2`, written where the CLI can read it.
 fn spec_file(name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {

@@ -1,7 +1,8 @@
 //! Monitoring in the local cloud: after one promoted and one rolled-back deployment, the dashboard the
 //! stack deployed answers through GetMetricData (success rate 50 %, one rollback event), every metric
 //! it queries is one the functions emit or the load balancer publishes, and a rule on the default bus
-//! heard every state change of both deployments, in order.
+//! heard every state change of both deployments, in order. `cutover report` over both, loaded in
+//! headless Chromium, draws the weights each one went through.
 //!
 //! ministack keeps the functions' stdout but does not extract EMF (local/emf_forwarder.py does) and
 //! does not evaluate metric math: an expression is evaluated here over the metrics it names, the way
@@ -16,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 mod expr;
+mod report;
 
 /// What AWS/ApplicationELB publishes per target group (AWS's ALB CloudWatch metrics page).
 const ALB_TARGET_METRICS: &[&str] = &[
@@ -453,4 +455,53 @@ async fn the_dashboard_shows_one_promoted_and_one_rolled_back_deployment_and_a_r
             }
         }
     }
+
+    // The report over both, as a person opens it: the page the CLI wrote, in a real browser.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("monitoring-report");
+    let (page, said) = report::write(&c, &dir, 2);
+    assert_eq!(said["deployments"], 2, "{said}");
+    let seen = report::in_browser(&page);
+    assert_eq!(seen["consoleErrors"], json!([]), "{seen:#}");
+    assert_eq!(
+        seen["outsideRequests"],
+        json!([]),
+        "the page is self-contained"
+    );
+    assert_eq!(seen["successRate"], "50 %");
+    let section = |id: &str| {
+        seen["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no section for {id}: {seen:#}"))
+            .clone()
+    };
+    let (g, b) = (section(&good), section(&bad));
+    for (s, status) in [(&g, "Promoted"), (&b, "RolledBack")] {
+        assert_eq!(s["status"], status);
+        assert_eq!(s["charts"], 3, "timeline, 5XX rate and p95: {s:#}");
+        assert_eq!(s["metricsNote"], Value::Null, "{s:#}");
+    }
+    // One verdict per step for the good one; the alarm beat the bad one's first verification.
+    assert_eq!(g["verdicts"], 2, "{g:#}");
+    report::assert_levels(&g["candidate"], &[0.0, 10.0, 100.0], "good candidate");
+    report::assert_levels(&g["baseline"], &[100.0, 90.0, 0.0], "good baseline");
+    report::assert_levels(&b["candidate"], &[0.0, 10.0, 0.0], "bad candidate");
+    report::assert_levels(&b["baseline"], &[100.0, 90.0, 100.0], "bad baseline");
+    // Back to 100 % live at the rollback: the drop is drawn where the rollback was asked for, plus
+    // the time it took (the chart's x axis is read through its own tick labels).
+    let requested = b["rollbackRequestedAtS"].as_f64().expect("a rollback line");
+    let dropped = b["candidate"][2]["atS"].as_f64().unwrap();
+    assert!(
+        (requested - 0.5..requested + 5.0).contains(&dropped),
+        "rollback asked at {requested:.1} s, traffic back at {dropped:.1} s"
+    );
+    assert!(
+        std::fs::metadata(seen["screenshot"].as_str().unwrap())
+            .unwrap()
+            .len()
+            > 10_000,
+        "a screenshot next to the page"
+    );
 }

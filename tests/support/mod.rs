@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 mod actions;
 pub mod appconfig;
+pub mod cli;
 mod deploy;
 pub mod pg;
 

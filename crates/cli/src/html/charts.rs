@@ -61,10 +61,24 @@ fn svg(draw: impl FnOnce(&Area<'_>) -> Drawn) -> Result<String, String> {
     Ok(out)
 }
 
-/// `m:ss` since the deployment started.
-fn clock(seconds: f64) -> String {
+/// Below this span whole seconds would label every tick alike: the axis counts tenths instead.
+const SHORT_SPAN_S: f64 = 30.0;
+
+/// A tick label, seconds since the deployment started: `m:ss`, or `s.s s` over a short span.
+fn clock(span: f64, seconds: f64) -> String {
+    if span < SHORT_SPAN_S {
+        return format!("{:.1} s", seconds.max(0.0));
+    }
     let s = seconds.max(0.0).round() as u64;
     format!("{}:{:02}", s / 60, s % 60)
+}
+
+fn axis_description(span: f64) -> &'static str {
+    if span < SHORT_SPAN_S {
+        "time since start (s)"
+    } else {
+        "time since start (m:ss)"
+    }
 }
 
 fn seconds(t: &Timeline, at_ms: u64) -> f64 {
@@ -90,8 +104,8 @@ pub fn timeline(t: &Timeline) -> Result<String, String> {
             .configure_mesh()
             .y_labels(3)
             .y_label_formatter(&|v| format!("{v:.0}%"))
-            .x_label_formatter(&|s| clock(*s))
-            .x_desc("time since start (m:ss)")
+            .x_label_formatter(&|s| clock(end, *s))
+            .x_desc(axis_description(end))
             .draw()?;
         chart
             .draw_series(t.bakes.iter().map(|b| {
@@ -184,8 +198,8 @@ pub fn metric(t: &Timeline, pair: &Pair<'_>) -> Result<String, String> {
             .configure_mesh()
             .y_labels(5)
             .y_label_formatter(&|v| format!("{v:.1} {}", pair.unit))
-            .x_label_formatter(&|s| clock(*s))
-            .x_desc("time since start (m:ss)")
+            .x_label_formatter(&|s| clock(span(t), *s))
+            .x_desc(axis_description(span(t)))
             .draw()?;
         let baseline = t.candidate.other();
         for (colour, series, role) in [
