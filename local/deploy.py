@@ -36,6 +36,7 @@ def parameters(seed):
     return {
         "Architecture": "x86_64",
         "ListenerArn": seed["listenerArn"],
+        "TestListenerArn": seed["testListenerArn"],
         "BlueTargetGroupArn": seed["targetGroups"]["blue"],
         "GreenTargetGroupArn": seed["targetGroups"]["green"],
         "LocalElbv2Endpoint": cloud.MOTO_URL,

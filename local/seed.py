@@ -59,6 +59,19 @@ def seed_network_and_alb():
             ]},
         }],
     )["Listeners"][0]
+    # The test route's second port: it forwards to the live colour, and to the candidate while a
+    # deployment runs (the target configuration's testListenerArn).
+    test = [l for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"] if l["Port"] == 8081]
+    test_listener = test[0] if test else elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=8081,
+        DefaultActions=[{
+            "Type": "forward",
+            "ForwardConfig": {"TargetGroups": [
+                {"TargetGroupArn": tgs["blue"], "Weight": 100},
+                {"TargetGroupArn": tgs["green"], "Weight": 0},
+            ]},
+        }],
+    )["Listeners"][0]
     # ECS would register each task's IP in its service's target group; the emulators do not, so both
     # groups get two static IP targets (moto reports them healthy at once).
     for i, colour in enumerate(("blue", "green")):
@@ -73,6 +86,7 @@ def seed_network_and_alb():
         "loadBalancerArn": lb["LoadBalancerArn"],
         "loadBalancer": dimension,
         "listenerArn": listener["ListenerArn"],
+        "testListenerArn": test_listener["ListenerArn"],
         "targetGroups": tgs,
     }
 
@@ -134,6 +148,10 @@ def seed_alarm_and_target(net, ecs, topic):
         "services": ecs["services"],
         "containerName": ecs["containerName"],
         "listenerArn": net["listenerArn"],
+        # The candidate is reachable before production traffic: on the test port, and on the
+        # production port for requests with the header (a rule Cutover creates and deletes).
+        "testListenerArn": net["testListenerArn"],
+        "testHeader": {"name": "X-Cutover-Candidate", "value": "1", "priority": 10},
         "targetGroups": net["targetGroups"],
         "loadBalancer": net["loadBalancer"],
         "alarms": [alarm, slow],

@@ -46,6 +46,23 @@ async fn a_canary_is_promoted_and_the_next_deployment_uses_the_other_colour() {
     );
     let release = l.last_known_good.clone().unwrap();
     assert_eq!(release.image, image);
+    // The test route was open before the first production weight, and promote closed it.
+    let route = d
+        .test_route
+        .clone()
+        .expect("the seeded target has a test route");
+    assert!(
+        route.opened_at_ms <= d.shifts[0].at_ms,
+        "{route:?} {:?}",
+        d.shifts
+    );
+    assert!(route.closed_at_ms.is_some(), "{route:?}");
+    assert_eq!(
+        c.test_rules().await,
+        Vec::<Vec<String>>::new(),
+        "the test rule is gone"
+    );
+    assert_eq!(c.test_listener_weights().await, Weights::all_on(candidate));
     // The judge passed both steps (10 % against the live colour, 100 % against its last window).
     let verdicts: Vec<_> = d
         .verdicts

@@ -14,6 +14,7 @@ pub mod appconfig;
 pub mod cli;
 mod deploy;
 pub mod pg;
+mod test_route;
 
 pub use deploy::Run;
 

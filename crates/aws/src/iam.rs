@@ -53,6 +53,9 @@ pub const SAMPLE: &[(&str, &str)] = &[
     ("account", "123456789012"),
     ("listener", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/live-event-alb/50dc6c495c0c9188/f2f7dc8efc522ab2"),
     ("rule", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/live-event-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"),
+    ("test_listener", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/live-event-alb/50dc6c495c0c9188/0467ef3c8400ae65"),
+    // A test rule Cutover created: its id is the load balancer's to choose.
+    ("test_rule", "live-event-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/1a2b3c4d5e6f7a8b"),
     ("ledger_table", "cutover-LedgerTable-1Q2W3E4R5T6Y"),
     ("cluster", "live-event"),
     ("service", "live-event-service-green"),
@@ -83,6 +86,7 @@ pub const SAMPLE: &[(&str, &str)] = &[
 /// the stack (its account, listener, cluster, tables, roles), and a grant must name exactly it.
 pub const OPEN: &[&str] = &[
     "app",
+    "test_rule",
     "env",
     "service",
     "task_family",

@@ -36,6 +36,7 @@ pub mod sfn;
 pub mod switch;
 #[cfg(feature = "events")]
 pub mod telemetry;
+pub mod test_route;
 pub mod told;
 pub mod traffic;
 

@@ -1,6 +1,7 @@
 //! The capabilities Cutover needs from the cloud, in domain terms.
 
 use crate::AwsError;
+use cutover_core::target::HeaderRoute;
 use cutover_core::traffic::{ForwardRoute, RouteRef};
 use cutover_core::{
     AnyTarget, Deployment, ErrorType, Failure, Flags, GroupSeries, Ledger, Release, ServiceState,
@@ -29,6 +30,42 @@ pub trait LoadBalancer {
         &self,
         target_group_arn: &str,
     ) -> impl Future<Output = Result<Vec<TargetHealth>, AwsError>> + Send;
+
+    /// Point the test listener's forward action at `route` (as `set_forward_route` does for the
+    /// production listener; a port method of its own so only what opens or closes the test route
+    /// may write it).
+    fn set_test_listener(
+        &self,
+        listener_arn: &str,
+        route: &ForwardRoute,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The rules of a listener that carry the tag `key`, with all their tags.
+    fn tagged_rules(
+        &self,
+        listener_arn: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Vec<TaggedRule>, AwsError>> + Send;
+
+    /// A rule forwarding requests that carry `header` to one target group, created with `tags`;
+    /// its ARN.
+    fn create_header_rule(
+        &self,
+        listener_arn: &str,
+        header: &HeaderRoute,
+        target_group_arn: &str,
+        tags: &[(String, String)],
+    ) -> impl Future<Output = Result<String, AwsError>> + Send;
+
+    /// Delete a rule; one that is gone already is not an error.
+    fn delete_rule(&self, rule_arn: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// A listener rule and its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedRule {
+    pub arn: String,
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// Where the deployment ledger is kept.

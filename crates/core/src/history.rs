@@ -44,9 +44,11 @@ const VERIFY_RETRIES: u64 = 120;
 
 /// The most events a deployment of `plan` records on its expected path, rollback included.
 pub fn deployment_events(plan: &[PlanStep]) -> u64 {
-    // Execution start and end, Normalize, Prepare, WaitForStable with its retries, the Map's own
-    // events, Promote, TerminationWait, ScaleDown, the final state; or Rollback and its Fail.
-    let fixed = 2 + PASS + TASK + TASK + STABLE_RETRIES * RETRY + 4 + TASK + PASS + TASK + PASS;
+    // Execution start and end, Normalize, Prepare, WaitForStable with its retries, OpenTestRoute,
+    // the Map's own events, Promote, TerminationWait, ScaleDown, the final state; or Rollback and
+    // its Fail.
+    let fixed =
+        2 + PASS + TASK + TASK + STABLE_RETRIES * RETRY + TASK + 4 + TASK + PASS + TASK + PASS;
     let rollback = TASK + PASS;
     let steps: u64 = plan
         .iter()

@@ -26,7 +26,9 @@ pub use fields::{invalid_field, FieldError};
 pub use flags::{check_name, Flags};
 pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetHealth, Verdict};
 pub use judge::analysis::{analyse, windows, Analysis, GroupSeries, Window};
-pub use ledger::{Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, VerdictRecord};
+pub use ledger::{
+    Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, TestRouteRecord, VerdictRecord,
+};
 pub use request::DeploymentRef;
 pub use rolling::{AnyTarget, RollingTarget};
 pub use scope::Scope;

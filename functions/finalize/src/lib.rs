@@ -1,12 +1,14 @@
 //! finalize: the end of a successful deployment, in two actions the state machine calls apart.
 //!
-//! `promote`: all traffic is on the verified candidate; the ledger makes it live and last-known-good.
+//! `promote`: all traffic is on the verified candidate; the test route is closed (its header rule
+//! deleted, the test listener on the new live colour), and the ledger makes the candidate live and
+//! last-known-good.
 //! `scaleDown`: after the termination wait, the previous colour's service goes to 0 tasks — only if
 //! the ledger still says this deployment was promoted, so a late call can never scale down live.
 
-use cutover_aws::told;
 use cutover_aws::traffic::read_weights;
 use cutover_aws::{load_ledger, Cloud, Services, TargetSource};
+use cutover_aws::{test_route, told};
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
@@ -19,6 +21,9 @@ pub const CALLS: &[&str] = &[
     "LedgerStore::save",
     "LedgerStore::archive",
     "LoadBalancer::forward_route",
+    "LoadBalancer::set_test_listener",
+    "LoadBalancer::tagged_rules",
+    "LoadBalancer::delete_rule",
     "Services::update_service",
     "Telemetry::publish",
 ];
@@ -88,9 +93,13 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
                 )
                 .with_details(json!({ "deploymentId": id, "found": on_listener })));
             }
-            let (_, record) =
-                told::record(cloud, app, env, None, |l| l.promote(id, now_ms)).await?;
-            tracing::info!(app, env, id, live = %record.live_colour, "promoted");
+            let closed = test_route::close(lb, &target, app, env, candidate).await?;
+            let (_, record) = told::record(cloud, app, env, None, |l| {
+                l.close_test_route(now_ms);
+                l.promote(id, now_ms)
+            })
+            .await?;
+            tracing::info!(app, env, id, live = %record.live_colour, test_rules_deleted = closed.rules_deleted, "promoted");
             Ok(
                 json!({ "deploymentId": id, "live": record.live_colour, "lastKnownGood": record.last_known_good }),
             )

@@ -7,8 +7,9 @@
 //! 2. listener back to 100 % live (read, check, write, read back) — the moment that counts;
 //! 3. the deploy execution stopped with the reason (not when the execution itself asked);
 //! 4. the listener re-asserted until the longest in-flight shift could have finished;
-//! 5. the candidate service scaled to 0, unless the target keeps it for inspection;
-//! 6. ledger `RolledBack` with trigger, every source, and timings; one EMF line and one log line.
+//! 5. the test route closed (after the re-assert, so a test route that opened late is caught too);
+//! 6. the candidate service scaled to 0, unless the target keeps it for inspection;
+//! 7. ledger `RolledBack` with trigger, every source, and timings; one EMF line and one log line.
 //!
 //! Alarms going `OK`/`INSUFFICIENT_DATA`, alarms no target configuration lists, and alarms of services
 //! with no active deployment are logged and change nothing. With `autoRollback` off an alarm is only
@@ -18,7 +19,7 @@ pub mod event;
 mod rolling;
 
 use cutover_aws::traffic::{read_weights, write_weights};
-use cutover_aws::{told, Telemetry};
+use cutover_aws::{test_route, told, Telemetry};
 use cutover_aws::{
     Cloud, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
@@ -39,6 +40,9 @@ pub const CALLS: &[&str] = &[
     "LedgerStore::archive",
     "LoadBalancer::forward_route",
     "LoadBalancer::set_forward_route",
+    "LoadBalancer::set_test_listener",
+    "LoadBalancer::tagged_rules",
+    "LoadBalancer::delete_rule",
     "Executions::stop",
     "Services::service",
     "Services::update_service",
@@ -397,6 +401,7 @@ async fn roll_back(
             tracing::warn!(app, env, id = d.id, %seen, "a late shift moved traffic after the rollback; restored again");
         }
     }
+    test_route::close(cloud.lb(), &target, app, env, record.live_colour).await?;
     if !target.keep_candidate_on_rollback {
         cloud
             .services()
@@ -405,6 +410,7 @@ async fn roll_back(
     }
     let (_, record) = told::record(cloud, app, env, None, |l| {
         l.traffic_restored(restored_at);
+        l.close_test_route(clock());
         l.finish_rollback(clock())
     })
     .await?;

@@ -470,3 +470,73 @@ async fn an_event_bus_that_stalls_or_refuses_neither_fails_nor_holds_up_a_rollba
         assert_eq!(history["live#prod"].len(), 1, "archived once");
     }
 }
+
+#[tokio::test]
+async fn a_rollback_closes_the_test_route() {
+    use cutover_aws::fakes::{sample_target, BLUE_TG, GREEN_TG, LISTENER};
+    use cutover_core::target::HeaderRoute;
+    use cutover_core::traffic::ForwardRoute;
+    const TEST_LISTENER: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/live/1/3";
+    let mut t = sample_target();
+    t.test_listener_arn = Some(TEST_LISTENER.into());
+    t.test_header = Some(HeaderRoute {
+        name: "X-Cutover-Candidate".into(),
+        value: "1".into(),
+        priority: 10,
+    });
+    let c = FakeCloud::builder()
+        .target(
+            "live#prod",
+            cutover_core::AnyTarget::BlueGreen(Box::new(t.clone())),
+        )
+        .build();
+    c.lb.routes.lock().unwrap().insert(
+        TEST_LISTENER.into(),
+        ForwardRoute::for_weights(BLUE_TG, GREEN_TG, Weights::all_on(Colour::Blue)),
+    );
+    let mut l = cutover_core::Ledger::new("live", "prod", Colour::Blue, None);
+    l.acquire("d1", "live:2", None, 1).unwrap();
+    use cutover_aws::LedgerStore;
+    assert!(c.ledger.save(&l).await.unwrap());
+    // The rule shift-traffic's open made, as the load balancer holds it.
+    let rule = format!(
+        "{}/1",
+        LISTENER.replacen(":listener/", ":listener-rule/", 1)
+    );
+    let tags = [
+        ("cutover:test-route", "live/prod"),
+        ("cutover:deployment", "d1"),
+    ];
+    c.lb.rules.lock().unwrap().insert(
+        rule.clone(),
+        cutover_aws::fakes::FakeRule {
+            listener_arn: LISTENER.into(),
+            header: t.test_header.clone().unwrap(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        },
+    );
+    c.lb.routes.lock().unwrap().insert(
+        TEST_LISTENER.into(),
+        ForwardRoute::for_weights(BLUE_TG, GREEN_TG, Weights::all_on(Colour::Green)),
+    );
+    c.services.add("svc-green", "td:2", 3);
+
+    run(&c, &sample("manual")).await.unwrap();
+    assert!(
+        c.lb.rules_on(LISTENER).is_empty(),
+        "the header rule is gone"
+    );
+    let on_test =
+        c.lb.route(TEST_LISTENER)
+            .weights(BLUE_TG, GREEN_TG)
+            .unwrap();
+    assert_eq!(on_test, Weights::all_on(Colour::Blue));
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::RolledBack
+    );
+}

@@ -4,6 +4,9 @@
 //! own the ledger and not be rolling back before the write, and the new split is recorded after it.
 //! If a rollback claimed the ledger while the write was in flight, this function puts the live weights
 //! back itself and reports `Aborted`, so a rollback always wins. A repeated step changes nothing.
+//! `{"testRoute": "open"}` opens the test route instead (test_route.rs).
+
+mod test_route;
 
 use cutover_aws::told::{self, weights_metric};
 use cutover_aws::traffic::{read_weights, write_weights};
@@ -22,6 +25,10 @@ pub const CALLS: &[&str] = &[
     "LedgerStore::archive",
     "LoadBalancer::forward_route",
     "LoadBalancer::set_forward_route",
+    "LoadBalancer::set_test_listener",
+    "LoadBalancer::tagged_rules",
+    "LoadBalancer::create_header_rule",
+    "LoadBalancer::delete_rule",
     "Telemetry::publish",
 ];
 
@@ -96,6 +103,9 @@ impl ShiftRequest {
 }
 
 pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
+    if event.get("testRoute").is_some() {
+        return test_route::open(cloud, event, now_ms).await;
+    }
     let (lb, ledger, targets) = (cloud.lb(), cloud.ledger(), cloud.targets());
     let req = ShiftRequest::from_event(event)?;
     let (app, env, id) = (

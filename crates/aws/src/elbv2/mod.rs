@@ -3,22 +3,31 @@
 //! Writes replace only the forward action's target-group list; the action list is read first and
 //! written back whole, so stickiness, authentication actions and ordering survive a shift.
 
+use crate::ports::TaggedRule;
 use crate::{AwsError, LoadBalancer};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple,
 };
 use aws_sdk_elasticloadbalancingv2::Client;
+use cutover_core::target::HeaderRoute;
 use cutover_core::traffic::{ForwardRoute, RouteRef, WeightedGroup};
 use cutover_core::TargetHealth;
 
-/// ELBv2's Describe* calls support no resource-level permissions; a write names the listener, or the
-/// rule when the target shifts a listener rule.
+mod rules;
+
+/// ELBv2's Describe* calls support no resource-level permissions; a write names the listener (the
+/// production one, or the test listener), or the rule when the target shifts a listener rule.
+/// Cutover's own test rules are created on the production listener, tagged in the same call (which
+/// AWS authorizes as `AddTags` with `elasticloadbalancing:CreateAction`), and deleted only while
+/// they carry the test-route tag.
 pub const PERMISSIONS: &[crate::iam::Needs] = {
-    use crate::iam::allow;
+    use crate::iam::{allow, allow_if};
     const DESCRIBE: [crate::iam::Permission; 2] = [
         allow("elasticloadbalancing:DescribeListeners", "*"),
         allow("elasticloadbalancing:DescribeRules", "*"),
     ];
+    const TEST_RULE: &str =
+        "arn:{partition}:elasticloadbalancing:{region}:{account}:listener-rule/app/{test_rule}";
     &[
         ("LoadBalancer::forward_route", &DESCRIBE),
         (
@@ -31,8 +40,40 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
             ],
         ),
         (
+            "LoadBalancer::set_test_listener",
+            &[
+                DESCRIBE[0],
+                allow("elasticloadbalancing:ModifyListener", "{test_listener}"),
+            ],
+        ),
+        (
             "LoadBalancer::target_health",
             &[allow("elasticloadbalancing:DescribeTargetHealth", "*")],
+        ),
+        (
+            "LoadBalancer::tagged_rules",
+            &[DESCRIBE[1], allow("elasticloadbalancing:DescribeTags", "*")],
+        ),
+        (
+            "LoadBalancer::create_header_rule",
+            &[
+                allow("elasticloadbalancing:CreateRule", "{listener}"),
+                allow_if(
+                    "elasticloadbalancing:AddTags",
+                    TEST_RULE,
+                    "elasticloadbalancing:CreateAction",
+                    "CreateRule",
+                ),
+            ],
+        ),
+        (
+            "LoadBalancer::delete_rule",
+            &[allow_if(
+                "elasticloadbalancing:DeleteRule",
+                TEST_RULE,
+                "aws:ResourceTag/cutover:test-route",
+                "{app}/{env}",
+            )],
         ),
     ]
 };
@@ -235,6 +276,38 @@ impl LoadBalancer for Elbv2 {
         }
         tracing::info!(arn = at.arn(), groups = ?route.groups, "forward action written");
         Ok(())
+    }
+
+    async fn set_test_listener(
+        &self,
+        listener_arn: &str,
+        route: &ForwardRoute,
+    ) -> Result<(), AwsError> {
+        self.set_forward_route(&RouteRef::Listener(listener_arn.into()), route)
+            .await
+    }
+
+    async fn tagged_rules(
+        &self,
+        listener_arn: &str,
+        key: &str,
+    ) -> Result<Vec<TaggedRule>, AwsError> {
+        self.rules_tagged(listener_arn, key).await
+    }
+
+    async fn create_header_rule(
+        &self,
+        listener_arn: &str,
+        header: &HeaderRoute,
+        target_group_arn: &str,
+        tags: &[(String, String)],
+    ) -> Result<String, AwsError> {
+        self.create_rule(listener_arn, header, target_group_arn, tags)
+            .await
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError> {
+        self.remove_rule(rule_arn).await
     }
 
     async fn target_health(&self, target_group_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {

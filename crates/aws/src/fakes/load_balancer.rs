@@ -1,9 +1,11 @@
 //! The listener and its target groups, kept in memory.
 
+use crate::ports::TaggedRule;
 use crate::{AwsError, LoadBalancer};
-use cutover_core::traffic::{ForwardRoute, RouteRef};
+use cutover_core::target::HeaderRoute;
+use cutover_core::traffic::{ForwardRoute, RouteRef, WeightedGroup};
 use cutover_core::TargetHealth;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 type Hook = Box<dyn Fn() + Send>;
@@ -17,6 +19,17 @@ pub struct FakeLoadBalancer {
     pub health: Mutex<HashMap<String, Vec<TargetHealth>>>,
     after_write: Mutex<Option<Hook>>,
     after_read: Mutex<Option<Hook>>,
+    /// Rules created through the port: their listener, header, priority and tags. Their forward
+    /// routes are in `routes` under the rule's ARN, as a listener's are.
+    pub rules: Mutex<BTreeMap<String, FakeRule>>,
+    created: Mutex<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeRule {
+    pub listener_arn: String,
+    pub header: HeaderRoute,
+    pub tags: BTreeMap<String, String>,
 }
 
 impl FakeLoadBalancer {
@@ -28,6 +41,16 @@ impl FakeLoadBalancer {
 
     pub fn route(&self, arn: &str) -> ForwardRoute {
         self.routes.lock().unwrap()[arn].clone()
+    }
+
+    /// The rules now on `listener_arn`.
+    pub fn rules_on(&self, listener_arn: &str) -> Vec<(String, FakeRule)> {
+        let rules = self.rules.lock().unwrap();
+        rules
+            .iter()
+            .filter(|(_, r)| r.listener_arn == listener_arn)
+            .map(|(a, r)| (a.clone(), r.clone()))
+            .collect()
     }
 
     /// Run `hook` right after every listener read: what another actor does while a caller holds
@@ -77,5 +100,85 @@ impl LoadBalancer for FakeLoadBalancer {
             .get(target_group_arn)
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn set_test_listener(
+        &self,
+        listener_arn: &str,
+        route: &ForwardRoute,
+    ) -> Result<(), AwsError> {
+        self.calls.note("LoadBalancer::set_test_listener");
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(listener_arn.into(), route.clone());
+        Ok(())
+    }
+
+    async fn tagged_rules(
+        &self,
+        listener_arn: &str,
+        key: &str,
+    ) -> Result<Vec<TaggedRule>, AwsError> {
+        self.calls.note("LoadBalancer::tagged_rules");
+        Ok(self
+            .rules_on(listener_arn)
+            .into_iter()
+            .filter(|(_, r)| r.tags.contains_key(key))
+            .map(|(arn, r)| TaggedRule { arn, tags: r.tags })
+            .collect())
+    }
+
+    async fn create_header_rule(
+        &self,
+        listener_arn: &str,
+        header: &HeaderRoute,
+        target_group_arn: &str,
+        tags: &[(String, String)],
+    ) -> Result<String, AwsError> {
+        self.calls.note("LoadBalancer::create_header_rule");
+        if self
+            .rules_on(listener_arn)
+            .iter()
+            .any(|(_, r)| r.header.priority == header.priority)
+        {
+            return Err(AwsError::Unusable {
+                what: "listener",
+                id: listener_arn.into(),
+                problem: format!("priority {} is taken by another rule", header.priority),
+            });
+        }
+        let n = {
+            let mut c = self.created.lock().unwrap();
+            *c += 1;
+            *c
+        };
+        let arn = format!(
+            "{}/{n:016x}",
+            listener_arn.replacen(":listener/", ":listener-rule/", 1)
+        );
+        self.rules.lock().unwrap().insert(
+            arn.clone(),
+            FakeRule {
+                listener_arn: listener_arn.into(),
+                header: header.clone(),
+                tags: tags.iter().cloned().collect(),
+            },
+        );
+        let route = ForwardRoute {
+            groups: vec![WeightedGroup {
+                target_group_arn: target_group_arn.into(),
+                weight: 1,
+            }],
+        };
+        self.routes.lock().unwrap().insert(arn.clone(), route);
+        Ok(arn)
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError> {
+        self.calls.note("LoadBalancer::delete_rule");
+        self.rules.lock().unwrap().remove(rule_arn);
+        self.routes.lock().unwrap().remove(rule_arn);
+        Ok(())
     }
 }

@@ -20,7 +20,7 @@ pub use executions::FakeExecutions;
 pub use fixtures::{sample_target, steady_series, BLUE_TG, GREEN_TG, LISTENER};
 pub use flags::FakeFlags;
 pub use ledger::FakeLedger;
-pub use load_balancer::FakeLoadBalancer;
+pub use load_balancer::{FakeLoadBalancer, FakeRule};
 pub use metrics::FakeMetrics;
 pub use secrets::FakeSecrets;
 pub use services::FakeServices;

@@ -20,6 +20,7 @@ fn physical(name: &str) -> Option<String> {
         "AWS::StackName" => sample("stack")?,
         "ListenerArn" => sample("listener")?,
         "ListenerRuleArn" => sample("rule")?,
+        "TestListenerArn" => sample("test_listener")?,
         "ClusterName" => sample("cluster")?,
         "TaskRoleArns" => sample("task_role")?,
         "DatabaseSecretArns" => sample("database_secret")?,
@@ -34,12 +35,12 @@ fn physical(name: &str) -> Option<String> {
     })
 }
 
-/// The sample deployment gives a listener rule, task roles and an RDS-managed secret, and no VPC; it
+/// The sample deployment gives a listener rule, a test listener, task roles and an RDS-managed secret, and no VPC; it
 /// is not the local cloud.
 fn condition(name: &str) -> bool {
     matches!(
         name,
-        "HasListenerRule" | "HasTaskRoles" | "HasDatabaseSecrets"
+        "HasListenerRule" | "HasTestListener" | "HasTaskRoles" | "HasDatabaseSecrets"
     )
 }
 
@@ -154,7 +155,7 @@ fn glob(pattern: &str, text: &str) -> bool {
 struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
-    /// `StringEquals` keys and the values each allows; empty when unconditional.
+    /// `StringEquals` and `StringLike` keys and the values each allows; empty when unconditional.
     conditions: Vec<(String, Vec<String>)>,
 }
 
@@ -184,14 +185,15 @@ fn statements(template: &Value, function: &str) -> Result<Vec<Statement>, String
             if s["Effect"].as_str() != Some("Allow") {
                 continue;
             }
-            let conditions = s["Condition"]["StringEquals"]
-                .as_mapping()
-                .map(|m| {
+            // StringLike's patterns are globs; StringEquals' values match themselves.
+            let conditions = ["StringEquals", "StringLike"]
+                .iter()
+                .filter_map(|op| s["Condition"][op].as_mapping())
+                .flat_map(|m| {
                     m.iter()
                         .filter_map(|(k, v)| Some((k.as_str()?.to_string(), strings(Some(v)))))
-                        .collect()
                 })
-                .unwrap_or_default();
+                .collect();
             out.push(Statement {
                 actions: strings(s.get("Action")),
                 resources: strings(s.get("Resource")),

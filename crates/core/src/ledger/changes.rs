@@ -5,7 +5,9 @@
 //! the rules below are always judged against the latest record — which is how a rollback wins over an
 //! in-flight promotion.
 
-use super::{Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, VerdictRecord};
+use super::{
+    Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, TestRouteRecord, VerdictRecord,
+};
 use crate::error::{ErrorType, Failure};
 use crate::status::Status;
 use crate::traffic::Weights;
@@ -67,6 +69,7 @@ impl Ledger {
             noted_alarms: Vec::new(),
             skip_bake: None,
             verifying_since_ms: None,
+            test_route: None,
         });
         Ok(Acquired::New)
     }
@@ -99,6 +102,44 @@ impl Ledger {
         d.release = Some(release);
         d.updated_at_ms = now_ms;
         Ok(())
+    }
+
+    /// The test route is open: only before the first production weight, so a retry that finds it
+    /// open already keeps the first record.
+    pub fn open_test_route(
+        &mut self,
+        id: &str,
+        route: TestRouteRecord,
+        now_ms: u64,
+    ) -> Result<(), Failure> {
+        let d = self.active(id)?;
+        if d.test_route.is_some() {
+            return Ok(());
+        }
+        if d.status != Status::Preparing || !d.shifts.is_empty() {
+            return Err(Failure::new(
+                ErrorType::Conflict,
+                format!(
+                    "deployment {id} is {}: the test route opens before production traffic",
+                    d.status
+                ),
+            ));
+        }
+        d.test_route = Some(route);
+        d.updated_at_ms = now_ms;
+        Ok(())
+    }
+
+    /// The test route of the current deployment, whatever its status, is closed.
+    pub fn close_test_route(&mut self, now_ms: u64) {
+        if let Some(r) = self
+            .deployment
+            .as_mut()
+            .and_then(|d| d.test_route.as_mut())
+            .filter(|r| r.closed_at_ms.is_none())
+        {
+            r.closed_at_ms = Some(now_ms);
+        }
     }
 
     /// A prepare that failed for good after claiming ends its deployment `Failed`, so the service is

@@ -88,6 +88,20 @@ pub struct Deployment {
     /// deadline counts from (a 15-minute bake must not spend a 15-minute timeout).
     #[serde(default)]
     pub verifying_since_ms: Option<u64>,
+    /// Where the candidate was reachable before production traffic (target/test_route.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_route: Option<TestRouteRecord>,
+}
+
+/// The test route a deployment opened, and when it was closed again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestRouteRecord {
+    pub listener_arn: Option<String>,
+    pub rule_arn: Option<String>,
+    pub opened_at_ms: u64,
+    #[serde(default)]
+    pub closed_at_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,9 @@ use crate::traffic::Colour;
 use serde::Serialize;
 use serde_json::Value;
 
+pub mod test_route;
+pub use test_route::HeaderRoute;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PerColour<T> {
@@ -87,7 +90,10 @@ pub struct TargetConfig {
     pub container_name: String,
     pub listener_arn: String,
     pub listener_rule_arn: Option<String>,
+    /// A second listener that forwards to the candidate during a deployment ([`test_route`]).
     pub test_listener_arn: Option<String>,
+    /// A rule on the production listener that sends requests with this header to the candidate.
+    pub test_header: Option<HeaderRoute>,
     pub target_groups: PerColour<String>,
     /// The `LoadBalancer` dimension value, `app/<name>/<id>`.
     pub load_balancer: String,
@@ -216,6 +222,13 @@ impl TargetConfig {
         let listener_arn = r.arn("listenerArn", true, "listener");
         let listener_rule_arn = r.arn("listenerRuleArn", false, "listener-rule");
         let test_listener_arn = r.arn("testListenerArn", false, "listener");
+        let test_header = r.header_route("testHeader");
+        if test_listener_arn.is_some() && test_listener_arn == listener_arn {
+            r.fail(
+                "testListenerArn",
+                "must differ from listenerArn: it is the test route",
+            );
+        }
         let target_groups = r.per_colour("targetGroups", Some("targetgroup"));
         let load_balancer = r.string("loadBalancer", true);
         if let Some(lb) = &load_balancer {
@@ -333,6 +346,7 @@ impl TargetConfig {
                 listener_arn,
                 listener_rule_arn,
                 test_listener_arn,
+                test_header,
                 target_groups,
                 load_balancer,
                 alarms,
