@@ -249,3 +249,156 @@ async fn two_forward_actions_are_refused_before_any_write() {
     assert!(matches!(err, AwsError::Unusable { .. }), "{err:?}");
     assert_eq!(modify.num_calls(), 0);
 }
+
+mod rules {
+    //! The test route's header rule at the SDK edge: the CreateRule request as AWS documents it,
+    //! rules found by tag across DescribeTags' 20-ARN pages, and the errors a deployment can meet.
+    use super::*;
+    use aws_sdk_elasticloadbalancingv2::operation::create_rule::{
+        CreateRuleError, CreateRuleOutput,
+    };
+    use aws_sdk_elasticloadbalancingv2::operation::delete_rule::{
+        DeleteRuleError, DeleteRuleOutput,
+    };
+    use aws_sdk_elasticloadbalancingv2::operation::describe_rules::DescribeRulesOutput;
+    use aws_sdk_elasticloadbalancingv2::operation::describe_tags::DescribeTagsOutput;
+    use aws_sdk_elasticloadbalancingv2::types::error::{
+        PriorityInUseException, RuleNotFoundException,
+    };
+    use aws_sdk_elasticloadbalancingv2::types::{Rule as ElbRule, Tag, TagDescription};
+    use cutover_core::target::HeaderRoute;
+
+    const RULE: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/live/1/2/9";
+
+    fn header() -> HeaderRoute {
+        HeaderRoute {
+            name: "X-Cutover-Candidate".into(),
+            value: "1".into(),
+            priority: 10,
+        }
+    }
+
+    fn tags() -> Vec<(String, String)> {
+        vec![
+            ("cutover:test-route".into(), "live/prod".into()),
+            ("cutover:deployment".into(), "d1".into()),
+        ]
+    }
+
+    #[tokio::test]
+    async fn create_sends_the_header_condition_the_forward_and_the_tags_in_one_call() {
+        let create = mock!(Client::create_rule)
+            .match_requests(|r| {
+                let c = &r.conditions()[0];
+                let h = c.http_header_config().unwrap();
+                let fwd = r.actions()[0].forward_config().unwrap();
+                r.listener_arn() == Some(LISTENER)
+                    && r.priority() == Some(10)
+                    && c.field() == Some("http-header")
+                    && h.http_header_name() == Some("X-Cutover-Candidate")
+                    && h.values() == ["1"]
+                    && fwd.target_groups()[0].target_group_arn() == Some(GREEN)
+                    && r.tags().len() == 2
+                    && r.tags()[0].key() == Some("cutover:test-route")
+                    && r.tags()[0].value() == Some("live/prod")
+            })
+            .then_output(|| {
+                CreateRuleOutput::builder()
+                    .rules(ElbRule::builder().rule_arn(RULE).build())
+                    .build()
+            });
+        let lb = Elbv2::new(client(&[&create]));
+        let arn = lb
+            .create_header_rule(LISTENER, &header(), GREEN, &tags())
+            .await
+            .unwrap();
+        assert_eq!(arn, RULE);
+        assert_eq!(
+            create.num_calls(),
+            1,
+            "the CreateRule request did not match"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_taken_priority_is_invalid_input_naming_the_field() {
+        let create = mock!(Client::create_rule).then_error(|| {
+            CreateRuleError::PriorityInUseException(
+                PriorityInUseException::builder()
+                    .message("Priority '10' is currently in use")
+                    .build(),
+            )
+        });
+        let lb = Elbv2::new(client(&[&create]));
+        let err = lb
+            .create_header_rule(LISTENER, &header(), GREEN, &tags())
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), ErrorType::InvalidInput);
+        assert!(err.to_string().contains("testHeader.priority"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn rules_are_found_by_tag_past_the_default_rule_and_twenty_arns_a_call() {
+        let arns: Vec<String> = (0..25).map(|i| format!("{RULE}{i:02}")).collect();
+        let listed = arns.clone();
+        let describe = mock!(Client::describe_rules).then_output(move || {
+            let mut out = DescribeRulesOutput::builder().rules(
+                ElbRule::builder()
+                    .rule_arn("default")
+                    .is_default(true)
+                    .build(),
+            );
+            for a in &listed {
+                out = out.rules(ElbRule::builder().rule_arn(a).is_default(false).build());
+            }
+            out.build()
+        });
+        let tagged = arns[22].clone();
+        let tags = mock!(Client::describe_tags)
+            .match_requests(|r| {
+                r.resource_arns().len() <= 20 && !r.resource_arns().contains(&"default".to_string())
+            })
+            .then_output(move || {
+                // The mock answers every page with the tagged rule: the calls are what is counted.
+                let mut out = DescribeTagsOutput::builder();
+                let d = TagDescription::builder()
+                    .resource_arn(&tagged)
+                    .tags(
+                        Tag::builder()
+                            .key("cutover:test-route")
+                            .value("live/prod")
+                            .build(),
+                    )
+                    .build();
+                out = out.tag_descriptions(d);
+                out.build()
+            });
+        let lb = Elbv2::new(client(&[&describe, &tags]));
+        let found = lb
+            .tagged_rules(LISTENER, "cutover:test-route")
+            .await
+            .unwrap();
+        assert_eq!(tags.num_calls(), 2, "25 rules take two DescribeTags calls");
+        assert_eq!(found[0].arn, arns[22]);
+        assert_eq!(found[0].tags["cutover:test-route"], "live/prod");
+    }
+
+    #[tokio::test]
+    async fn deleting_a_rule_that_is_gone_is_done() {
+        let delete = mock!(Client::delete_rule).then_error(|| {
+            DeleteRuleError::RuleNotFoundException(
+                RuleNotFoundException::builder().message("gone").build(),
+            )
+        });
+        let lb = Elbv2::new(client(&[&delete]));
+        lb.delete_rule(RULE).await.unwrap();
+        let ok = mock!(Client::delete_rule)
+            .match_requests(|r| r.rule_arn() == Some(RULE))
+            .then_output(|| DeleteRuleOutput::builder().build());
+        let lb = Elbv2::new(client(&[&ok]));
+        lb.delete_rule(RULE).await.unwrap();
+        assert_eq!(ok.num_calls(), 1);
+    }
+}
