@@ -48,30 +48,24 @@ def seed_network_and_alb():
             HealthCheckPath="/health", Matcher={"HttpCode": "200"},
         )["TargetGroups"][0]["TargetGroupArn"]
 
-    listeners = [l for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"] if l["Port"] == 80]
-    listener = listeners[0] if listeners else elb.create_listener(
-        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-        DefaultActions=[{
-            "Type": "forward",
-            "ForwardConfig": {"TargetGroups": [
-                {"TargetGroupArn": tgs["blue"], "Weight": 100},
-                {"TargetGroupArn": tgs["green"], "Weight": 0},
-            ]},
-        }],
-    )["Listeners"][0]
+    def listener_on(port):
+        """The listener on `port`, created forwarding 100/0 to blue/green when missing."""
+        found = [l for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"] if l["Port"] == port]
+        return found[0] if found else elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+            DefaultActions=[{
+                "Type": "forward",
+                "ForwardConfig": {"TargetGroups": [
+                    {"TargetGroupArn": tgs["blue"], "Weight": 100},
+                    {"TargetGroupArn": tgs["green"], "Weight": 0},
+                ]},
+            }],
+        )["Listeners"][0]
+
+    listener = listener_on(80)
     # The test route's second port: it forwards to the live colour, and to the candidate while a
     # deployment runs (the target configuration's testListenerArn).
-    test = [l for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"] if l["Port"] == 8081]
-    test_listener = test[0] if test else elb.create_listener(
-        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=8081,
-        DefaultActions=[{
-            "Type": "forward",
-            "ForwardConfig": {"TargetGroups": [
-                {"TargetGroupArn": tgs["blue"], "Weight": 100},
-                {"TargetGroupArn": tgs["green"], "Weight": 0},
-            ]},
-        }],
-    )["Listeners"][0]
+    test_listener = listener_on(8081)
     # ECS would register each task's IP in its service's target group; the emulators do not, so both
     # groups get two static IP targets (moto reports them healthy at once).
     for i, colour in enumerate(("blue", "green")):

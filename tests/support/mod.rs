@@ -129,11 +129,15 @@ impl LocalCloud {
 
     /// The production listener's split as the load balancer reports it.
     pub async fn listener_weights(&self) -> Weights {
-        let arn = self.seeded("listenerArn");
+        self.weights_on(&self.seeded("listenerArn")).await
+    }
+
+    /// The split of a listener's forward action (the production or the test listener).
+    pub async fn weights_on(&self, arn: &str) -> Weights {
         let out = self
             .elbv2
             .describe_listeners()
-            .listener_arns(&arn)
+            .listener_arns(arn)
             .send()
             .await
             .expect("DescribeListeners");

@@ -2,7 +2,7 @@
 //! and the test listener's split.
 
 use super::LocalCloud;
-use cutover_core::traffic::{ForwardRoute, WeightedGroup, Weights};
+use cutover_core::traffic::Weights;
 
 impl LocalCloud {
     /// The target groups each rule tagged as this service's test route forwards to.
@@ -53,28 +53,6 @@ impl LocalCloud {
 
     /// The test listener's split.
     pub async fn test_listener_weights(&self) -> Weights {
-        let out = self
-            .elbv2
-            .describe_listeners()
-            .listener_arns(self.seeded("testListenerArn"))
-            .send()
-            .await
-            .expect("DescribeListeners");
-        let groups = out.listeners()[0]
-            .default_actions()
-            .iter()
-            .filter_map(|a| a.forward_config())
-            .flat_map(|f| f.target_groups())
-            .map(|t| WeightedGroup {
-                target_group_arn: t.target_group_arn().unwrap().into(),
-                weight: t.weight().unwrap_or(1),
-            })
-            .collect();
-        ForwardRoute { groups }
-            .weights(
-                &self.seeded("targetGroups.blue"),
-                &self.seeded("targetGroups.green"),
-            )
-            .expect("the test listener holds a percentage split")
+        self.weights_on(&self.seeded("testListenerArn")).await
     }
 }
