@@ -18,6 +18,11 @@ IMAGE = "public.ecr.aws/live-event/service:1.0.0"
 LB_NAME = "live-event-alb"
 
 
+# Longer than a local canary's last verification, so scale-down visibly waits for the rest (a Wait the
+# local cloud compresses like any other); AWS's default is 300 s.
+DEREGISTRATION_DELAY_SECONDS = 30
+
+
 def seed_network_and_alb():
     ec2, elb = client("ec2"), client("elbv2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["live-event"]}])["Vpcs"]
@@ -47,6 +52,10 @@ def seed_network_and_alb():
             Name=name, Protocol="HTTP", Port=8080, VpcId=vpc_id, TargetType="ip",
             HealthCheckPath="/health", Matcher={"HttpCode": "200"},
         )["TargetGroups"][0]["TargetGroupArn"]
+        # finalize waits this out before scaling the old colour down (AWS's default is 300 s).
+        elb.modify_target_group_attributes(TargetGroupArn=tgs[colour], Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": str(DEREGISTRATION_DELAY_SECONDS)},
+        ])
 
     def listener_on(port):
         """The listener on `port`, created forwarding 100/0 to blue/green when missing."""

@@ -95,6 +95,25 @@ async fn a_canary_is_promoted_and_the_next_deployment_uses_the_other_colour() {
         0,
         "the old colour is scaled down after the termination wait"
     );
+    // Not before its target group's deregistration delay (30 s in the seed) had passed since its
+    // weight went to 0: the first answer asked to wait, the one after the wait scaled down.
+    let first = c.state_outputs(&run.arn, "ScaleDown").await;
+    let after = c.state_outputs(&run.arn, "ScaleDownDrained").await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let asked = &first[0]["scaledDown"];
+    assert_eq!(asked["deregistrationDelaySeconds"], 30, "{asked}");
+    assert!(
+        asked["waitSeconds"]
+            .as_u64()
+            .is_some_and(|w| (1..=30).contains(&w)),
+        "{asked}"
+    );
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(
+        after[0]["scaledDown"]["scaledDown"],
+        services[live.as_str()],
+        "{after:?}"
+    );
 
     // The next deployment goes back to the colour that just went idle.
     let id2 = unique("allatonce");

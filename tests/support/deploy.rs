@@ -90,4 +90,31 @@ impl LocalCloud {
             .expect("DescribeServices");
         out.services()[0].clone()
     }
+
+    /// The output of each time `state` was left in the execution's history, in order.
+    pub async fn state_outputs(&self, arn: &str, state: &str) -> Vec<Value> {
+        let (mut outputs, mut token) = (Vec::new(), None);
+        loop {
+            let out = self
+                .sfn
+                .get_execution_history()
+                .execution_arn(arn)
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+                .await
+                .expect("GetExecutionHistory");
+            outputs.extend(
+                out.events()
+                    .iter()
+                    .filter_map(|e| e.state_exited_event_details())
+                    .filter(|d| d.name() == state)
+                    .map(|d| serde_json::from_str(d.output().unwrap_or("null")).unwrap()),
+            );
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return outputs,
+            }
+        }
+    }
 }

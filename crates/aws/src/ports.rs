@@ -59,6 +59,13 @@ pub trait LoadBalancer {
 
     /// Delete a rule; one that is gone already is not an error.
     fn delete_rule(&self, rule_arn: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// How long the load balancer keeps sending in-flight requests to a target it stopped routing
+    /// to: the target group's `deregistration_delay.timeout_seconds`.
+    fn deregistration_delay(
+        &self,
+        target_group_arn: &str,
+    ) -> impl Future<Output = Result<u32, AwsError>> + Send;
 }
 
 /// A listener rule and its tags.

@@ -402,3 +402,71 @@ mod rules {
         assert_eq!(ok.num_calls(), 1);
     }
 }
+
+mod attributes {
+    //! The deregistration delay at the SDK edge: the attribute's documented key and string value,
+    //! the default AWS fills in, a Lambda group without it, and a missing group.
+    use super::*;
+    use aws_sdk_elasticloadbalancingv2::operation::describe_target_group_attributes::{
+        DescribeTargetGroupAttributesError, DescribeTargetGroupAttributesOutput,
+    };
+    use aws_sdk_elasticloadbalancingv2::types::error::TargetGroupNotFoundException;
+    use aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute;
+
+    fn attrs(pairs: &[(&str, &str)]) -> DescribeTargetGroupAttributesOutput {
+        let mut out = DescribeTargetGroupAttributesOutput::builder();
+        for (k, v) in pairs {
+            out = out.attributes(TargetGroupAttribute::builder().key(*k).value(*v).build());
+        }
+        out.build()
+    }
+
+    async fn delay(rule: &Rule) -> Result<u32, AwsError> {
+        Elbv2::new(client(&[rule])).deregistration_delay(BLUE).await
+    }
+
+    #[tokio::test]
+    async fn reads_the_delay_among_the_group_s_other_attributes() {
+        let r = mock!(Client::describe_target_group_attributes)
+            .match_requests(|r| r.target_group_arn() == Some(BLUE))
+            .then_output(|| {
+                attrs(&[
+                    ("stickiness.enabled", "false"),
+                    ("deregistration_delay.timeout_seconds", "300"),
+                    ("slow_start.duration_seconds", "0"),
+                ])
+            });
+        assert_eq!(delay(&r).await.unwrap(), 300);
+    }
+
+    #[tokio::test]
+    async fn a_group_without_the_attribute_drains_nothing_and_a_bad_value_is_unusable() {
+        let none = mock!(Client::describe_target_group_attributes)
+            .then_output(|| attrs(&[("lambda.multi_value_headers.enabled", "false")]));
+        assert_eq!(delay(&none).await.unwrap(), 0);
+        let bad = mock!(Client::describe_target_group_attributes)
+            .then_output(|| attrs(&[("deregistration_delay.timeout_seconds", "3601")]));
+        let err = delay(&bad).await.unwrap_err();
+        assert!(matches!(err, AwsError::Unusable { .. }), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_group_is_not_found_and_throttling_is_transient() {
+        let gone = mock!(Client::describe_target_group_attributes).then_error(|| {
+            DescribeTargetGroupAttributesError::TargetGroupNotFoundException(
+                TargetGroupNotFoundException::builder().build(),
+            )
+        });
+        let err = delay(&gone).await.unwrap_err();
+        assert!(matches!(err, AwsError::NotFound { .. }), "{err:?}");
+        let slow = mock!(Client::describe_target_group_attributes)
+            .sequence()
+            .http_status(400, Some(THROTTLED.into()))
+            .repeatedly()
+            .build();
+        assert_eq!(
+            delay(&slow).await.unwrap_err().error_type(),
+            ErrorType::AwsTransient
+        );
+    }
+}

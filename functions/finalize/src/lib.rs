@@ -4,10 +4,12 @@
 //! deleted, the test listener on the new live colour), and the ledger makes the candidate live and
 //! last-known-good.
 //! `scaleDown`: after the termination wait, the previous colour's service goes to 0 tasks — only if
-//! the ledger still says this deployment was promoted, so a late call can never scale down live.
+//! the ledger still says this deployment was promoted (a late call can never scale down live), the
+//! listener read back sends nothing to it, and its target group's deregistration delay has passed
+//! since its weight went to 0; until then it answers `waitSeconds` and the state machine waits.
 
 use cutover_aws::traffic::read_weights;
-use cutover_aws::{load_ledger, Cloud, Services, TargetSource};
+use cutover_aws::{load_ledger, Cloud, LoadBalancer, Services, TargetSource};
 use cutover_aws::{test_route, told};
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
@@ -24,6 +26,7 @@ pub const CALLS: &[&str] = &[
     "LoadBalancer::set_test_listener",
     "LoadBalancer::tagged_rules",
     "LoadBalancer::delete_rule",
+    "LoadBalancer::deregistration_delay",
     "Services::update_service",
     "Telemetry::publish",
 ];
@@ -37,6 +40,9 @@ pub enum Action {
 pub struct FinalizeRequest {
     pub at: DeploymentRef,
     pub action: Action,
+    /// scaleDown after its drain wait: the seconds the state machine's Wait just spent, which the
+    /// previous answer asked for. The clock alone would not do: the local cloud compresses Waits.
+    pub waited_seconds: u64,
 }
 
 impl FinalizeRequest {
@@ -52,7 +58,20 @@ impl FinalizeRequest {
                 ))
             }
         };
-        Ok(FinalizeRequest { at, action })
+        let waited_seconds = match event.get("waitedSeconds") {
+            None | Some(Value::Null) => 0,
+            Some(v) => v.as_u64().filter(|s| *s <= 3_600).ok_or_else(|| {
+                invalid_field(
+                    "waitedSeconds",
+                    "must be a whole number of seconds, at most 3600",
+                )
+            })?,
+        };
+        Ok(FinalizeRequest {
+            at,
+            action,
+            waited_seconds,
+        })
     }
 }
 
@@ -117,13 +136,52 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
                 )
                 .with_details(json!({ "deploymentId": id })));
             }
-            let old = record.live_colour.other();
+            let d = record.deployment.as_ref().expect("checked above");
+            let live = record.live_colour;
+            let old = live.other();
+            // Tasks stop only once nothing reaches them: the listener, read back, sends all to live,
+            // and the old group has had its deregistration delay to finish in-flight requests.
+            let on_listener = read_weights(lb, &target).await?;
+            if on_listener != Weights::all_on(live) {
+                return Err(Failure::new(
+                    ErrorType::Conflict,
+                    format!("{old} not scaled down: the listener is at {on_listener}"),
+                )
+                .with_details(json!({ "deploymentId": id, "found": on_listener })));
+            }
+            let delay = lb
+                .deregistration_delay(target.target_groups.get(old))
+                .await?;
+            let since = d.drained_since_ms(old);
+            let ready_at = since + u64::from(delay) * 1_000;
+            // The Wait that just ended lasted what the last answer asked: the delay has passed.
+            if now_ms < ready_at && req.waited_seconds == 0 {
+                let wait = (ready_at - now_ms).div_ceil(1_000);
+                tracing::info!(app, env, id, colour = %old, deregistration_delay_s = delay, wait_s = wait, "waiting for the old colour to drain");
+                return Ok(
+                    json!({ "deploymentId": id, "waitSeconds": wait, "deregistrationDelaySeconds": delay }),
+                );
+            }
             let name = target.services.get(old);
             services
                 .update_service(&target.cluster, name, None, 0)
                 .await?;
-            tracing::info!(app, env, id, service = name, "previous colour scaled to 0");
-            Ok(json!({ "deploymentId": id, "scaledDown": name }))
+            let drained_ms = now_ms.saturating_sub(since);
+            tracing::info!(
+                app,
+                env,
+                id,
+                service = name,
+                drained_ms,
+                "previous colour scaled to 0"
+            );
+            Ok(json!({
+                "deploymentId": id,
+                "scaledDown": name,
+                "waitSeconds": 0,
+                "deregistrationDelaySeconds": delay,
+                "drainedMs": drained_ms,
+            }))
         }
     }
 }

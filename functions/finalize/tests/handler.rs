@@ -1,6 +1,6 @@
 //! finalize over in-memory ports: promotion needs the listener's agreement; scale-down only after it.
 
-use cutover_aws::fakes::FakeCloud;
+use cutover_aws::fakes::{FakeCloud, BLUE_TG};
 use cutover_core::{Colour, ErrorType, Failure, Status, Weights};
 use serde_json::{json, Value};
 
@@ -38,7 +38,16 @@ async fn promotes_then_scales_the_old_colour_down() {
         (Colour::Green, Status::Promoted)
     );
     assert_eq!(l.last_known_good.unwrap().task_definition_arn, "td:2");
-    finalize(&c, &action("scaleDown"), 10).await.unwrap();
+    // Blue's weight went to 0 at 2 ms; its group drains for AWS's default 300 s.
+    let early = finalize(&c, &action("scaleDown"), 10).await.unwrap();
+    assert_eq!(early["waitSeconds"], 300);
+    assert_eq!(early["deregistrationDelaySeconds"], 300);
+    assert_eq!(c.services.get("svc-blue").desired, 3, "still draining");
+    let out = finalize(&c, &action("scaleDown"), 300_002).await.unwrap();
+    assert_eq!(
+        (out["waitSeconds"].as_u64(), out["drainedMs"].as_u64()),
+        (Some(0), Some(300_000))
+    );
     assert_eq!(c.services.get("svc-blue").desired, 0);
     assert_eq!(
         c.services.get("svc-green").desired,
@@ -57,6 +66,36 @@ async fn no_promotion_while_the_listener_disagrees() {
         c.stored_ledger().deployment.unwrap().status,
         Status::Verifying
     );
+}
+
+#[tokio::test]
+async fn scale_down_waits_for_the_group_s_own_delay_and_for_a_listener_that_sends_it_nothing() {
+    let c = verified_at(100).await;
+    c.lb.deregistration_delays
+        .lock()
+        .unwrap()
+        .insert(BLUE_TG.into(), 5);
+    finalize(&c, &action("promote"), 9).await.unwrap();
+    assert_eq!(
+        finalize(&c, &action("scaleDown"), 4_000).await.unwrap()["waitSeconds"],
+        2,
+        "5 s after the shift at 2 ms, rounded up"
+    );
+    // Someone moved traffic back by hand: tasks that still get requests are not stopped.
+    c.set_weights(Weights::new(1, 99).unwrap());
+    let err = finalize(&c, &action("scaleDown"), 9_000).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::Conflict);
+    assert_eq!(c.services.get("svc-blue").desired, 3);
+    c.set_weights(Weights::all_on(Colour::Green));
+    // The state machine's Wait spent the 2 s asked for (compressed, the clock says 100 ms).
+    let mut after_wait = action("scaleDown");
+    after_wait["waitedSeconds"] = json!(2);
+    let out = finalize(&c, &after_wait, 4_100).await.unwrap();
+    assert_eq!(out["scaledDown"], "svc-blue");
+    assert_eq!(c.services.get("svc-blue").desired, 0);
+    after_wait["waitedSeconds"] = json!(-1);
+    let err = finalize(&c, &after_wait, 4_100).await.unwrap_err();
+    assert_eq!(err.error_type, ErrorType::InvalidInput);
 }
 
 #[tokio::test]

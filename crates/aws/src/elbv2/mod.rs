@@ -13,6 +13,7 @@ use cutover_core::target::HeaderRoute;
 use cutover_core::traffic::{ForwardRoute, RouteRef, WeightedGroup};
 use cutover_core::TargetHealth;
 
+mod attributes;
 mod rules;
 
 /// ELBv2's Describe* calls support no resource-level permissions; a write names the listener (the
@@ -49,6 +50,13 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
         (
             "LoadBalancer::target_health",
             &[allow("elasticloadbalancing:DescribeTargetHealth", "*")],
+        ),
+        (
+            "LoadBalancer::deregistration_delay",
+            &[allow(
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "*",
+            )],
         ),
         (
             "LoadBalancer::tagged_rules",
@@ -308,6 +316,10 @@ impl LoadBalancer for Elbv2 {
 
     async fn delete_rule(&self, rule_arn: &str) -> Result<(), AwsError> {
         self.remove_rule(rule_arn).await
+    }
+
+    async fn deregistration_delay(&self, target_group_arn: &str) -> Result<u32, AwsError> {
+        self.delay_of(target_group_arn).await
     }
 
     async fn target_health(&self, target_group_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {

@@ -23,6 +23,8 @@ pub struct FakeLoadBalancer {
     /// routes are in `routes` under the rule's ARN, as a listener's are.
     pub rules: Mutex<BTreeMap<String, FakeRule>>,
     created: Mutex<usize>,
+    /// Deregistration delay per target group; AWS's default (300 s) for one not listed.
+    pub deregistration_delays: Mutex<HashMap<String, u32>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +91,12 @@ impl LoadBalancer for FakeLoadBalancer {
             hook();
         }
         Ok(())
+    }
+
+    async fn deregistration_delay(&self, target_group_arn: &str) -> Result<u32, AwsError> {
+        self.calls.note("LoadBalancer::deregistration_delay");
+        let delays = self.deregistration_delays.lock().unwrap();
+        Ok(delays.get(target_group_arn).copied().unwrap_or(300))
     }
 
     async fn target_health(&self, target_group_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {

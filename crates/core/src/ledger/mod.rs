@@ -93,6 +93,19 @@ pub struct Deployment {
     pub test_route: Option<TestRouteRecord>,
 }
 
+impl Deployment {
+    /// When `colour` stopped receiving new requests: the last recorded shift that left it at 0 %, or
+    /// the last write when no shift says so. Its tasks may stop only a deregistration delay later.
+    pub fn drained_since_ms(&self, colour: Colour) -> u64 {
+        self.shifts
+            .iter()
+            .rev()
+            .take_while(|s| s.weights.of(colour) == 0)
+            .last()
+            .map_or(self.updated_at_ms, |s| s.at_ms)
+    }
+}
+
 /// The test route a deployment opened, and when it was closed again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
