@@ -7,6 +7,7 @@ use crate::config::SsmTargets;
 use crate::ecs::Ecs;
 use crate::elbv2::Elbv2;
 use crate::flags::AppConfigFlags;
+use crate::hooks::LambdaHooks;
 use crate::ledger::DynamoLedger;
 use crate::metrics::CloudWatchMetrics;
 use crate::secrets::Passwords;
@@ -129,6 +130,7 @@ pub struct AwsCloud {
     switches: Switches,
     secrets: Passwords,
     telemetry: EventBridgeTelemetry,
+    hooks: LambdaHooks,
 }
 
 impl AwsCloud {
@@ -163,6 +165,7 @@ impl AwsCloud {
             ),
             secrets: Passwords::from_conf(conf),
             telemetry: EventBridgeTelemetry::from_conf(conf),
+            hooks: LambdaHooks::from_conf(conf),
             env,
         }
     }
@@ -184,6 +187,7 @@ crate::cloud_of_fields!(AwsCloud {
     Switches,
     Passwords,
     EventBridgeTelemetry,
+    LambdaHooks,
 });
 
 #[cfg(test)]

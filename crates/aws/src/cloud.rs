@@ -5,8 +5,8 @@
 //! function that does not use it. See docs/architecture.md, "Pieces".
 
 use crate::{
-    Alarms, Executions, FlagSource, LedgerStore, LoadBalancer, Metrics, SecretSource, Services,
-    SwitchStore, TargetSource, Telemetry,
+    Alarms, Executions, FlagSource, Hooks, LedgerStore, LoadBalancer, Metrics, SecretSource,
+    Services, SwitchStore, TargetSource, Telemetry,
 };
 
 pub trait Cloud: Sync {
@@ -21,6 +21,7 @@ pub trait Cloud: Sync {
     type Switches: SwitchStore + Sync;
     type Secrets: SecretSource + Sync;
     type Telemetry: Telemetry + Sync;
+    type Hooks: Hooks + Sync;
 
     /// The production listener (or rule) and its target groups.
     fn lb(&self) -> &Self::LoadBalancer;
@@ -44,6 +45,7 @@ pub trait Cloud: Sync {
     fn secrets(&self) -> &Self::Secrets;
     /// EMF metrics and state-change events.
     fn telemetry(&self) -> &Self::Telemetry;
+    fn hooks(&self) -> &Self::Hooks;
 }
 
 /// Implements [`Cloud`] for a struct whose fields `lb`, `ledger`, `targets`, `flags`, `services`,
@@ -52,7 +54,7 @@ pub trait Cloud: Sync {
 #[macro_export]
 macro_rules! cloud_of_fields {
     ($cloud:ty { $lb:ty, $ledger:ty, $targets:ty, $flags:ty, $services:ty, $executions:ty,
-        $alarms:ty, $metrics:ty, $switches:ty, $secrets:ty, $telemetry:ty $(,)? }) => {
+        $alarms:ty, $metrics:ty, $switches:ty, $secrets:ty, $telemetry:ty, $hooks:ty $(,)? }) => {
         impl $crate::Cloud for $cloud {
             type LoadBalancer = $lb;
             type Ledger = $ledger;
@@ -65,10 +67,11 @@ macro_rules! cloud_of_fields {
             type Switches = $switches;
             type Secrets = $secrets;
             type Telemetry = $telemetry;
+            type Hooks = $hooks;
             $crate::cloud_of_fields!(@get lb: $lb, ledger: $ledger, targets: $targets,
                 flags: $flags, services: $services, executions: $executions, alarms: $alarms,
                 metrics: $metrics, switches: $switches, secrets: $secrets,
-                telemetry: $telemetry);
+                telemetry: $telemetry, hooks: $hooks);
         }
     };
     (@get $($field:ident: $port:ty),*) => {

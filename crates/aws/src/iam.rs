@@ -79,6 +79,7 @@ pub const SAMPLE: &[(&str, &str)] = &[
     ("switch_profile", "prf0001"),
     ("deployment", "7"),
     ("version", "7"),
+    ("hook", "smoke"),
 ];
 
 /// Placeholders a call fills in from data at run time (an app, a service of the cluster, an
@@ -99,6 +100,7 @@ pub const OPEN: &[&str] = &[
     "switch_profile",
     "deployment",
     "version",
+    "hook",
 ];
 
 /// `resource` as the widest pattern its calls need: open placeholders as `*`, the others resolved.
@@ -131,6 +133,7 @@ pub fn all() -> Vec<Needs> {
         crate::switch::PERMISSIONS,
         crate::secrets::PERMISSIONS,
         crate::telemetry::PERMISSIONS,
+        crate::hooks::PERMISSIONS,
     ]
     .concat()
 }

@@ -22,6 +22,8 @@ pub mod fakes;
 pub mod flag_switch;
 #[cfg(feature = "flags")]
 pub mod flags;
+#[cfg(feature = "hooks")]
+pub mod hooks;
 pub mod iam;
 #[cfg(feature = "ledger")]
 pub mod ledger;
@@ -45,9 +47,9 @@ pub use aws_cloud::{AwsCloud, Environment, EnvironmentError};
 pub use cloud::Cloud;
 pub use error::AwsError;
 pub use ports::{
-    load_ledger, update_ledger, update_ledger_seen, Alarms, Executions, FlagSource, LedgerStore,
-    LoadBalancer, Metrics, MetricsQuery, SecretSource, Services, SwitchStore, TargetSource,
-    Telemetry, Updated,
+    load_ledger, update_ledger, update_ledger_seen, Alarms, Executions, FlagSource, HookCall,
+    Hooks, LedgerStore, LoadBalancer, Metrics, MetricsQuery, SecretSource, Services, SwitchStore,
+    TargetSource, Telemetry, Updated,
 };
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).

@@ -341,3 +341,25 @@ pub trait Telemetry {
         detail: &serde_json::Value,
     ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
+
+/// What came of invoking a lifecycle hook.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookCall {
+    /// The function returned this JSON.
+    Answered(serde_json::Value),
+    /// The function raised, or returned what is not JSON: its `errorType` and message, clipped.
+    FunctionError(String),
+    /// No answer within the time given; the function may still be running.
+    NoAnswer,
+}
+
+/// The team's lifecycle hook functions.
+pub trait Hooks {
+    /// Invoke `function` synchronously with `payload`, waiting at most `within`.
+    fn invoke(
+        &self,
+        function: &str,
+        payload: &serde_json::Value,
+        within: std::time::Duration,
+    ) -> impl Future<Output = Result<HookCall, AwsError>> + Send;
+}

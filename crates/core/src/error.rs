@@ -25,10 +25,12 @@ pub enum ErrorType {
     /// IAM denied a call: the function's policy lacks the action. Retrying cannot help; the reason
     /// names the call and carries AWS's message (which names the action and resource).
     AccessDenied,
+    /// A lifecycle hook answered Failed, or did not succeed within its timeout: roll back.
+    HookFailed,
 }
 
 impl ErrorType {
-    pub const ALL: [ErrorType; 8] = [
+    pub const ALL: [ErrorType; 9] = [
         ErrorType::HealthPending,
         ErrorType::HealthFailed,
         ErrorType::Aborted,
@@ -37,6 +39,7 @@ impl ErrorType {
         ErrorType::InvalidInput,
         ErrorType::AwsTransient,
         ErrorType::AccessDenied,
+        ErrorType::HookFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl ErrorType {
             ErrorType::InvalidInput => "InvalidInput",
             ErrorType::AwsTransient => "AwsTransient",
             ErrorType::AccessDenied => "AccessDenied",
+            ErrorType::HookFailed => "HookFailed",
         }
     }
 
@@ -115,7 +119,8 @@ mod tests {
                 "Frozen",
                 "InvalidInput",
                 "AwsTransient",
-                "AccessDenied"
+                "AccessDenied",
+                "HookFailed"
             ]
         );
         for e in ErrorType::ALL {

@@ -45,12 +45,26 @@ const VERIFY_RETRIES: u64 = 120;
 /// The most events a deployment of `plan` records on its expected path, rollback included.
 pub fn deployment_events(plan: &[PlanStep]) -> u64 {
     // Execution start and end, Normalize, Prepare, WaitForStable with its retries, OpenTestRoute,
+    // the two hook stages,
     // the Map's own events, Promote, TerminationWait, ScaleDown and Drained twice with one
     // DrainWait between (the first answer says how long is left), the final state; or Rollback and
     // its Fail.
     let drain = 2 * (TASK + PASS) + PASS;
-    let fixed =
-        2 + PASS + TASK + TASK + STABLE_RETRIES * RETRY + TASK + 4 + TASK + PASS + drain + PASS;
+    // Each hook stage: at most MAX_INVOCATIONS asks plus the last, each a Task, a Choice and a Wait
+    // (a stage without a hook is one Task and its Choice, well within this).
+    let hooks = 2 * (crate::target::hooks::MAX_INVOCATIONS + 1) * (TASK + PASS + PASS);
+    let fixed = 2
+        + PASS
+        + TASK
+        + TASK
+        + STABLE_RETRIES * RETRY
+        + TASK
+        + hooks
+        + 4
+        + TASK
+        + PASS
+        + drain
+        + PASS;
     let rollback = TASK + PASS;
     let steps: u64 = plan
         .iter()

@@ -27,7 +27,8 @@ pub use flags::{check_name, Flags};
 pub use health::{alarms_verdict, targets_verdict, Rollout, ServiceState, TargetHealth, Verdict};
 pub use judge::analysis::{analyse, windows, Analysis, GroupSeries, Window};
 pub use ledger::{
-    Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, TestRouteRecord, VerdictRecord,
+    Acquired, Deployment, HookRecord, Ledger, Release, RollbackRecord, Shift, TestRouteRecord,
+    VerdictRecord,
 };
 pub use request::DeploymentRef;
 pub use rolling::{AnyTarget, RollingTarget};

@@ -4,7 +4,8 @@
 //! new task definition. `phase: "step"` (after each bake) also requires every candidate target to be
 //! healthy, every alarm of the target configuration out of ALARM, and the candidate's own traffic to
 //! pass the health policy's thresholds and the canary judge against the baseline (`traffic.rs`).
-//! `phase: "bake"` keeps the bake loop's time between Wait slices (`bake.rs`).
+//! `phase: "bake"` keeps the bake loop's time between Wait slices (`bake.rs`); `phase: "hook"` runs
+//! the team's lifecycle hook of a stage (`hook.rs`).
 //!
 //! The answer is `Healthy` (success), `HealthPending` (the state machine asks again, with backoff) or
 //! `HealthFailed` (the ledger turns `RollingBack` at once and the state machine rolls back). Pending
@@ -12,6 +13,7 @@
 //! passes. Each step's final verdict, with its score and every check's line, goes into the ledger.
 
 pub mod bake;
+pub mod hook;
 mod realtime;
 mod traffic;
 
@@ -35,6 +37,7 @@ pub const CALLS: &[&str] = &[
     "Alarms::states",
     "Metrics::group_series",
     "Telemetry::publish",
+    "Hooks::invoke",
 ];
 
 /// Unhealthy targets this soon after a shift are still settling, not failing.
@@ -45,6 +48,7 @@ pub enum Phase {
     Stable,
     Step,
     Bake,
+    Hook,
 }
 
 pub struct VerifyRequest {
@@ -59,10 +63,11 @@ impl VerifyRequest {
             "stable" => Phase::Stable,
             "step" => Phase::Step,
             "bake" => Phase::Bake,
+            "hook" => Phase::Hook,
             other => {
                 return Err(invalid_field(
                     "phase",
-                    format!("must be stable, bake or step, got \"{other}\""),
+                    format!("must be stable, bake, step or hook, got \"{other}\""),
                 ))
             }
         };
@@ -72,8 +77,10 @@ impl VerifyRequest {
 
 pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value, Failure> {
     let req = VerifyRequest::from_event(event)?;
-    if req.phase == Phase::Bake {
-        return bake::answer(cloud, &req, event, now_ms).await;
+    match req.phase {
+        Phase::Bake => return bake::answer(cloud, &req, event, now_ms).await,
+        Phase::Hook => return hook::run(cloud, event, now_ms).await,
+        _ => {}
     }
     let (app, env, id) = (
         req.at.app.as_str(),

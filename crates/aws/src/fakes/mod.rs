@@ -6,6 +6,7 @@ mod alarms;
 mod executions;
 mod fixtures;
 mod flags;
+mod hooks;
 mod ledger;
 mod load_balancer;
 mod metrics;
@@ -19,6 +20,7 @@ pub use alarms::FakeAlarms;
 pub use executions::FakeExecutions;
 pub use fixtures::{sample_target, steady_series, BLUE_TG, GREEN_TG, LISTENER};
 pub use flags::FakeFlags;
+pub use hooks::FakeHooks;
 pub use ledger::FakeLedger;
 pub use load_balancer::{FakeLoadBalancer, FakeRule};
 pub use metrics::FakeMetrics;
@@ -59,6 +61,7 @@ pub struct FakeCloud {
     pub switches: FakeSwitches,
     pub secrets: FakeSecrets,
     pub telemetry: FakeTelemetry,
+    pub hooks: FakeHooks,
 }
 
 /// Arranges a [`FakeCloud`] before a test: what differs from [`FakeCloud::new`].
@@ -115,6 +118,7 @@ impl FakeCloudBuilder {
             switches: FakeSwitches::default(),
             secrets: FakeSecrets::default(),
             telemetry: FakeTelemetry::default(),
+            hooks: FakeHooks::default(),
         };
         let calls = Calls::default();
         c.lb.calls = calls.clone();
@@ -127,7 +131,8 @@ impl FakeCloudBuilder {
         c.executions.calls = calls.clone();
         c.switches.calls = calls.clone();
         c.secrets.calls = calls.clone();
-        c.telemetry.calls = calls;
+        c.telemetry.calls = calls.clone();
+        c.hooks.calls = calls;
         c
     }
 }
@@ -216,4 +221,5 @@ crate::cloud_of_fields!(FakeCloud {
     FakeSwitches,
     FakeSecrets,
     FakeTelemetry,
+    FakeHooks,
 });

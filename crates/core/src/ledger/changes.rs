@@ -5,6 +5,7 @@
 //! the rules below are always judged against the latest record — which is how a rollback wins over an
 //! in-flight promotion.
 
+use super::HookRecord;
 use super::{
     Acquired, Deployment, Ledger, Release, RollbackRecord, Shift, TestRouteRecord, VerdictRecord,
 };
@@ -70,6 +71,7 @@ impl Ledger {
             skip_bake: None,
             verifying_since_ms: None,
             test_route: None,
+            hooks: Vec::new(),
         });
         Ok(Acquired::New)
     }
@@ -128,6 +130,53 @@ impl Ledger {
         d.test_route = Some(route);
         d.updated_at_ms = now_ms;
         Ok(())
+    }
+
+    /// When the deployment's `stage` hook was first invoked, if it was.
+    pub fn hook_started(&self, stage: crate::target::HookStage) -> Option<(u64, u32)> {
+        let d = self.deployment.as_ref()?;
+        d.hooks
+            .iter()
+            .find(|h| h.stage == stage)
+            .map(|h| (h.started_at_ms, h.attempts))
+    }
+
+    /// One more answer (or none) from the `stage` hook of an active deployment. A stage that has
+    /// finished (`Succeeded` or `Failed`) keeps its record: a retried call changes nothing.
+    pub fn record_hook(
+        &mut self,
+        id: &str,
+        stage: crate::target::HookStage,
+        function: &str,
+        status: &str,
+        reason: Option<String>,
+        now_ms: u64,
+    ) -> Result<HookRecord, Failure> {
+        let d = self.active(id)?;
+        let i = match d.hooks.iter().position(|h| h.stage == stage) {
+            Some(i) => i,
+            None => {
+                d.hooks.push(HookRecord {
+                    stage,
+                    function: function.into(),
+                    status: "InProgress".into(),
+                    reason: None,
+                    attempts: 0,
+                    started_at_ms: now_ms,
+                    updated_at_ms: now_ms,
+                });
+                d.hooks.len() - 1
+            }
+        };
+        let h = &mut d.hooks[i];
+        if h.status != "Succeeded" && h.status != "Failed" {
+            h.status = status.into();
+            h.reason = reason;
+            h.attempts += 1;
+            h.updated_at_ms = now_ms;
+            d.updated_at_ms = now_ms;
+        }
+        Ok(d.hooks[i].clone())
     }
 
     /// The test route of the current deployment, whatever its status, is closed.

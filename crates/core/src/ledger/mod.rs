@@ -91,6 +91,24 @@ pub struct Deployment {
     /// Where the candidate was reachable before production traffic (target/test_route.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_route: Option<TestRouteRecord>,
+    /// The lifecycle hooks run so far, one record per stage (target/hooks.rs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookRecord>,
+}
+
+/// A lifecycle hook's stage: its last answer and how long it has run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookRecord {
+    pub stage: crate::target::HookStage,
+    pub function: String,
+    /// `InProgress`, `NoAnswer` (the invocation did not answer in time), `Succeeded` or `Failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub attempts: u32,
+    pub started_at_ms: u64,
+    pub updated_at_ms: u64,
 }
 
 impl Deployment {

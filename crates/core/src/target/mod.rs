@@ -9,7 +9,9 @@ use crate::traffic::Colour;
 use serde::Serialize;
 use serde_json::Value;
 
+pub mod hooks;
 pub mod test_route;
+pub use hooks::{Hook, HookStage, Hooks};
 pub use test_route::HeaderRoute;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,6 +106,8 @@ pub struct TargetConfig {
     pub termination_wait_seconds: u32,
     /// After a rollback, leave the candidate's tasks running for a person to inspect.
     pub keep_candidate_on_rollback: bool,
+    /// The team's own checks at fixed points of a deployment ([`hooks`]).
+    pub hooks: Hooks,
 }
 
 /// The readers only a target configuration needs.
@@ -321,6 +325,7 @@ impl TargetConfig {
         };
         let termination_wait_seconds = r.integer("terminationWaitSeconds", 86_400, 300) as u32;
         let keep_candidate_on_rollback = r.boolean("keepCandidateOnRollback", false);
+        let hooks = r.hooks();
 
         match (
             cluster,
@@ -354,6 +359,7 @@ impl TargetConfig {
                 default_strategy,
                 termination_wait_seconds,
                 keep_candidate_on_rollback,
+                hooks,
             }),
             _ => Err(errors),
         }

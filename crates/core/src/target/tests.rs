@@ -160,3 +160,36 @@ fn arn_shapes_are_checked() {
     v["listenerRuleArn"] = json!(LISTENER);
     assert_eq!(fields(v), vec!["listenerRuleArn"]);
 }
+
+#[test]
+fn hooks_load_with_their_defaults_and_every_bad_one_is_named() {
+    let mut v = valid();
+    v["hooks"] = json!({
+        "beforeAllowTraffic": {"function": "cutover-hook-smoke"},
+        "afterAllowTraffic": {"function": "arn:aws:lambda:us-east-1:123456789012:function:cutover-hook-load:live", "timeoutSeconds": 3600},
+        "testEndpoint": "http://alb.example.com:8081"
+    });
+    let t = TargetConfig::from_json(&v).unwrap();
+    let before = t.hooks.before_allow_traffic.unwrap();
+    assert_eq!(
+        (before.function.as_str(), before.timeout_seconds),
+        ("cutover-hook-smoke", 600)
+    );
+    assert_eq!(t.hooks.after_allow_traffic.unwrap().timeout_seconds, 3600);
+
+    v["hooks"] = json!({
+        "beforeAllowTraffic": {"function": "prod-db-admin"},
+        "afterAllowTraffic": {"function": "cutover-hook-x", "timeoutSeconds": 3601},
+        "afterRollback": {"function": "cutover-hook-y"},
+        "testEndpoint": "ftp://x"
+    });
+    assert_eq!(
+        fields(v),
+        vec![
+            "hooks.afterRollback",
+            "hooks.beforeAllowTraffic.function",
+            "hooks.afterAllowTraffic.timeoutSeconds",
+            "hooks.testEndpoint"
+        ]
+    );
+}

@@ -1,0 +1,90 @@
+//! The hooks port over Lambda `Invoke` (RequestResponse): the team's function answers within the
+//! time the stage has left, or counts as not having answered yet.
+
+use crate::ports::HookCall;
+use crate::{AwsError, Hooks};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::Client;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::timeout::TimeoutConfig;
+use std::time::Duration;
+
+/// Only functions named `cutover-hook-*` (the target configuration refuses others), qualified or not.
+pub const PERMISSIONS: &[crate::iam::Needs] = &[(
+    "Hooks::invoke",
+    &[crate::iam::allow(
+        "lambda:InvokeFunction",
+        "arn:{partition}:lambda:{region}:{account}:function:cutover-hook-{hook}",
+    )],
+)];
+
+/// What of a function's error reaches the ledger and the history.
+const MAX_ERROR: usize = 512;
+
+pub struct LambdaHooks {
+    client: Client,
+}
+
+impl LambdaHooks {
+    pub fn new(client: Client) -> Self {
+        LambdaHooks { client }
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        LambdaHooks::new(Client::new(conf))
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(MAX_ERROR).collect()
+}
+
+impl Hooks for LambdaHooks {
+    async fn invoke(
+        &self,
+        function: &str,
+        payload: &serde_json::Value,
+        within: Duration,
+    ) -> Result<HookCall, AwsError> {
+        let timeouts = TimeoutConfig::builder().operation_timeout(within).build();
+        let out = self
+            .client
+            .invoke()
+            .function_name(function)
+            .payload(Blob::new(payload.to_string()))
+            .customize()
+            .config_override(aws_sdk_lambda::config::Builder::new().timeout_config(timeouts))
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(SdkError::TimeoutError(_)) => return Ok(HookCall::NoAnswer),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Err(AwsError::NotFound {
+                    what: "hook function",
+                    id: function.into(),
+                })
+            }
+            Err(e) => return Err(AwsError::from_sdk("Invoke", e)),
+        };
+        let body = out.payload().map(|b| b.as_ref()).unwrap_or_default();
+        if let Some(kind) = out.function_error() {
+            // `{errorType, errorMessage}` from the runtime; only the type and the message, clipped.
+            let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            let message = v["errorMessage"].as_str().unwrap_or_default();
+            let error_type = v["errorType"].as_str().unwrap_or(kind);
+            return Ok(HookCall::FunctionError(clip(&format!(
+                "{error_type}: {message}"
+            ))));
+        }
+        match serde_json::from_slice(body) {
+            Ok(v) => Ok(HookCall::Answered(v)),
+            Err(_) => Ok(HookCall::FunctionError(
+                "the hook returned what is not JSON".into(),
+            )),
+        }
+    }
+}
