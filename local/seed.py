@@ -6,8 +6,11 @@ Idempotent: existing resources are found by name and reused, never recreated or 
 Writes the ARNs to local/.run/seed.json for deploy.py, the simulator, the demo and the tests.
 """
 
+import io
 import json
+import os
 import sys
+import zipfile
 
 from cloud import client, write_run
 
@@ -165,6 +168,10 @@ def seed_alarm_and_target(net, ecs, topic):
                          "metricDelaySeconds": 1, "verifyTimeoutSeconds": 30, "judge": {"minSamples": 6}},
         "defaultStrategy": "Canary10Percent5Minutes",
         "terminationWaitSeconds": 60,
+        "hooks": {
+            "beforeAllowTraffic": {"function": "cutover-hook-scripted", "timeoutSeconds": HOOK_TIMEOUT_SECONDS},
+            "testEndpoint": "http://live-event-alb.local:8081",
+        },
     }
     name = f"/cutover/{APP}/prod/target"
     client("ssm").put_parameter(Name=name, Value=json.dumps(target), Type="String", Overwrite=True)
@@ -183,12 +190,37 @@ def seed_database_secret():
     return {"databaseSecret": name}
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The team's lifecycle hooks, outside Cutover's stack: the example smoke test, and the scripted hook
+# the seeded target runs at beforeAllowTraffic (it succeeds unless the deployment id says otherwise).
+HOOKS = {"cutover-hook-smoke": "hooks/smoke/app.py", "cutover-hook-scripted": "local/hooks_scripted.py"}
+# Warm functions cache the target configuration for a minute, so the hook scenarios cannot switch
+# hooks on and off: every local deployment runs this one, and the scenarios steer it by id.
+HOOK_TIMEOUT_SECONDS = 6
+
+
+def seed_hooks():
+    lam = client("lambda")
+    for name, path in HOOKS.items():
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.write(os.path.join(ROOT, path), "app.py")
+        code = buf.getvalue()
+        try:
+            lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                                Role="arn:aws:iam::000000000000:role/live-event-hooks",
+                                Code={"ZipFile": code}, Timeout=150)
+        except lam.exceptions.ResourceConflictException:
+            lam.update_function_code(FunctionName=name, ZipFile=code)
+    return {"hookFunctions": sorted(HOOKS)}
+
+
 def main():
     net = seed_network_and_alb()
     ecs = seed_ecs(net)
     topic = client("sns").create_topic(Name="live-event-alarms")["TopicArn"]
     seed = {**net, **ecs, "alarmTopicArn": topic, **seed_alarm_and_target(net, ecs, topic),
-            **seed_database_secret()}
+            **seed_database_secret(), **seed_hooks()}
     write_run("seed.json", seed)
     print(f"local: seeded listener {seed['listenerArn']}")
 

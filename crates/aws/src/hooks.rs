@@ -6,7 +6,6 @@ use crate::{AwsError, Hooks};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::timeout::TimeoutConfig;
 use std::time::Duration;
 
 /// Only functions named `cutover-hook-*` (the target configuration refuses others), qualified or not.
@@ -46,16 +45,16 @@ impl Hooks for LambdaHooks {
         payload: &serde_json::Value,
         within: Duration,
     ) -> Result<HookCall, AwsError> {
-        let timeouts = TimeoutConfig::builder().operation_timeout(within).build();
-        let out = self
+        let send = self
             .client
             .invoke()
             .function_name(function)
             .payload(Blob::new(payload.to_string()))
-            .customize()
-            .config_override(aws_sdk_lambda::config::Builder::new().timeout_config(timeouts))
-            .send()
-            .await;
+            .send();
+        // Dropping the request at the deadline: the function may run on, its answer unread.
+        let Ok(out) = tokio::time::timeout(within, send).await else {
+            return Ok(HookCall::NoAnswer);
+        };
         let out = match out {
             Ok(out) => out,
             Err(SdkError::TimeoutError(_)) => return Ok(HookCall::NoAnswer),

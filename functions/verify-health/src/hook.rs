@@ -51,6 +51,7 @@ pub async fn run(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value
         "attempt": attempts + 1,
     });
     // Past the deadline an unfinished hook has failed: it is not invoked once more.
+    let asked = std::time::Instant::now();
     let call = if attempts > 0 && now_ms >= deadline {
         HookCall::NoAnswer
     } else {
@@ -64,7 +65,9 @@ pub async fn run(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value
         HookCall::FunctionError(e) => Some(Answer::Failed(format!("the hook raised {e}"))),
         HookCall::NoAnswer => None,
     };
-    let next = decide(&hook, answer.as_ref(), started, now_ms);
+    // An answer that came after the deadline is too late, whatever it says.
+    let answered_at = now_ms + asked.elapsed().as_millis() as u64;
+    let next = decide(&hook, answer.as_ref(), started, answered_at);
     let (status, reason) = match (&next, &answer) {
         (Next::Proceed, _) => ("Succeeded", None),
         (Next::Fail(r), _) => ("Failed", Some(r.clone())),

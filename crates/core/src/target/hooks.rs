@@ -235,9 +235,10 @@ pub fn decide(hook: &Hook, answer: Option<&Answer>, started_ms: u64, now_ms: u64
         ))
     };
     match answer {
-        Some(Answer::Succeeded) => Next::Proceed,
         Some(Answer::Failed(reason)) => Next::Fail(format!("hook {}: {reason}", hook.function)),
+        // A success that arrives after the deadline is as late as no answer at all.
         _ if now_ms >= deadline => timed_out(),
+        Some(Answer::Succeeded) => Next::Proceed,
         Some(Answer::InProgress {
             retry_after_seconds,
         }) => {
