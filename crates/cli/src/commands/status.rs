@@ -95,6 +95,18 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
                 v.score.map_or("-".into(), |s| format!("{s:.0}"))
             );
         }
+        for h in &d.hooks {
+            println!(
+                "  hook            {} {} {} after {} call(s){}",
+                h.stage.as_str(),
+                h.function,
+                h.status,
+                h.attempts,
+                h.reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(": {r}"))
+            );
+        }
         if let Some(r) = &d.reason {
             println!("  reason          {r}");
         }
