@@ -323,8 +323,15 @@ mod tests {
         assert_eq!(decide(&h, None, 0, 1_000), Next::Wait(20));
         assert!(matches!(decide(&h, None, 0, 600_000), Next::Fail(_)));
         assert_eq!(
-            decide(&h, Some(&Answer::Succeeded), 0, 10_000_000),
+            decide(&h, Some(&Answer::Succeeded), 0, 599_999),
             Next::Proceed
+        );
+        assert!(
+            matches!(
+                decide(&h, Some(&Answer::Succeeded), 0, 600_000),
+                Next::Fail(_)
+            ),
+            "a success after the deadline is late"
         );
     }
 
