@@ -170,6 +170,7 @@ def seed_alarm_and_target(net, ecs, topic):
         "terminationWaitSeconds": 60,
         "hooks": {
             "beforeAllowTraffic": {"function": "cutover-hook-scripted", "timeoutSeconds": HOOK_TIMEOUT_SECONDS},
+            "afterRollback": {"function": "cutover-hook-scripted"},
             "testEndpoint": "http://live-event-alb.local:8081",
         },
     }

@@ -2,6 +2,7 @@
 //! (local/hooks_scripted.py, cutover-hook-scripted) at beforeAllowTraffic with a 6 s timeout; its
 //! answer follows the deployment id.
 
+use cutover_core::target::HookStage;
 use cutover_core::{Status, Weights};
 use cutover_scenarios::{one_at_a_time, unique, LocalCloud};
 use serde_json::json;
@@ -43,6 +44,14 @@ async fn a_failing_hook_rolls_back_before_any_production_weight() {
     assert_eq!(
         (d.hooks[0].status.as_str(), d.hooks[0].attempts),
         ("Failed", 1)
+    );
+    // The afterRollback hook was handed to Lambda once the rollback had finished.
+    let after = d.hooks.iter().find(|h| h.stage == HookStage::AfterRollback);
+    assert_eq!(
+        after.map(|h| (h.function.as_str(), h.status.as_str())),
+        Some(("cutover-hook-scripted", "Invoked")),
+        "{:?}",
+        d.hooks
     );
     assert_eq!(
         c.test_rules().await,

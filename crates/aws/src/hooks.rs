@@ -4,18 +4,25 @@
 use crate::ports::HookCall;
 use crate::{AwsError, Hooks};
 use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_lambda::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use std::time::Duration;
 
 /// Only functions named `cutover-hook-*` (the target configuration refuses others), qualified or not.
-pub const PERMISSIONS: &[crate::iam::Needs] = &[(
-    "Hooks::invoke",
-    &[crate::iam::allow(
-        "lambda:InvokeFunction",
-        "arn:{partition}:lambda:{region}:{account}:function:cutover-hook-{hook}",
-    )],
-)];
+pub const PERMISSIONS: &[crate::iam::Needs] = &[
+    ("Hooks::invoke", &[INVOKE]),
+    // An asynchronous invocation is authorized as the same action.
+    ("Hooks::notify", &[INVOKE]),
+];
+
+const INVOKE: crate::iam::Permission = crate::iam::allow(
+    "lambda:InvokeFunction",
+    "arn:{partition}:lambda:{region}:{account}:function:cutover-hook-{hook}",
+);
+
+/// Lambda's limit on an asynchronous invocation's payload (256 KB); Cutover's is far smaller.
+const MAX_EVENT_PAYLOAD: usize = 256 * 1024;
 
 /// What of a function's error reaches the ledger and the history.
 const MAX_ERROR: usize = 512;
@@ -85,5 +92,36 @@ impl Hooks for LambdaHooks {
                 "the hook returned what is not JSON".into(),
             )),
         }
+    }
+
+    async fn notify(&self, function: &str, payload: &serde_json::Value) -> Result<(), AwsError> {
+        let body = payload.to_string();
+        if body.len() > MAX_EVENT_PAYLOAD {
+            return Err(AwsError::Unusable {
+                what: "hook payload",
+                id: function.into(),
+                problem: format!("{} bytes, over Lambda's 256 KB for an event", body.len()),
+            });
+        }
+        self.client
+            .invoke()
+            .function_name(function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(body))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
+                    AwsError::NotFound {
+                        what: "hook function",
+                        id: function.into(),
+                    }
+                } else {
+                    AwsError::from_sdk("Invoke", e)
+                }
+            })
     }
 }

@@ -362,4 +362,12 @@ pub trait Hooks {
         payload: &serde_json::Value,
         within: std::time::Duration,
     ) -> impl Future<Output = Result<HookCall, AwsError>> + Send;
+
+    /// Invoke `function` asynchronously (Lambda queues the event and retries a failed run itself);
+    /// nothing of its answer comes back.
+    fn notify(
+        &self,
+        function: &str,
+        payload: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }

@@ -104,3 +104,18 @@ async fn a_missing_function_is_not_found_and_throttling_is_transient() {
         ErrorType::AwsTransient
     );
 }
+
+#[tokio::test]
+async fn notify_queues_an_event_invocation() {
+    let r = mock!(Client::invoke)
+        .match_requests(|r| {
+            r.invocation_type() == Some(&aws_sdk_lambda::types::InvocationType::Event)
+                && r.function_name() == Some("cutover-hook-cleanup")
+        })
+        .then_output(|| InvokeOutput::builder().status_code(202).build());
+    LambdaHooks::new(client(&[&r]))
+        .notify("cutover-hook-cleanup", &json!({"stage": "afterRollback"}))
+        .await
+        .unwrap();
+    assert_eq!(r.num_calls(), 1);
+}

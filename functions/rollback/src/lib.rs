@@ -19,7 +19,7 @@ pub mod event;
 mod rolling;
 
 use cutover_aws::traffic::{read_weights, write_weights};
-use cutover_aws::{test_route, told, Telemetry};
+use cutover_aws::{test_route, told, Hooks, Telemetry};
 use cutover_aws::{
     Cloud, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
@@ -47,6 +47,7 @@ pub const CALLS: &[&str] = &[
     "Services::service",
     "Services::update_service",
     "Telemetry::publish",
+    "Hooks::notify",
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -321,6 +322,58 @@ pub(crate) fn with_timing(emf: Emf, ask: &Ask<'_>, received_at: u64, restored_at
     }
 }
 
+/// The team's afterRollback hook, handed to Lambda as an event once traffic is restored and the
+/// ledger says RolledBack: it cannot slow or fail the rollback. Only the request that claimed the
+/// rollback's ledger record sends it (claimed there), so duplicate alarms do not run it twice.
+async fn after_rollback(
+    cloud: &impl Cloud,
+    (app, env): (&str, &str),
+    target: &TargetConfig,
+    d: &cutover_core::Deployment,
+    now_ms: u64,
+) {
+    let Some(hook) = &target.hooks.after_rollback else {
+        return;
+    };
+    let payload = json!({
+        "app": app, "env": env, "deploymentId": d.id, "image": d.image,
+        "candidateColour": d.candidate, "testEndpoint": target.hooks.test_endpoint,
+        "stage": "afterRollback", "attempt": 1, "reason": d.reason,
+    });
+    // Claimed in the ledger first: of several requests finishing the same rollback, one sends it.
+    let claimed = told::record(cloud, app, env, None, |l| {
+        Ok(l.claim_after_rollback(&d.id, &hook.function, now_ms))
+    })
+    .await;
+    match claimed {
+        Ok((true, _)) => {}
+        Ok((false, _)) => return,
+        Err(e) => {
+            tracing::warn!(id = d.id, hook = hook.function, %e, "afterRollback hook not claimed; not sent");
+            return;
+        }
+    }
+    if let Err(e) = cloud.hooks().notify(&hook.function, &payload).await {
+        let why = e.to_string();
+        tracing::warn!(
+            id = d.id,
+            hook = hook.function,
+            why,
+            "afterRollback hook not invoked"
+        );
+        let noted = told::record(cloud, app, env, None, |l| {
+            l.after_rollback_failed(&d.id, &why, now_ms);
+            Ok(())
+        })
+        .await;
+        if let Err(e) = noted {
+            tracing::warn!(id = d.id, %e, "afterRollback failure not recorded");
+        }
+    } else {
+        tracing::info!(id = d.id, hook = hook.function, "afterRollback hook queued");
+    }
+}
+
 /// 100 % live, read back. Returns the weights found first.
 async fn restore<L: LoadBalancer>(
     lb: &L,
@@ -415,6 +468,7 @@ async fn roll_back(
     })
     .await?;
     let d = record.deployment.expect("the rollback just wrote it");
+    after_rollback(cloud, (app, env), &target, &d, clock()).await;
     let r = d.rollback.clone().expect("claimed above");
     let ms = restored_at.saturating_sub(received_at);
     if started {

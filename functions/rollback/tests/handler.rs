@@ -540,3 +540,60 @@ async fn a_rollback_closes_the_test_route() {
         Status::RolledBack
     );
 }
+
+#[tokio::test]
+async fn the_after_rollback_hook_is_queued_once_after_traffic_is_restored() {
+    let c = canary_at_10().await;
+    c.targets.edit("live#prod", |t| {
+        t.hooks.after_rollback = Some(cutover_core::target::Hook {
+            function: "cutover-hook-cleanup".into(),
+            timeout_seconds: 600,
+        })
+    });
+    run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
+    run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
+    let sent = c.hooks.notified.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "a repeated alarm does not run it again");
+    let (function, payload) = &sent[0];
+    assert_eq!(function, "cutover-hook-cleanup");
+    assert_eq!(
+        (
+            &payload["stage"],
+            &payload["deploymentId"],
+            &payload["candidateColour"]
+        ),
+        (&json!("afterRollback"), &json!("d1"), &json!("green"))
+    );
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    let d = c.stored_ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::RolledBack);
+    let h = &d.hooks[0];
+    assert_eq!(
+        (h.stage.as_str(), h.status.as_str()),
+        ("afterRollback", "Invoked")
+    );
+}
+
+#[tokio::test]
+async fn the_after_rollback_hook_runs_when_a_step_had_already_claimed_the_rollback() {
+    let c = canary_at_10().await;
+    c.targets.edit("live#prod", |t| {
+        t.hooks.after_rollback = Some(cutover_core::target::Hook {
+            function: "cutover-hook-cleanup".into(),
+            timeout_seconds: 600,
+        })
+    });
+    // verify-health (a failed step or hook) turns the ledger RollingBack before the Catch runs.
+    c.edit_ledger(|l| {
+        l.begin_rollback("HookFailed: beforeAllowTraffic hook: no", 3)
+            .unwrap();
+    })
+    .await;
+    run(&c, &sample("catch")).await.unwrap();
+    run(&c, &sample("catch")).await.unwrap();
+    assert_eq!(c.hooks.notified.lock().unwrap().len(), 1);
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().hooks[0].status,
+        "Invoked"
+    );
+}

@@ -23,6 +23,8 @@ pub async fn run(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Value
         .get("stage")
         .and_then(Value::as_str)
         .and_then(HookStage::parse)
+        // afterRollback is the rollback function's to invoke, once the rollback has finished.
+        .filter(|s| *s != HookStage::AfterRollback)
         .ok_or_else(|| invalid_field("stage", "must be beforeAllowTraffic or afterAllowTraffic"))?;
     let (app, env, id) = (at.app.as_str(), at.env.as_str(), at.deployment_id.as_str());
     let target = cloud.targets().target(app, env).await?;

@@ -14,6 +14,8 @@ pub struct FakeHooks {
     pub script: Mutex<VecDeque<Result<HookCall, AwsError>>>,
     /// Every invocation: the function, the payload and the time it was given.
     pub invoked: Mutex<Vec<(String, serde_json::Value, Duration)>>,
+    /// Every asynchronous invocation: the function and the payload.
+    pub notified: Mutex<Vec<(String, serde_json::Value)>>,
 }
 
 impl FakeHooks {
@@ -43,5 +45,14 @@ impl Hooks for FakeHooks {
             .unwrap()
             .pop_front()
             .expect("the test scripted no answer for this invocation")
+    }
+
+    async fn notify(&self, function: &str, payload: &serde_json::Value) -> Result<(), AwsError> {
+        self.calls.note("Hooks::notify");
+        self.notified
+            .lock()
+            .unwrap()
+            .push((function.into(), payload.clone()));
+        Ok(())
     }
 }

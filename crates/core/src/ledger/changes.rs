@@ -179,6 +179,43 @@ impl Ledger {
         Ok(d.hooks[i].clone())
     }
 
+    /// Claim the afterRollback hook of a rolled-back deployment: true for the one request that
+    /// records it (`Invoked`), so however many rollback requests finish, one sends it.
+    pub fn claim_after_rollback(&mut self, id: &str, function: &str, now_ms: u64) -> bool {
+        let stage = crate::target::HookStage::AfterRollback;
+        let Some(d) = self.deployment.as_mut().filter(|d| d.id == id) else {
+            return false;
+        };
+        if d.status != Status::RolledBack || d.hooks.iter().any(|h| h.stage == stage) {
+            return false;
+        }
+        d.hooks.push(HookRecord {
+            stage,
+            function: function.into(),
+            status: "Invoked".into(),
+            reason: None,
+            attempts: 1,
+            started_at_ms: now_ms,
+            updated_at_ms: now_ms,
+        });
+        true
+    }
+
+    /// The claimed afterRollback hook could not be handed to Lambda.
+    pub fn after_rollback_failed(&mut self, id: &str, why: &str, now_ms: u64) {
+        let stage = crate::target::HookStage::AfterRollback;
+        if let Some(h) = self
+            .deployment
+            .as_mut()
+            .filter(|d| d.id == id)
+            .and_then(|d| d.hooks.iter_mut().find(|h| h.stage == stage))
+        {
+            h.status = "Failed".into();
+            h.reason = Some(why.into());
+            h.updated_at_ms = now_ms;
+        }
+    }
+
     /// The test route of the current deployment, whatever its status, is closed.
     pub fn close_test_route(&mut self, now_ms: u64) {
         if let Some(r) = self

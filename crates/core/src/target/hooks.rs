@@ -32,6 +32,9 @@ pub enum HookStage {
     BeforeAllowTraffic,
     /// The last production shift is verified; the candidate is not promoted yet.
     AfterAllowTraffic,
+    /// A rollback finished: traffic is on the live colour, the ledger says RolledBack. Invoked
+    /// asynchronously by the rollback function; its answer is not read.
+    AfterRollback,
 }
 
 impl HookStage {
@@ -39,6 +42,7 @@ impl HookStage {
         match s {
             "beforeAllowTraffic" => Some(HookStage::BeforeAllowTraffic),
             "afterAllowTraffic" => Some(HookStage::AfterAllowTraffic),
+            "afterRollback" => Some(HookStage::AfterRollback),
             _ => None,
         }
     }
@@ -47,6 +51,7 @@ impl HookStage {
         match self {
             HookStage::BeforeAllowTraffic => "beforeAllowTraffic",
             HookStage::AfterAllowTraffic => "afterAllowTraffic",
+            HookStage::AfterRollback => "afterRollback",
         }
     }
 }
@@ -65,6 +70,8 @@ pub struct Hook {
 pub struct Hooks {
     pub before_allow_traffic: Option<Hook>,
     pub after_allow_traffic: Option<Hook>,
+    /// Its `timeoutSeconds` is read but unused: the stage is not waited for.
+    pub after_rollback: Option<Hook>,
     /// Where a hook reaches the candidate (the test listener's URL, or the production URL with the
     /// test header): passed to every hook as `testEndpoint`.
     pub test_endpoint: Option<String>,
@@ -75,6 +82,7 @@ impl Hooks {
         match stage {
             HookStage::BeforeAllowTraffic => self.before_allow_traffic.as_ref(),
             HookStage::AfterAllowTraffic => self.after_allow_traffic.as_ref(),
+            HookStage::AfterRollback => self.after_rollback.as_ref(),
         }
     }
 }
@@ -112,7 +120,8 @@ impl Reader<'_> {
         {
             r.fail(
                 s,
-                "is not a stage Cutover runs hooks at (beforeAllowTraffic, afterAllowTraffic)",
+                "is not a stage Cutover runs hooks at (beforeAllowTraffic, afterAllowTraffic, \
+                 afterRollback)",
             );
         }
         let mut one = |stage: &str| {
@@ -149,6 +158,7 @@ impl Reader<'_> {
         };
         let before_allow_traffic = one("beforeAllowTraffic");
         let after_allow_traffic = one("afterAllowTraffic");
+        let after_rollback = one("afterRollback");
         let test_endpoint = r.string("testEndpoint", false);
         if let Some(url) = &test_endpoint {
             let ok = (url.starts_with("http://") || url.starts_with("https://"))
@@ -164,6 +174,7 @@ impl Reader<'_> {
         Hooks {
             before_allow_traffic,
             after_allow_traffic,
+            after_rollback,
             test_endpoint,
         }
     }

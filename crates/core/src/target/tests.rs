@@ -181,12 +181,13 @@ fn hooks_load_with_their_defaults_and_every_bad_one_is_named() {
         "beforeAllowTraffic": {"function": "prod-db-admin"},
         "afterAllowTraffic": {"function": "cutover-hook-x", "timeoutSeconds": 3601},
         "afterRollback": {"function": "cutover-hook-y"},
+        "beforeDeploy": {"function": "cutover-hook-z"},
         "testEndpoint": "ftp://x"
     });
     assert_eq!(
         fields(v),
         vec![
-            "hooks.afterRollback",
+            "hooks.beforeDeploy",
             "hooks.beforeAllowTraffic.function",
             "hooks.afterAllowTraffic.timeoutSeconds",
             "hooks.testEndpoint"
