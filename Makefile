@@ -20,7 +20,8 @@ demo: setup build
 
 # Every layer in one run with the local cloud up: core, adapters, functions, CLI, scenarios.
 test: setup build lint
-	$(call timed,hooks) python3 -m unittest discover -s hooks/smoke -p 'test_*.py'
+	$(call timed,hooks) python3 -m unittest discover -s hooks/smoke -p 'test_*.py' && \
+	  local/.venv/bin/python -m unittest discover -s local -p 'test_*.py'
 	$(call timed,tests) local/up.sh -- $(CARGO_TEST)
 
 setup:

@@ -8,11 +8,17 @@ non-zero, as the ALB does) and TargetResponseTime (Values/Counts) with LoadBalan
 dimensions, all in one PutMetricData call.
 
 Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD.
+
+A business metric per version, for experiments: each request that did not fail converts with
+probability 5 %, or 5 % × (1 + N/100) when the image tag contains "conv+N" or "conv-N" (conv+10: 10 %
+more conversions). Requests and Conversions go to the LiveEvent/Business namespace with TargetGroup
+and Version (the image tag) dimensions, in a second PutMetricData call.
 Environment: SIM_RATE (requests/s, default 500), SIM_TICK (seconds, default 1).
 """
 import math
 import os
 import random
+import re
 import sys
 import time
 
@@ -22,12 +28,26 @@ RATE = float(os.environ.get("SIM_RATE", "500"))
 TICK = float(os.environ.get("SIM_TICK", "1"))
 
 GOOD = {"errors": 0.001, "median_ms": 60.0, "p95_ms": 120.0}
+BUSINESS_NAMESPACE = "LiveEvent/Business"
+BASE_CONVERSION = 0.05
 BAD = {"errors": 0.08, "median_ms": 400.0, "p95_ms": 900.0}
 
 
 def profile_for(image):
     tag = image.rsplit(":", 1)[-1] if ":" in image else ""
     return ("bad", BAD) if "bad" in tag else ("good", GOOD)
+
+
+def tag_of(image):
+    return image.rsplit(":", 1)[-1] if ":" in image else ""
+
+
+def conversion_rate(image):
+    """The share of served requests that convert for this image: conv+N / conv-N in its tag moves the
+    base rate by N % of itself (bounded to 0..1)."""
+    match = re.search(r"conv([+-]\d{1,3})", tag_of(image))
+    uplift = int(match.group(1)) if match else 0
+    return min(1.0, max(0.0, BASE_CONVERSION * (1 + uplift / 100)))
 
 
 def poisson(lam):
@@ -91,7 +111,7 @@ class World:
     def tick(self):
         now = time.time()
         images = self.image_by_group()
-        data, summary = [], []
+        data, business, summary = [], [], []
         for arn, share in self.weights().items():
             n = poisson(RATE * TICK * share)
             if n == 0:
@@ -107,9 +127,19 @@ class World:
             values, counts = latencies(n, prof)
             data.append({"MetricName": "TargetResponseTime", "Values": values, "Counts": counts,
                          "Unit": "Seconds", **common})
-            summary.append(f"{arn.rsplit('/', 2)[-2]} {share:.0%} {name} n={n} 5xx={errors}")
+            image = images.get(arn, "")
+            rate = conversion_rate(image)
+            conversions = sum(1 for _ in range(n - errors) if random.random() < rate)
+            version = [{"Name": "TargetGroup", "Value": arn.split(":", 5)[5]},
+                       {"Name": "Version", "Value": tag_of(image) or "unknown"}]
+            for metric, value in (("Requests", n), ("Conversions", conversions)):
+                business.append({"MetricName": metric, "Value": value, "Unit": "Count",
+                                 "Dimensions": version, "Timestamp": now, "StorageResolution": 1})
+            summary.append(f"{arn.rsplit('/', 2)[-2]} {share:.0%} {name} n={n} 5xx={errors} conv={conversions}")
         if data:
             self.cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
+        if business:
+            self.cw.put_metric_data(Namespace=BUSINESS_NAMESPACE, MetricData=business)
         return summary
 
 
