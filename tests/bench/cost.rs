@@ -35,55 +35,41 @@ struct Count {
 }
 
 async fn count(c: &LocalCloud, arn: &str) -> Count {
-    let (mut n, mut token) = (Count::default(), None);
+    let mut n = Count::default();
     let (mut in_map, mut scheduled_here) = (false, 0u64);
-    loop {
-        let out = c
-            .sfn
-            .get_execution_history()
-            .execution_arn(arn)
-            .max_results(1000)
-            .set_next_token(token)
-            .send()
-            .await
-            .expect("GetExecutionHistory");
-        for e in out.events() {
-            let kind = e.r#type().as_str();
-            if kind == "MapStateEntered" {
-                n.outer += 1;
-                in_map = true;
-            } else if kind == "MapStateExited" {
-                in_map = false;
-            } else if kind.ends_with("StateEntered") && !in_map {
-                n.outer += 1;
-                scheduled_here = 0;
-            } else if matches!(e.r#type(), T::TaskScheduled) && !in_map {
-                scheduled_here += 1;
-                n.outer_retries += u64::from(scheduled_here > 1);
-            } else if matches!(e.r#type(), T::TaskSucceeded) && in_map {
-                let output = e
-                    .task_succeeded_event_details()
-                    .and_then(|d| d.output())
-                    .unwrap_or_default();
-                let answer: serde_json::Value = serde_json::from_str(output).unwrap_or_default();
-                n.inner += 1;
-                if let Some(left) = answer["remainingSeconds"].as_u64() {
-                    n.inner += if left > 0 { 2 } else { 1 };
-                }
-            } else if matches!(e.r#type(), T::TaskFailed) && in_map {
-                let error = e.task_failed_event_details().and_then(|d| d.error());
-                if error == Some("HealthPending") {
-                    n.local_polls += 1;
-                } else {
-                    n.inner_retries += 1;
-                }
+    for e in c.history(arn).await {
+        let kind = e.r#type().as_str();
+        if kind == "MapStateEntered" {
+            n.outer += 1;
+            in_map = true;
+        } else if kind == "MapStateExited" {
+            in_map = false;
+        } else if kind.ends_with("StateEntered") && !in_map {
+            n.outer += 1;
+            scheduled_here = 0;
+        } else if matches!(e.r#type(), T::TaskScheduled) && !in_map {
+            scheduled_here += 1;
+            n.outer_retries += u64::from(scheduled_here > 1);
+        } else if matches!(e.r#type(), T::TaskSucceeded) && in_map {
+            let output = e
+                .task_succeeded_event_details()
+                .and_then(|d| d.output())
+                .unwrap_or_default();
+            let answer: serde_json::Value = serde_json::from_str(output).unwrap_or_default();
+            n.inner += 1;
+            if let Some(left) = answer["remainingSeconds"].as_u64() {
+                n.inner += if left > 0 { 2 } else { 1 };
+            }
+        } else if matches!(e.r#type(), T::TaskFailed) && in_map {
+            let error = e.task_failed_event_details().and_then(|d| d.error());
+            if error == Some("HealthPending") {
+                n.local_polls += 1;
+            } else {
+                n.inner_retries += 1;
             }
         }
-        match out.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return n,
-        }
     }
+    n
 }
 
 #[tokio::main]

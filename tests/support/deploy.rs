@@ -91,9 +91,9 @@ impl LocalCloud {
         out.services()[0].clone()
     }
 
-    /// The output of each time `state` was left in the execution's history, in order.
-    pub async fn state_outputs(&self, arn: &str, state: &str) -> Vec<Value> {
-        let (mut outputs, mut token) = (Vec::new(), None);
+    /// Every event of an execution's history, in order, across its pages.
+    pub async fn history(&self, arn: &str) -> Vec<aws_sdk_sfn::types::HistoryEvent> {
+        let (mut events, mut token) = (Vec::new(), None);
         loop {
             let out = self
                 .sfn
@@ -104,17 +104,22 @@ impl LocalCloud {
                 .send()
                 .await
                 .expect("GetExecutionHistory");
-            outputs.extend(
-                out.events()
-                    .iter()
-                    .filter_map(|e| e.state_exited_event_details())
-                    .filter(|d| d.name() == state)
-                    .map(|d| serde_json::from_str(d.output().unwrap_or("null")).unwrap()),
-            );
+            events.extend(out.events().iter().cloned());
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return outputs,
+                _ => return events,
             }
         }
+    }
+
+    /// The output of each time `state` was left in the execution's history, in order.
+    pub async fn state_outputs(&self, arn: &str, state: &str) -> Vec<Value> {
+        self.history(arn)
+            .await
+            .iter()
+            .filter_map(|e| e.state_exited_event_details())
+            .filter(|d| d.name() == state)
+            .map(|d| serde_json::from_str(d.output().unwrap_or("null")).unwrap())
+            .collect()
     }
 }

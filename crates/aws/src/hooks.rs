@@ -3,9 +3,11 @@
 
 use crate::ports::HookCall;
 use crate::{AwsError, Hooks};
+use aws_sdk_lambda::operation::invoke::InvokeError;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_sdk_lambda::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use std::time::Duration;
 
@@ -41,6 +43,19 @@ impl LambdaHooks {
     }
 }
 
+fn invoke_error(function: &str, e: SdkError<InvokeError, HttpResponse>) -> AwsError {
+    if e.as_service_error()
+        .is_some_and(|s| s.is_resource_not_found_exception())
+    {
+        AwsError::NotFound {
+            what: "hook function",
+            id: function.into(),
+        }
+    } else {
+        AwsError::from_sdk("Invoke", e)
+    }
+}
+
 fn clip(s: &str) -> String {
     s.chars().take(MAX_ERROR).collect()
 }
@@ -65,16 +80,7 @@ impl Hooks for LambdaHooks {
         let out = match out {
             Ok(out) => out,
             Err(SdkError::TimeoutError(_)) => return Ok(HookCall::NoAnswer),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                return Err(AwsError::NotFound {
-                    what: "hook function",
-                    id: function.into(),
-                })
-            }
-            Err(e) => return Err(AwsError::from_sdk("Invoke", e)),
+            Err(e) => return Err(invoke_error(function, e)),
         };
         let body = out.payload().map(|b| b.as_ref()).unwrap_or_default();
         if let Some(kind) = out.function_error() {
@@ -111,17 +117,6 @@ impl Hooks for LambdaHooks {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception())
-                {
-                    AwsError::NotFound {
-                        what: "hook function",
-                        id: function.into(),
-                    }
-                } else {
-                    AwsError::from_sdk("Invoke", e)
-                }
-            })
+            .map_err(|e| invoke_error(function, e))
     }
 }

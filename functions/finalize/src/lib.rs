@@ -12,7 +12,7 @@ use cutover_aws::traffic::read_weights;
 use cutover_aws::{load_ledger, Cloud, LoadBalancer, Services, TargetSource};
 use cutover_aws::{test_route, told};
 use cutover_core::fields::{invalid_field, text};
-use cutover_core::{DeploymentRef, ErrorType, Failure, Status, Weights};
+use cutover_core::{Colour, DeploymentRef, ErrorType, Failure, Status, TargetConfig, Weights};
 use serde_json::{json, Value};
 
 /// Every port method this function calls: its IAM policy in template.yaml is checked against
@@ -104,14 +104,14 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
                     )
                 })?;
             // The ledger's word is not enough: the load balancer must agree that the candidate has it all.
-            let on_listener = read_weights(lb, &target).await?;
-            if on_listener != Weights::all_on(candidate) {
-                return Err(Failure::new(
-                    ErrorType::Conflict,
-                    format!("cannot promote {candidate}: the listener is at {on_listener}"),
-                )
-                .with_details(json!({ "deploymentId": id, "found": on_listener })));
-            }
+            all_on(
+                lb,
+                &target,
+                candidate,
+                id,
+                &format!("cannot promote {candidate}"),
+            )
+            .await?;
             let closed = test_route::close(lb, &target, app, env, candidate).await?;
             let (_, record) = told::record(cloud, app, env, None, |l| {
                 l.close_test_route(now_ms);
@@ -125,30 +125,22 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         }
         Action::ScaleDown => {
             let record = load_ledger(ledger, app, env).await?;
-            let promoted = record
+            let Some(d) = record
                 .deployment
                 .as_ref()
-                .is_some_and(|d| d.id == id && d.status == Status::Promoted);
-            if !promoted {
+                .filter(|d| d.id == id && d.status == Status::Promoted)
+            else {
                 return Err(Failure::new(
                     ErrorType::Aborted,
                     format!("deployment {id} is not the promoted one; nothing scaled down"),
                 )
                 .with_details(json!({ "deploymentId": id })));
-            }
-            let d = record.deployment.as_ref().expect("checked above");
+            };
             let live = record.live_colour;
             let old = live.other();
             // Tasks stop only once nothing reaches them: the listener, read back, sends all to live,
             // and the old group has had its deregistration delay to finish in-flight requests.
-            let on_listener = read_weights(lb, &target).await?;
-            if on_listener != Weights::all_on(live) {
-                return Err(Failure::new(
-                    ErrorType::Conflict,
-                    format!("{old} not scaled down: the listener is at {on_listener}"),
-                )
-                .with_details(json!({ "deploymentId": id, "found": on_listener })));
-            }
+            all_on(lb, &target, live, id, &format!("{old} not scaled down")).await?;
             let delay = lb
                 .deregistration_delay(target.target_groups.get(old))
                 .await?;
@@ -184,4 +176,24 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             }))
         }
     }
+}
+
+/// The listener, read back, sends everything to `colour`; otherwise `Conflict`, saying what was
+/// refused (`refused`) and what the listener holds.
+async fn all_on(
+    lb: &impl LoadBalancer,
+    target: &TargetConfig,
+    colour: Colour,
+    id: &str,
+    refused: &str,
+) -> Result<(), Failure> {
+    let on_listener = read_weights(lb, target).await?;
+    if on_listener == Weights::all_on(colour) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        ErrorType::Conflict,
+        format!("{refused}: the listener is at {on_listener}"),
+    )
+    .with_details(json!({ "deploymentId": id, "found": on_listener })))
 }

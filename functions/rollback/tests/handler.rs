@@ -541,15 +541,19 @@ async fn a_rollback_closes_the_test_route() {
     );
 }
 
-#[tokio::test]
-async fn the_after_rollback_hook_is_queued_once_after_traffic_is_restored() {
-    let c = canary_at_10().await;
+fn with_after_rollback_hook(c: &FakeCloud) {
     c.targets.edit("live#prod", |t| {
         t.hooks.after_rollback = Some(cutover_core::target::Hook {
             function: "cutover-hook-cleanup".into(),
             timeout_seconds: 600,
         })
     });
+}
+
+#[tokio::test]
+async fn the_after_rollback_hook_is_queued_once_after_traffic_is_restored() {
+    let c = canary_at_10().await;
+    with_after_rollback_hook(&c);
     run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
     run(&c, &sns("live-5xx", "ALARM")).await.unwrap();
     let sent = c.hooks.notified.lock().unwrap().clone();
@@ -577,12 +581,7 @@ async fn the_after_rollback_hook_is_queued_once_after_traffic_is_restored() {
 #[tokio::test]
 async fn the_after_rollback_hook_runs_when_a_step_had_already_claimed_the_rollback() {
     let c = canary_at_10().await;
-    c.targets.edit("live#prod", |t| {
-        t.hooks.after_rollback = Some(cutover_core::target::Hook {
-            function: "cutover-hook-cleanup".into(),
-            timeout_seconds: 600,
-        })
-    });
+    with_after_rollback_hook(&c);
     // verify-health (a failed step or hook) turns the ledger RollingBack before the Catch runs.
     c.edit_ledger(|l| {
         l.begin_rollback("HookFailed: beforeAllowTraffic hook: no", 3)

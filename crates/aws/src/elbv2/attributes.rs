@@ -17,16 +17,15 @@ impl Elbv2 {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_target_group_not_found_exception())
-                {
-                    AwsError::NotFound {
-                        what: "target group",
-                        id: target_group_arn.into(),
-                    }
-                } else {
-                    AwsError::from_sdk("DescribeTargetGroupAttributes", e)
-                }
+                let missing = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_target_group_not_found_exception());
+                super::group_error(
+                    "DescribeTargetGroupAttributes",
+                    target_group_arn,
+                    missing,
+                    e,
+                )
             })?;
         let value = out
             .attributes()

@@ -86,6 +86,29 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
     ]
 };
 
+/// A call about one target group failed: `NotFound` naming it when AWS said it does not exist.
+fn group_error<E>(
+    operation: &'static str,
+    target_group_arn: &str,
+    missing: bool,
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> AwsError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if missing {
+        AwsError::NotFound {
+            what: "target group",
+            id: target_group_arn.into(),
+        }
+    } else {
+        AwsError::from_sdk(operation, e)
+    }
+}
+
 pub struct Elbv2 {
     client: Client,
 }
@@ -330,16 +353,10 @@ impl LoadBalancer for Elbv2 {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_target_group_not_found_exception())
-                {
-                    AwsError::NotFound {
-                        what: "target group",
-                        id: target_group_arn.into(),
-                    }
-                } else {
-                    AwsError::from_sdk("DescribeTargetHealth", e)
-                }
+                let missing = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_target_group_not_found_exception());
+                group_error("DescribeTargetHealth", target_group_arn, missing, e)
             })?;
         Ok(out
             .target_health_descriptions()
