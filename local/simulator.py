@@ -10,9 +10,12 @@ dimensions, all in one PutMetricData call.
 Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD.
 
 A business metric per version, for experiments: each request that did not fail converts with
-probability 5 %, or 5 % × (1 + N/100) when the image tag contains "conv+N" or "conv-N" (conv+10: 10 %
-more conversions). Requests and Conversions go to the LiveEvent/Business namespace with TargetGroup
-and Version (the image tag) dimensions, in a second PutMetricData call.
+probability 25 % (a viewer who joins the live chat, say), or 25 % × (1 + N/100) when the image tag
+contains "conv+N" or "conv-N" (conv+10: 10 % more conversions). Requests and Conversions go to the
+LiveEvent/Business namespace with TargetGroup and Version (the image tag) dimensions, and Conversion
+— one value per served request, 1 or 0, as Values/Counts, so its Average is the conversion rate — with
+the TargetGroup dimension alone (what `cutover experiment --metric LiveEvent/Business:Conversion:Average`
+compares), in a second PutMetricData call.
 Environment: SIM_RATE (requests/s, default 500), SIM_TICK (seconds, default 1).
 """
 import math
@@ -29,7 +32,7 @@ TICK = float(os.environ.get("SIM_TICK", "1"))
 
 GOOD = {"errors": 0.001, "median_ms": 60.0, "p95_ms": 120.0}
 BUSINESS_NAMESPACE = "LiveEvent/Business"
-BASE_CONVERSION = 0.05
+BASE_CONVERSION = 0.25
 BAD = {"errors": 0.08, "median_ms": 400.0, "p95_ms": 900.0}
 
 
@@ -48,6 +51,14 @@ def conversion_rate(image):
     match = re.search(r"conv([+-]\d{1,3})", tag_of(image))
     uplift = int(match.group(1)) if match else 0
     return min(1.0, max(0.0, BASE_CONVERSION * (1 + uplift / 100)))
+
+
+def conversion_values(served, conversions):
+    """One Conversion value per served request as PutMetricData Values/Counts: 1 for each that
+    converted, 0 for the rest (a value with count 0 is left out)."""
+    pairs = [(1.0, float(conversions)), (0.0, float(served - conversions))]
+    pairs = [(v, c) for v, c in pairs if c > 0]
+    return [v for v, _ in pairs], [c for _, c in pairs]
 
 
 def poisson(lam):
@@ -135,6 +146,11 @@ class World:
             for metric, value in (("Requests", n), ("Conversions", conversions)):
                 business.append({"MetricName": metric, "Value": value, "Unit": "Count",
                                  "Dimensions": version, "Timestamp": now, "StorageResolution": 1})
+            if n - errors > 0:
+                values, counts = conversion_values(n - errors, conversions)
+                business.append({"MetricName": "Conversion", "Values": values, "Counts": counts,
+                                 "Unit": "None", "Dimensions": version[:1], "Timestamp": now,
+                                 "StorageResolution": 1})
             summary.append(f"{arn.rsplit('/', 2)[-2]} {share:.0%} {name} n={n} 5xx={errors} conv={conversions}")
         if data:
             self.cw.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)

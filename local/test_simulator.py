@@ -14,18 +14,24 @@ import simulator  # noqa: E402
 class ConversionRate(unittest.TestCase):
     def test_the_tag_sets_the_uplift(self):
         rate = simulator.conversion_rate
-        self.assertAlmostEqual(rate("repo/service:1.4.0"), 0.05)
-        self.assertAlmostEqual(rate("repo/service:exp-b-conv+10"), 0.055)
-        self.assertAlmostEqual(rate("repo/service:exp-conv-20"), 0.04)
-        self.assertAlmostEqual(rate("repo/service"), 0.05)
-        self.assertEqual(rate("r:conv+999"), min(1.0, 0.05 * 10.99))
+        self.assertAlmostEqual(rate("repo/service:1.4.0"), 0.25)
+        self.assertAlmostEqual(rate("repo/service:exp-b-conv+10"), 0.275)
+        self.assertAlmostEqual(rate("repo/service:exp-conv-20"), 0.2)
+        self.assertAlmostEqual(rate("repo/service"), 0.25)
+        self.assertEqual(rate("r:conv+999"), 1.0)
 
     def test_a_drawn_sample_is_near_the_rate(self):
         random.seed(7)
         p = simulator.conversion_rate("r:conv+10")
         n = 200_000
         hits = sum(1 for _ in range(n) if random.random() < p)
-        self.assertLess(abs(hits / n - 0.055), 0.002)
+        self.assertLess(abs(hits / n - 0.275), 0.005)
+
+    def test_the_conversion_distribution_is_one_value_per_request(self):
+        values, counts = simulator.conversion_values(120, 30)
+        self.assertEqual((values, counts), ([1.0, 0.0], [30.0, 90.0]))
+        self.assertEqual(simulator.conversion_values(10, 0), ([0.0], [10.0]))
+        self.assertEqual(simulator.conversion_values(4, 4), ([1.0], [4.0]))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 //! The simulator's business metric (issue 17, item 5): the live target group's requests and
-//! conversions per version in LiveEvent/Business, at the seeded 5 % base rate.
+//! conversions per version in LiveEvent/Business, at the seeded 25 % base rate.
 
 use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat};
 use cutover_scenarios::{one_at_a_time, LocalCloud};
@@ -75,9 +75,9 @@ async fn the_live_version_converts_at_the_base_rate() {
     }
     assert!(requests > 2_000.0, "requests {requests}");
     let rate = conversions / requests;
-    // 5 % of ~5 000 requests: the standard error is 0.3 %; the band is over 5 of them.
+    // 25 % of ~5 000 requests: the standard error is 0.6 %; the band is over 5 of them.
     assert!(
-        (0.035..=0.065).contains(&rate),
+        (0.22..=0.28).contains(&rate),
         "{conversions} / {requests} = {rate}"
     );
 }

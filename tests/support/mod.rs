@@ -156,12 +156,32 @@ impl LocalCloud {
                 weight: t.weight().unwrap_or(1),
             })
             .collect();
-        ForwardRoute { groups }
-            .weights(
-                &self.seeded("targetGroups.blue"),
-                &self.seeded("targetGroups.green"),
-            )
-            .expect("listener holds a percentage split")
+        ForwardRoute {
+            groups,
+            stickiness: None,
+        }
+        .weights(
+            &self.seeded("targetGroups.blue"),
+            &self.seeded("targetGroups.green"),
+        )
+        .expect("listener holds a percentage split")
+    }
+
+    /// The production listener's target-group stickiness as the load balancer reports it:
+    /// `(enabled, durationSeconds)`, `None` when none is configured.
+    pub async fn listener_stickiness(&self) -> Option<(bool, Option<i32>)> {
+        let out = self
+            .elbv2
+            .describe_listeners()
+            .listener_arns(self.seeded("listenerArn"))
+            .send()
+            .await
+            .expect("DescribeListeners");
+        out.listeners()[0]
+            .default_actions()
+            .iter()
+            .find_map(|a| a.forward_config()?.target_group_stickiness_config())
+            .map(|s| (s.enabled().unwrap_or(false), s.duration_seconds()))
     }
 
     /// Arrange the listener directly on the emulator, bypassing Cutover.

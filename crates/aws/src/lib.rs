@@ -48,8 +48,8 @@ pub use cloud::Cloud;
 pub use error::AwsError;
 pub use ports::{
     load_ledger, update_ledger, update_ledger_seen, Alarms, Executions, FlagSource, HookCall,
-    Hooks, LedgerStore, LoadBalancer, Metrics, MetricsQuery, SecretSource, Services, SwitchStore,
-    TargetSource, Telemetry, Updated,
+    Hooks, LedgerStore, LoadBalancer, Metrics, MetricsQuery, SecretSource, SeriesQuery, Services,
+    SwitchStore, TargetSource, Telemetry, Updated,
 };
 
 /// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).

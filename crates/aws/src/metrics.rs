@@ -1,7 +1,7 @@
 //! The metrics port over CloudWatch: every series one verification needs, for every target group, in
 //! one `GetMetricData` request (paginated by `NextToken`).
 
-use crate::{AwsError, Metrics, MetricsQuery};
+use crate::{AwsError, Metrics, MetricsQuery, SeriesQuery};
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
@@ -9,10 +9,16 @@ use cutover_core::GroupSeries;
 use std::collections::BTreeMap;
 
 /// GetMetricData supports no resource-level permissions.
-pub const PERMISSIONS: &[crate::iam::Needs] = &[(
-    "Metrics::group_series",
-    &[crate::iam::allow("cloudwatch:GetMetricData", "*")],
-)];
+pub const PERMISSIONS: &[crate::iam::Needs] = &[
+    (
+        "Metrics::group_series",
+        &[crate::iam::allow("cloudwatch:GetMetricData", "*")],
+    ),
+    (
+        "Metrics::metric_series",
+        &[crate::iam::allow("cloudwatch:GetMetricData", "*")],
+    ),
+];
 
 pub struct CloudWatchMetrics {
     client: Client,
@@ -117,6 +123,70 @@ impl Metrics for CloudWatchMetrics {
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
                 _ => return Ok(groups),
+            }
+        }
+    }
+
+    async fn metric_series(&self, q: &SeriesQuery) -> Result<Vec<BTreeMap<i64, f64>>, AwsError> {
+        let queries: Vec<MetricDataQuery> = q
+            .target_groups
+            .iter()
+            .enumerate()
+            .map(|(i, group)| {
+                let dims = q
+                    .metric
+                    .dimensions
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .chain([(cutover_core::experiment::VARIANT_DIMENSION, group.as_str())])
+                    .map(|(n, v)| Dimension::builder().name(n).value(v).build())
+                    .collect();
+                let metric = Metric::builder()
+                    .namespace(&q.metric.namespace)
+                    .metric_name(&q.metric.name)
+                    .set_dimensions(Some(dims))
+                    .build();
+                let stat = MetricStat::builder()
+                    .metric(metric)
+                    .period(q.period_s as i32)
+                    .stat(&q.metric.stat)
+                    .build();
+                MetricDataQuery::builder()
+                    .id(format!("v{i}"))
+                    .metric_stat(stat)
+                    .return_data(true)
+                    .build()
+            })
+            .collect();
+        let mut out = vec![BTreeMap::new(); q.target_groups.len()];
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(DateTime::from_secs(q.start_s))
+                .end_time(DateTime::from_secs(q.end_s))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("GetMetricData", e))?;
+            for r in page.metric_data_results() {
+                let Some(slot) = r
+                    .id()
+                    .and_then(|id| id.strip_prefix('v')?.parse::<usize>().ok())
+                    .and_then(|i| out.get_mut(i))
+                else {
+                    continue;
+                };
+                for (t, v) in r.timestamps().iter().zip(r.values()) {
+                    slot.insert(t.secs(), *v);
+                }
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
             }
         }
     }

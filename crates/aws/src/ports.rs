@@ -277,12 +277,30 @@ pub struct MetricsQuery {
     pub period_s: u32,
 }
 
+/// One metric of the application's, per target group: an experiment's primary metric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesQuery {
+    pub metric: cutover_core::experiment::MetricRef,
+    /// `TargetGroup` dimension values, `targetgroup/<name>/<id>`.
+    pub target_groups: Vec<String>,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub period_s: u32,
+}
+
 pub trait Metrics {
     /// One series set per target group, in the query's order; periods without data are absent.
     fn group_series(
         &self,
         q: &MetricsQuery,
     ) -> impl Future<Output = Result<Vec<GroupSeries>, AwsError>> + Send;
+
+    /// The metric's value per period start (epoch seconds), one map per target group in the
+    /// query's order; periods without data are absent.
+    fn metric_series(
+        &self,
+        q: &SeriesQuery,
+    ) -> impl Future<Output = Result<Vec<std::collections::BTreeMap<i64, f64>>, AwsError>> + Send;
 }
 
 /// The ledger of a service that must already have one (every step after prepare).

@@ -17,10 +17,19 @@ pub async fn read_weights<L: LoadBalancer>(
     lb: &L,
     target: &TargetConfig,
 ) -> Result<Weights, Failure> {
+    read_route(lb, target).await.map(|(w, _)| w)
+}
+
+/// The current split and the listener's stickiness (`None`: none configured).
+pub async fn read_route<L: LoadBalancer>(
+    lb: &L,
+    target: &TargetConfig,
+) -> Result<(Weights, Option<cutover_core::Stickiness>), Failure> {
     let at = route_of(target);
     let route = lb.forward_route(&at).await?;
     route
         .weights(&target.target_groups.blue, &target.target_groups.green)
+        .map(|w| (w, route.stickiness.clone()))
         .map_err(|e| {
             let kind = match e {
                 RouteError::UnexpectedGroups { .. } => ErrorType::InvalidInput,
@@ -30,17 +39,28 @@ pub async fn read_weights<L: LoadBalancer>(
         })
 }
 
-/// Write `weights` and read them back.
+/// Write `weights` and read them back; the listener's stickiness stays as it is.
 pub async fn write_weights<L: LoadBalancer>(
     lb: &L,
     target: &TargetConfig,
     weights: Weights,
 ) -> Result<(), Failure> {
+    write_route(lb, target, weights, None).await
+}
+
+/// Write `weights`, and `stickiness` when given, in one listener write, and read the weights back.
+pub async fn write_route<L: LoadBalancer>(
+    lb: &L,
+    target: &TargetConfig,
+    weights: Weights,
+    stickiness: Option<cutover_core::Stickiness>,
+) -> Result<(), Failure> {
     let route = ForwardRoute::for_weights(
         &target.target_groups.blue,
         &target.target_groups.green,
         weights,
-    );
+    )
+    .with_stickiness(stickiness);
     lb.set_forward_route(&route_of(target), &route).await?;
     let after = read_weights(lb, target).await?;
     if after != weights {

@@ -60,6 +60,10 @@ enum Command {
     Approve(approve::Args),
     /// Validate a target configuration file (the JSON stored at /cutover/<app>/<env>/target).
     CheckTarget(check_target::Args),
+    /// A/B experiments: `start` holds a split for a duration and judges a metric; `conclude`
+    /// promotes the winner (or keeps the control). Exit codes as deploy's; 0 also when the control
+    /// is kept.
+    Experiment(commands::experiment::Args),
 }
 
 fn main() -> ExitCode {
@@ -93,5 +97,6 @@ fn run(cli: Cli) -> Result<Outcome, String> {
         Command::Migrate(args) => migrate::run(args, shared),
         Command::Approve(args) => approve::run(args, shared),
         Command::CheckTarget(args) => check_target::run(args),
+        Command::Experiment(args) => commands::experiment::run(args, shared),
     }
 }

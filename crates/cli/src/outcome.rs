@@ -8,6 +8,8 @@ pub enum Outcome {
     /// The command did what it was asked (help and version included).
     Done,
     Promoted,
+    /// An experiment ran to its verdict and the control keeps all traffic.
+    ControlKept,
     Contracted,
     /// Bad flags, or an AWS call that failed.
     Error,
@@ -21,7 +23,7 @@ pub enum Outcome {
 impl Outcome {
     pub fn code(self) -> u8 {
         match self {
-            Outcome::Done | Outcome::Promoted | Outcome::Contracted => 0,
+            Outcome::Done | Outcome::Promoted | Outcome::ControlKept | Outcome::Contracted => 0,
             Outcome::Error => 1,
             Outcome::RolledBack | Outcome::Reverted => 2,
             Outcome::Failed => 3,

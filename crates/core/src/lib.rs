@@ -4,6 +4,7 @@
 pub mod duration;
 pub mod error;
 pub mod execution_name;
+pub mod experiment;
 pub mod fields;
 pub mod flags;
 pub mod health;
@@ -36,4 +37,4 @@ pub use scope::Scope;
 pub use status::{Status, TransitionError};
 pub use strategy::{PlanStep, Strategy, StrategyError};
 pub use target::{MetricRules, TargetConfig};
-pub use traffic::{Colour, ForwardRoute, RouteRef, Weights, WeightsError};
+pub use traffic::{Colour, ForwardRoute, RouteRef, Stickiness, Weights, WeightsError};

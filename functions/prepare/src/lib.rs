@@ -8,10 +8,11 @@
 mod release;
 
 use cutover_aws::told;
-use cutover_aws::traffic::read_weights;
+use cutover_aws::traffic::{read_weights, route_of};
 use cutover_aws::{
     load_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
+use cutover_core::experiment::{ExperimentRecord, ExperimentSpec};
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{
     Colour, DeploymentRef, ErrorType, Failure, Ledger, PlanStep, Release, Strategy, TargetConfig,
@@ -41,6 +42,8 @@ pub struct PrepareRequest {
     pub image: String,
     pub deployment_id: String,
     pub strategy: Option<Strategy>,
+    /// An A/B experiment instead of a rollout (`cutover experiment start`).
+    pub experiment: Option<ExperimentSpec>,
     pub execution_arn: Option<String>,
 }
 
@@ -67,6 +70,16 @@ impl PrepareRequest {
             Some(v) => Some(Strategy::from_json(v).map_err(|e| invalid_field("strategy", e))?),
             None => None,
         };
+        let experiment = match event.get("experiment").filter(|v| !v.is_null()) {
+            Some(v) => Some(ExperimentSpec::from_json(v)?),
+            None => None,
+        };
+        if experiment.is_some() && strategy.is_some() {
+            return Err(invalid_field(
+                "strategy",
+                "an experiment holds its split for its duration: give strategy or experiment, not both",
+            ));
+        }
         let execution_arn = wrapped
             .get("executionArn")
             .and_then(Value::as_str)
@@ -77,6 +90,7 @@ impl PrepareRequest {
             image,
             deployment_id,
             strategy,
+            experiment,
             execution_arn,
         })
     }
@@ -92,12 +106,29 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         .with_details(json!({ "app": req.app, "env": req.env })));
     }
     let target = cloud.targets().target(&req.app, &req.env).await?;
-    let plan = req
-        .strategy
-        .as_ref()
-        .unwrap_or(&target.default_strategy)
-        .plan();
+    let plan = match &req.experiment {
+        Some(e) => {
+            history_fits(&e.history_plan())?;
+            e.plan()
+        }
+        None => req
+            .strategy
+            .as_ref()
+            .unwrap_or(&target.default_strategy)
+            .plan(),
+    };
     history_fits(&plan)?;
+    // Read before anything changes: the stickiness an experiment restores when it ends.
+    let previous_stickiness = match &req.experiment {
+        Some(_) => {
+            cloud
+                .lb()
+                .forward_route(&route_of(&target))
+                .await?
+                .stickiness
+        }
+        None => None,
+    };
     let initial = match cloud.ledger().load(&req.app, &req.env).await? {
         Some(_) => None,
         None => Some(Ledger::new(
@@ -108,12 +139,26 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         )),
     };
     let (acquired, ledger) = told::record(cloud, &req.app, &req.env, initial.as_ref(), |l| {
-        l.acquire(
+        let acquired = l.acquire(
             &req.deployment_id,
             &req.image,
             req.execution_arn.as_deref(),
             now_ms,
-        )
+        )?;
+        if let Some(spec) = &req.experiment {
+            l.start_experiment(
+                &req.deployment_id,
+                ExperimentRecord {
+                    spec: spec.clone(),
+                    previous_stickiness: previous_stickiness.clone(),
+                    result: None,
+                    judged_at_ms: None,
+                    decision: None,
+                    conclusion: None,
+                },
+            )?;
+        }
+        Ok(acquired)
     })
     .await?;
     let live = ledger.live_colour;
@@ -194,7 +239,7 @@ fn plan_answer(
         .enumerate()
         .map(|(i, s)| json!({ "stepIndex": i, "weight": s.weight, "bakeSeconds": s.bake_seconds }))
         .collect();
-    json!({
+    let mut answer = json!({
         "app": req.app,
         "env": req.env,
         "deploymentId": req.deployment_id,
@@ -205,7 +250,12 @@ fn plan_answer(
         "desiredCount": desired,
         "plan": plan,
         "terminationWaitSeconds": target.termination_wait_seconds,
-    })
+    });
+    // Present only for an experiment: the state machine's IsExperiment choice tests for it.
+    if let Some(e) = &req.experiment {
+        answer["experiment"] = json!(e);
+    }
+    answer
 }
 
 /// A plan whose execution could outgrow Step Functions' history would fail outside any Catch, with

@@ -18,7 +18,7 @@
 pub mod event;
 mod rolling;
 
-use cutover_aws::traffic::{read_weights, write_weights};
+use cutover_aws::traffic::{read_route, write_route};
 use cutover_aws::{test_route, told, Hooks, Telemetry};
 use cutover_aws::{
     Cloud, Executions, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
@@ -374,15 +374,19 @@ async fn after_rollback(
     }
 }
 
-/// 100 % live, read back. Returns the weights found first.
+/// 100 % live, read back, and after an experiment the listener's own stickiness again, in the same
+/// write (no client may stay stuck to the emptied colour). Returns the weights found first.
 async fn restore<L: LoadBalancer>(
     lb: &L,
     target: &TargetConfig,
     live: Weights,
+    stickiness: Option<&cutover_core::Stickiness>,
 ) -> Result<Weights, Failure> {
-    let before = read_weights(lb, target).await?;
-    if before != live {
-        write_weights(lb, target, live).await?;
+    let (before, sticky_now) = read_route(lb, target).await?;
+    let sticky_wrong =
+        stickiness.is_some_and(|s| !cutover_core::traffic::same_stickiness(sticky_now.as_ref(), s));
+    if before != live || sticky_wrong {
+        write_route(lb, target, live, stickiness.cloned()).await?;
     }
     Ok(before)
 }
@@ -431,7 +435,8 @@ async fn roll_back(
         return Ok(json!({ "app": app, "env": env, "rolledBack": false, "status": status }));
     };
     let live = Weights::all_on(record.live_colour);
-    let before = restore(cloud.lb(), &target, live).await?;
+    let stickiness = d.experiment.as_ref().map(|e| e.restored_stickiness());
+    let before = restore(cloud.lb(), &target, live, stickiness.as_ref()).await?;
     let restored_at = clock();
     if before != live {
         told::weights_metric(cloud.telemetry(), app, env, live, restored_at);
@@ -448,7 +453,7 @@ async fn roll_back(
     let mut reasserted = 0;
     while clock().saturating_sub(restored_at) < settings.reassert_ms {
         tokio::time::sleep(Duration::from_millis(settings.reassert_every_ms)).await;
-        let seen = restore(cloud.lb(), &target, live).await?;
+        let seen = restore(cloud.lb(), &target, live, stickiness.as_ref()).await?;
         if seen != live {
             reasserted += 1;
             tracing::warn!(app, env, id = d.id, %seen, "a late shift moved traffic after the rollback; restored again");

@@ -596,3 +596,59 @@ async fn the_after_rollback_hook_runs_when_a_step_had_already_claimed_the_rollba
         "Invoked"
     );
 }
+
+#[tokio::test]
+async fn an_experiments_rollback_ends_its_stickiness_in_the_same_write() {
+    use cutover_aws::fakes::LISTENER;
+    use cutover_core::experiment::{ExperimentRecord, ExperimentSpec};
+    use cutover_core::Stickiness;
+    let c = FakeCloud::prepared().await;
+    let spec = ExperimentSpec::from_json(
+        &json!({"split": 50, "durationSeconds": 600, "metric": "N:M:Average"}),
+    )
+    .unwrap();
+    c.edit_ledger(|l| {
+        l.start_experiment(
+            "d1",
+            ExperimentRecord {
+                spec,
+                previous_stickiness: None,
+                result: None,
+                judged_at_ms: None,
+                decision: None,
+                conclusion: None,
+            },
+        )
+        .unwrap();
+        l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 50), 2)
+            .unwrap();
+    })
+    .await;
+    c.set_weights(Weights::new(50, 50).unwrap());
+    c.lb.routes
+        .lock()
+        .unwrap()
+        .get_mut(LISTENER)
+        .unwrap()
+        .stickiness = Some(Stickiness {
+        enabled: true,
+        duration_seconds: Some(600),
+    });
+    let writes = *c.lb.writes.lock().unwrap();
+    let event = json!({"app": "live", "env": "prod", "reason": "5XX breach during the experiment"});
+    run(&c, &event).await.unwrap();
+    assert_eq!(c.weights(), Weights::all_on(Colour::Blue));
+    assert_eq!(*c.lb.writes.lock().unwrap(), writes + 1);
+    // The listener had no stickiness before the experiment: it has none enabled after.
+    assert_eq!(
+        c.lb.route(LISTENER).stickiness,
+        Some(Stickiness {
+            enabled: false,
+            duration_seconds: None
+        })
+    );
+    assert_eq!(
+        c.stored_ledger().deployment.unwrap().status,
+        Status::RolledBack
+    );
+}

@@ -5,11 +5,13 @@
 //! If a rollback claimed the ledger while the write was in flight, this function puts the live weights
 //! back itself and reports `Aborted`, so a rollback always wins. A repeated step changes nothing.
 //! `{"testRoute": "open"}` opens the test route instead (test_route.rs).
+//! An experiment's split is written with its target-group stickiness, and the split that ends it
+//! (all on one colour) with the stickiness the listener had before, in the same write.
 
 mod test_route;
 
 use cutover_aws::told::{self, weights_metric};
-use cutover_aws::traffic::{read_weights, write_weights};
+use cutover_aws::traffic::{read_weights, write_route};
 use cutover_aws::{load_ledger, Cloud, LoadBalancer, TargetSource};
 use cutover_core::{
     invalid_field, Colour, DeploymentRef, ErrorType, Failure, TargetConfig, Weights,
@@ -122,6 +124,15 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         Requested::Weights(w) => w,
         Requested::CandidatePercent(p) => Weights::with_candidate(candidate, p),
     };
+    let experiment = deployment.experiment.clone();
+    let stickiness = experiment.as_ref().map(|e| {
+        if wanted.of(candidate).is_multiple_of(100) {
+            e.restored_stickiness()
+        } else {
+            e.spec.stickiness()
+        }
+    });
+    let restored = experiment.as_ref().map(|e| e.restored_stickiness());
     // The ledger must accept this step before the listener is touched: no half-applied shift.
     record
         .clone()
@@ -143,7 +154,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         load_ledger(ledger, app, env)
             .await?
             .record_shift(id, req.step_index, wanted, now_ms)?;
-        write_weights(lb, &target, wanted).await?;
+        write_route(lb, &target, wanted, stickiness).await?;
         weights_metric(cloud.telemetry(), app, env, wanted, now_ms);
     }
     match told::record(cloud, app, env, None, |l| {
@@ -158,7 +169,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             )
         }
         Err(f) if f.error_type == ErrorType::Aborted => {
-            restore_live(lb, &target, live, wanted).await?;
+            restore_live(lb, &target, live, wanted, restored).await?;
             Err(f)
         }
         Err(f) => Err(f),
@@ -171,11 +182,12 @@ async fn restore_live<L: LoadBalancer>(
     target: &TargetConfig,
     live: Colour,
     ours: Weights,
+    stickiness: Option<cutover_core::Stickiness>,
 ) -> Result<(), Failure> {
     let now = read_weights(lb, target).await?;
     if now == ours && now != Weights::all_on(live) {
         tracing::warn!(%live, "rollback began during this shift; restoring the live weights");
-        write_weights(lb, target, Weights::all_on(live)).await?;
+        write_route(lb, target, Weights::all_on(live), stickiness).await?;
     }
     Ok(())
 }

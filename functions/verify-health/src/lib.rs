@@ -5,7 +5,8 @@
 //! healthy, every alarm of the target configuration out of ALARM, and the candidate's own traffic to
 //! pass the health policy's thresholds and the canary judge against the baseline (`traffic.rs`).
 //! `phase: "bake"` keeps the bake loop's time between Wait slices (`bake.rs`); `phase: "hook"` runs
-//! the team's lifecycle hook of a stage (`hook.rs`).
+//! the team's lifecycle hook of a stage (`hook.rs`); `phase: "experiment"` judges an A/B experiment's
+//! primary metric and says where its traffic goes (`experiment.rs`).
 //!
 //! The answer is `Healthy` (success), `HealthPending` (the state machine asks again, with backoff) or
 //! `HealthFailed` (the ledger turns `RollingBack` at once and the state machine rolls back). Pending
@@ -13,6 +14,7 @@
 //! passes. Each step's final verdict, with its score and every check's line, goes into the ledger.
 
 pub mod bake;
+pub mod experiment;
 pub mod hook;
 mod realtime;
 mod traffic;
@@ -36,6 +38,7 @@ pub const CALLS: &[&str] = &[
     "LoadBalancer::target_health",
     "Alarms::states",
     "Metrics::group_series",
+    "Metrics::metric_series",
     "Telemetry::publish",
     "Hooks::invoke",
 ];
@@ -49,6 +52,7 @@ pub enum Phase {
     Step,
     Bake,
     Hook,
+    Experiment,
 }
 
 pub struct VerifyRequest {
@@ -64,10 +68,11 @@ impl VerifyRequest {
             "step" => Phase::Step,
             "bake" => Phase::Bake,
             "hook" => Phase::Hook,
+            "experiment" => Phase::Experiment,
             other => {
                 return Err(invalid_field(
                     "phase",
-                    format!("must be stable, bake, step or hook, got \"{other}\""),
+                    format!("must be stable, bake, step, hook or experiment, got \"{other}\""),
                 ))
             }
         };
@@ -80,6 +85,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
     match req.phase {
         Phase::Bake => return bake::answer(cloud, &req, event, now_ms).await,
         Phase::Hook => return hook::run(cloud, event, now_ms).await,
+        Phase::Experiment => return experiment::answer(cloud, &req, event, now_ms).await,
         _ => {}
     }
     let (app, env, id) = (

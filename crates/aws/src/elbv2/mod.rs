@@ -6,11 +6,11 @@
 use crate::ports::TaggedRule;
 use crate::{AwsError, LoadBalancer};
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple,
+    Action, ActionTypeEnum, ForwardActionConfig, TargetGroupStickinessConfig, TargetGroupTuple,
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 use cutover_core::target::HeaderRoute;
-use cutover_core::traffic::{ForwardRoute, RouteRef, WeightedGroup};
+use cutover_core::traffic::{ForwardRoute, RouteRef, Stickiness, WeightedGroup};
 use cutover_core::TargetHealth;
 
 mod attributes;
@@ -227,7 +227,14 @@ fn route_of(action: &Action) -> ForwardRoute {
             })
             .unwrap_or_default(),
     };
-    ForwardRoute { groups }
+    let stickiness = action
+        .forward_config()
+        .and_then(|f| f.target_group_stickiness_config())
+        .map(|s| Stickiness {
+            enabled: s.enabled().unwrap_or(false),
+            duration_seconds: s.duration_seconds().and_then(|d| u32::try_from(d).ok()),
+        });
+    ForwardRoute { groups, stickiness }
 }
 
 impl LoadBalancer for Elbv2 {
@@ -241,10 +248,18 @@ impl LoadBalancer for Elbv2 {
         let mut actions = self.actions(at).await?;
         let i = forward_index(at, &actions)?;
         let forward = &mut actions[i];
-        let stickiness = forward
-            .forward_config()
-            .and_then(|f| f.target_group_stickiness_config())
-            .cloned();
+        let stickiness = match &route.stickiness {
+            None => forward
+                .forward_config()
+                .and_then(|f| f.target_group_stickiness_config())
+                .cloned(),
+            Some(s) => Some(
+                TargetGroupStickinessConfig::builder()
+                    .enabled(s.enabled)
+                    .set_duration_seconds(s.duration_seconds.map(|d| d as i32))
+                    .build(),
+            ),
+        };
         let tuples = route
             .groups
             .iter()
@@ -305,7 +320,7 @@ impl LoadBalancer for Elbv2 {
                     })?;
             }
         }
-        tracing::info!(arn = at.arn(), groups = ?route.groups, "forward action written");
+        tracing::info!(arn = at.arn(), groups = ?route.groups, stickiness = ?route.stickiness, "forward action written");
         Ok(())
     }
 

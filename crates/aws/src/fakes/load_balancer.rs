@@ -83,10 +83,15 @@ impl LoadBalancer for FakeLoadBalancer {
     async fn set_forward_route(&self, at: &RouteRef, route: &ForwardRoute) -> Result<(), AwsError> {
         self.calls.note("LoadBalancer::set_forward_route");
         *self.writes.lock().unwrap() += 1;
-        self.routes
-            .lock()
-            .unwrap()
-            .insert(at.arn().into(), route.clone());
+        let mut routes = self.routes.lock().unwrap();
+        // As ELBv2's adapter does: no stickiness in the write keeps the listener's.
+        let kept = routes.get(at.arn()).and_then(|r| r.stickiness.clone());
+        let mut written = route.clone();
+        if written.stickiness.is_none() {
+            written.stickiness = kept;
+        }
+        routes.insert(at.arn().into(), written);
+        drop(routes);
         if let Some(hook) = self.after_write.lock().unwrap().as_ref() {
             hook();
         }
@@ -178,6 +183,7 @@ impl LoadBalancer for FakeLoadBalancer {
                 target_group_arn: target_group_arn.into(),
                 weight: 1,
             }],
+            stickiness: None,
         };
         self.routes.lock().unwrap().insert(arn.clone(), route);
         Ok(arn)

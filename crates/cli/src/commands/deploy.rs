@@ -48,6 +48,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         env,
         image,
         strategy,
+        experiment: None,
         id,
     };
     super::with_context(shared, |mut ctx, format| async move {
@@ -64,12 +65,14 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
     })
 }
 
-struct Request {
-    app: String,
-    env: String,
-    image: String,
-    strategy: Option<Value>,
-    id: String,
+pub(super) struct Request {
+    pub app: String,
+    pub env: String,
+    pub image: String,
+    pub strategy: Option<Value>,
+    /// An A/B experiment's spec (`cutover experiment start`) instead of a strategy.
+    pub experiment: Option<Value>,
+    pub id: String,
 }
 
 /// `arn:…:stateMachine:NAME` → `arn:…:execution:NAME:EXECUTION`.
@@ -80,16 +83,19 @@ fn execution_arn(state_machine: &str, name: &str) -> String {
     )
 }
 
-async fn start(
+pub(super) async fn start(
     ctx: &mut Context,
     req: &Request,
     report: &Report,
 ) -> Result<Option<String>, String> {
     let machine = ctx.state_machine_arn().await?;
     let name = cutover_core::execution_name::deployment(&req.app, &req.env, &req.id);
-    let input = json!({
+    let mut input = json!({
         "app": req.app, "env": req.env, "image": req.image, "deploymentId": req.id, "strategy": req.strategy,
     });
+    if let Some(e) = &req.experiment {
+        input["experiment"] = e.clone();
+    }
     start_or_attach(ctx, &machine, &name, &input, report).await
 }
 
@@ -215,6 +221,24 @@ fn changes(report: &Report, before: Option<&Deployment>, now: &Deployment) {
             json!({ "step": v.step_index, "verdict": v.verdict, "score": v.score, "lines": v.lines }),
         );
     }
+    let verdict = |d: Option<&Deployment>| {
+        d.and_then(|d| d.experiment.as_ref())
+            .and_then(|e| Some((e.result.as_ref()?.summary.clone(), e.decision)))
+    };
+    if let (old, Some((summary, decision))) = (verdict(before), verdict(Some(now))) {
+        if old.as_ref().map(|o| o.1) != Some(decision) {
+            let e = now
+                .experiment
+                .as_ref()
+                .expect("a verdict is an experiment's");
+            let decision = decision.map_or("-".into(), |d| format!("{d:?}"));
+            report.event(
+                "experiment",
+                &format!("experiment: {summary}; decision {decision}"),
+                json!({ "experiment": e }),
+            );
+        }
+    }
     if let (None, Some(r)) = (before.and_then(|d| d.rollback.as_ref()), &now.rollback) {
         report.event(
             "rollback",
@@ -257,7 +281,7 @@ fn status_line(d: &Deployment, plan: &[cutover_core::PlanStep], now_ms: u64) -> 
     line
 }
 
-async fn follow(
+pub(super) async fn follow(
     ctx: &mut Context,
     arn: &str,
     req: &Request,
@@ -266,9 +290,12 @@ async fn follow(
     let client = sfn::Client::new(&ctx.conf);
     let table = ctx.ledger_table().await?;
     let ledger = DynamoLedger::from_conf(&ctx.conf, table);
-    let plan = match &req.strategy {
-        Some(s) => Strategy::from_json(s).map(|s| s.plan()).unwrap_or_default(),
-        None => Vec::new(),
+    let plan = match (&req.strategy, &req.experiment) {
+        (Some(s), _) => Strategy::from_json(s).map(|s| s.plan()).unwrap_or_default(),
+        (None, Some(e)) => cutover_core::experiment::ExperimentSpec::from_json(e)
+            .map(|e| e.plan())
+            .unwrap_or_default(),
+        (None, None) => Vec::new(),
     };
     let mut last: Option<Deployment> = None;
     // Up to a minute for a rollback that stopped the execution to record its end.
@@ -296,6 +323,8 @@ async fn follow(
                 error.as_deref(),
                 last.as_ref().map(|d| d.status),
             ) {
+                // An experiment that kept its control ends here too: the rollback path, then Succeed.
+                ("SUCCEEDED", _, Some(cutover_core::Status::RolledBack)) => Outcome::ControlKept,
                 ("SUCCEEDED", _, _) => Outcome::Promoted,
                 (_, Some("Conflict" | "Frozen"), _) => Outcome::Refused,
                 (_, _, Some(cutover_core::Status::RolledBack)) => Outcome::RolledBack,

@@ -4,6 +4,9 @@ use crate::args::{ServiceArgs, SharedArgs};
 use crate::context::Context;
 use crate::outcome::Outcome;
 use crate::report::Format;
+use cutover_aws::ledger::DynamoLedger;
+use cutover_aws::LedgerStore;
+use cutover_core::experiment::Decision;
 use serde_json::json;
 
 #[derive(Debug, clap::Args)]
@@ -62,18 +65,36 @@ async fn history(
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     rows.truncate(limit);
+    // Experiments are told apart by their archived ledger record, which holds the verdict.
+    let table = ctx.ledger_table().await?;
+    let archived = DynamoLedger::from_conf(&ctx.conf, table)
+        .archived(app, env, limit.max(1) * 2)
+        .await
+        .map_err(|e| e.to_string())?;
     for (start, id, status, secs) in &rows {
-        let outcome = match status.as_str() {
-            "SUCCEEDED" => "promoted",
-            "ABORTED" => "stopped (rollback or person)",
-            "FAILED" => "failed or rolled back",
-            "RUNNING" => "running",
-            _ => "other",
+        let experiment = archived
+            .iter()
+            .find(|d| &d.id == id)
+            .and_then(|d| d.experiment.as_ref());
+        let outcome = match (status.as_str(), experiment.and_then(|e| e.decision)) {
+            ("SUCCEEDED", Some(Decision::Promote)) => "experiment: winner promoted",
+            ("SUCCEEDED", Some(_)) => "experiment: control kept",
+            (_, _) if experiment.is_some() && status != "RUNNING" => "experiment: rolled back",
+            _ => match status.as_str() {
+                "SUCCEEDED" => "promoted",
+                "ABORTED" => "stopped (rollback or person)",
+                "FAILED" => "failed or rolled back",
+                "RUNNING" => "running",
+                _ => "other",
+            },
         };
+        let verdict = experiment
+            .and_then(|e| e.result.as_ref())
+            .map(|r| r.summary.as_str());
         if format == Format::Json {
             println!(
                 "{}",
-                json!({ "deploymentId": id, "status": status, "outcome": outcome, "startedAt": start, "durationSeconds": secs })
+                json!({ "deploymentId": id, "status": status, "outcome": outcome, "startedAt": start, "durationSeconds": secs, "experiment": experiment })
             );
         } else {
             let when = aws_smithy_time(*start);
@@ -81,6 +102,9 @@ async fn history(
                 "{when}  {id:<40} {status:<9} {outcome:<28} {}",
                 secs.map_or("-".into(), |s| format!("{s} s"))
             );
+            if let Some(v) = verdict {
+                println!("{:22}{v}", "");
+            }
         }
     }
     Ok(())

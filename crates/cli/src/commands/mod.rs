@@ -4,6 +4,7 @@
 pub mod approve;
 pub mod check_target;
 pub mod deploy;
+pub mod experiment;
 pub mod history;
 pub mod migrate;
 pub mod plan;

@@ -107,6 +107,9 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
                     .map_or(String::new(), |r| format!(": {r}"))
             );
         }
+        if let Some(e) = &d.experiment {
+            println!("  {}", e.describe());
+        }
         if let Some(r) = &d.reason {
             println!("  reason          {r}");
         }

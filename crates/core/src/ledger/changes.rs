@@ -72,6 +72,7 @@ impl Ledger {
             verifying_since_ms: None,
             test_route: None,
             hooks: Vec::new(),
+            experiment: None,
         });
         Ok(Acquired::New)
     }

@@ -94,6 +94,9 @@ pub struct Deployment {
     /// The lifecycle hooks run so far, one record per stage (target/hooks.rs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<HookRecord>,
+    /// An A/B experiment's spec, the listener's stickiness before it, and its verdict (experiment/).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<crate::experiment::ExperimentRecord>,
 }
 
 /// A lifecycle hook's stage: its last answer and how long it has run.

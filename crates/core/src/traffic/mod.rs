@@ -185,10 +185,34 @@ pub struct WeightedGroup {
     pub weight: i32,
 }
 
+/// Target-group stickiness of a forward action (ALB's `TargetGroupStickinessConfig`): a client that
+/// got one group keeps it for `duration_seconds`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stickiness {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<u32>,
+}
+
+/// Whether the stickiness read from a listener (`None`: none configured) is `wanted`. Disabled is
+/// disabled whatever duration is left on it.
+pub fn same_stickiness(read: Option<&Stickiness>, wanted: &Stickiness) -> bool {
+    match read {
+        None => !wanted.enabled,
+        Some(r) if !r.enabled => !wanted.enabled,
+        Some(r) => wanted.enabled && r.duration_seconds == wanted.duration_seconds,
+    }
+}
+
 /// The forward action of a listener (or rule): where traffic goes today.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardRoute {
     pub groups: Vec<WeightedGroup>,
+    /// Read: the listener's stickiness, `None` when it has none configured. Written: `None` keeps
+    /// what the listener has, `Some` replaces it in the same write as the weights (a client must
+    /// never stay stuck to a group that a rollback just emptied).
+    pub stickiness: Option<Stickiness>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -255,7 +279,14 @@ impl ForwardRoute {
                     weight: weights.green.into(),
                 },
             ],
+            stickiness: None,
         }
+    }
+
+    /// The same route, written with `stickiness`.
+    pub fn with_stickiness(mut self, stickiness: Option<Stickiness>) -> ForwardRoute {
+        self.stickiness = stickiness;
+        self
     }
 }
 

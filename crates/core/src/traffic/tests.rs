@@ -77,6 +77,7 @@ fn route_reads_weights_and_lone_group() {
             target_group_arn: "g".into(),
             weight: 1,
         }],
+        stickiness: None,
     };
     assert_eq!(
         lone.weights("b", "g").unwrap(),
@@ -97,6 +98,7 @@ fn route_refuses_foreign_groups_and_non_percentages() {
                 weight: 50,
             },
         ],
+        stickiness: None,
     };
     assert!(matches!(
         foreign.weights("b", "g"),
@@ -113,12 +115,18 @@ fn route_refuses_foreign_groups_and_non_percentages() {
                 weight: 1,
             },
         ],
+        stickiness: None,
     };
     assert_eq!(
         odd.weights("b", "g"),
         Err(RouteError::NotPercentages { blue: 1, green: 1 })
     );
-    assert!(ForwardRoute { groups: vec![] }.weights("b", "g").is_err());
+    assert!(ForwardRoute {
+        groups: vec![],
+        stickiness: None
+    }
+    .weights("b", "g")
+    .is_err());
 }
 
 proptest! {
