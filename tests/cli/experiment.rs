@@ -1,7 +1,8 @@
 //! A/B experiments through `cutover experiment start --wait`, as CI would run one: the seeded
 //! simulator converts 25 % of served requests, 10 % more for an image tagged `conv+10`, and publishes
-//! `LiveEvent/Business:Conversion` per target group. The local cloud compresses Waits 100×, so a
-//! `--duration 2h` holds its split for about a minute and a half of real data.
+//! `LiveEvent/Business:Conversion` per target group. The local cloud compresses Waits 100×, and each
+//! 30-s bake slice costs about 0.7 s of Lambda calls on top, so a `--duration 45m` holds its split for
+//! about 90 s of real data (some 18 five-second periods per variant).
 
 use super::{cutover, text};
 use cutover_core::experiment::{Decision, Variant};
@@ -57,6 +58,30 @@ fn start_cmd(
     c.cli(&args)
 }
 
+/// The live image's `-conv±N` (the simulator's uplift), or nothing.
+async fn live_conversion(c: &LocalCloud) -> String {
+    let image = c
+        .ledger()
+        .await
+        .and_then(|l| l.last_known_good)
+        .map(|r| r.image)
+        .unwrap_or_default();
+    let tag = image.rsplit(':').next().unwrap_or_default();
+    tag.find("conv")
+        .map(|i| {
+            let digits: String = tag[i + 4..]
+                .chars()
+                .enumerate()
+                .take_while(|(k, ch)| {
+                    (*k == 0 && "+-".contains(*ch)) || (*k > 0 && ch.is_ascii_digit())
+                })
+                .map(|(_, ch)| ch)
+                .collect();
+            format!("-conv{digits}")
+        })
+        .unwrap_or_default()
+}
+
 fn status_and_history(c: &LocalCloud) -> (String, String) {
     let (app, env) = (c.seeded("app"), c.seeded("env"));
     let status = text(&cutover(c, &["status", "--app", &app, "--env", &env]));
@@ -74,11 +99,17 @@ async fn a_candidate_converting_10_percent_better_wins_and_is_promoted() {
     let live = c.live_colour().await;
     let id = unique("expwin");
     let before = c.listener_stickiness().await;
-    let child = start_cmd(&c, &id, &format!("{id}-conv+10"), "2h", &["--auto-promote"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("cutover");
+    let child = start_cmd(
+        &c,
+        &id,
+        &format!("{id}-conv+10"),
+        "45m",
+        &["--auto-promote"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("cutover");
     // During the split the listener is sticky for the duration (7200 s).
     let mut sticky = None;
     for _ in 0..600 {
@@ -88,7 +119,11 @@ async fn a_candidate_converting_10_percent_better_wins_and_is_promoted() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert_eq!(sticky, Some((true, Some(7200))), "the split is sticky");
+    assert_eq!(
+        sticky,
+        Some((true, Some(2700))),
+        "the split is sticky for the duration"
+    );
     let out = child.wait_with_output().expect("cutover");
     let log = text(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
@@ -131,7 +166,9 @@ async fn equal_variants_show_no_significant_difference_and_the_control_keeps_all
     let c = LocalCloud::for_deployments().await;
     let live = c.live_colour().await;
     let id = unique("expeq");
-    let out = start(&c, &id, &id, "1h", &["--auto-promote"]);
+    // The candidate converts as the live image does (a previous scenario may have promoted conv+10).
+    let tag = format!("{id}{}", live_conversion(&c).await);
+    let out = start(&c, &id, &tag, "20m", &["--auto-promote"]);
     let log = text(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
     assert!(log.contains("no significant difference"), "{log}");
@@ -158,7 +195,13 @@ async fn a_5xx_breach_during_an_experiment_rolls_it_back() {
     let c = LocalCloud::for_deployments().await;
     let live = c.live_colour().await;
     let id = unique("expbad-");
-    let out = start(&c, &id, &format!("{id}-conv+10"), "2h", &["--auto-promote"]);
+    let out = start(
+        &c,
+        &id,
+        &format!("{id}-conv+10"),
+        "45m",
+        &["--auto-promote"],
+    );
     let log = text(&out);
     assert_eq!(out.status.code(), Some(2), "{log}");
     let l = c.ledger().await.unwrap();

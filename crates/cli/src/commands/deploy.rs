@@ -326,8 +326,9 @@ pub(super) async fn follow(
                 // An experiment that kept its control ends here too: the rollback path, then Succeed.
                 ("SUCCEEDED", _, Some(cutover_core::Status::RolledBack)) => Outcome::ControlKept,
                 ("SUCCEEDED", _, _) => Outcome::Promoted,
-                (_, Some("Conflict" | "Frozen"), _) => Outcome::Refused,
+                // A step's Conflict after prepare claimed the ledger ends rolled back, not refused.
                 (_, _, Some(cutover_core::Status::RolledBack)) => Outcome::RolledBack,
+                (_, Some("Conflict" | "Frozen"), _) => Outcome::Refused,
                 _ => Outcome::Failed,
             };
             let secs = match (exec.start_date(), exec.stop_date()) {

@@ -66,6 +66,12 @@ fn shift_interval(b: &[f64], a: &[f64], confidence: f64) -> (f64, f64) {
     (diffs[k - 1], diffs[diffs.len() - k])
 }
 
+/// 0.95 → "95", 0.999 → "99.9".
+pub fn percent(share: f64) -> String {
+    let s = format!("{:.2}", share * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Judge B against A. `higher_is_better` gives the direction that makes a variant the winner.
 pub fn compare(
     control: &[f64],
@@ -113,8 +119,8 @@ pub fn compare(
     let significant = test.p_value < 1.0 - confidence && effect != 0.0;
     let pct = relative.map_or(String::new(), |x| format!(" ({:+.1} %)", x * 100.0));
     let stats = format!(
-        "effect {effect:+.6}{pct}, {:.0} % CI [{low:+.6}, {high:+.6}], p={:.4}, n={}/{}",
-        confidence * 100.0,
+        "effect {effect:+.6}{pct}, {} % CI [{low:+.6}, {high:+.6}], p={:.4}, n={}/{}",
+        percent(confidence),
         test.p_value,
         b.len(),
         a.len()
@@ -143,6 +149,14 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confidences_print_as_people_write_them() {
+        assert_eq!(
+            (percent(0.95), percent(0.999), percent(0.9999)),
+            ("95".into(), "99.9".into(), "99.99".into())
+        );
+    }
 
     #[test]
     fn quantiles_match_the_tables() {

@@ -106,11 +106,11 @@ impl PowerEstimate {
             )
         });
         format!(
-            "power: {} periods of {} s per variant can detect a change of {:.6}{rel} at {:.0} % confidence with {:.0} % power (σ per period: control {:.6}, candidate {:.6}; from {} periods of history)",
+            "power: {} periods of {} s per variant can detect a change of {:.6}{rel} at {} % confidence with {:.0} % power (σ per period: control {:.6}, candidate {:.6}; from {} periods of history)",
             self.periods,
             self.period_seconds,
             self.detectable,
-            self.confidence * 100.0,
+            super::compare::percent(self.confidence),
             self.power * 100.0,
             self.control_sd,
             self.candidate_sd,

@@ -73,7 +73,10 @@ fn periods_stay_within_cloudwatch_and_memory() {
     for d in [60, 1000, 7200, 20_000, 86_400] {
         let p = period_for(d, 1);
         assert!(u64::from(d) / u64::from(p) <= MAX_PERIODS, "{d}: {p}");
-        assert!([1, 5, 10, 30].contains(&p) || p.is_multiple_of(60), "{d}: {p}");
+        assert!(
+            [1, 5, 10, 30].contains(&p) || p.is_multiple_of(60),
+            "{d}: {p}"
+        );
     }
 }
 
