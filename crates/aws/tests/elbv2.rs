@@ -140,6 +140,41 @@ async fn write_keeps_stickiness_and_other_actions() {
 }
 
 #[tokio::test]
+async fn an_experiments_write_replaces_the_stickiness_in_the_same_call() {
+    let describe = mock!(Client::describe_listeners).then_output(|| listener(100, 0));
+    let modify = mock!(Client::modify_listener)
+        .match_requests(|r| {
+            let fwd = r.default_actions()[1].forward_config().unwrap();
+            let s = fwd.target_group_stickiness_config().unwrap();
+            r.default_actions().len() == 2
+                && s.enabled() == Some(true)
+                && s.duration_seconds() == Some(7200)
+                && fwd.target_groups().len() == 2
+        })
+        .then_output(|| ModifyListenerOutput::builder().build());
+    let lb = Elbv2::new(client(&[&describe, &modify]));
+    // The listener read back reports the stickiness it has.
+    assert_eq!(
+        lb.forward_route(&route()).await.unwrap().stickiness,
+        Some(cutover_core::Stickiness {
+            enabled: true,
+            duration_seconds: Some(600)
+        })
+    );
+    let new = ForwardRoute::for_weights(BLUE, GREEN, Weights::new(50, 50).unwrap())
+        .with_stickiness(Some(cutover_core::Stickiness {
+            enabled: true,
+            duration_seconds: Some(7200),
+        }));
+    lb.set_forward_route(&route(), &new).await.unwrap();
+    assert_eq!(
+        modify.num_calls(),
+        1,
+        "the ModifyListener request did not match"
+    );
+}
+
+#[tokio::test]
 async fn missing_listener_is_invalid_input() {
     let describe = mock!(Client::describe_listeners).then_error(|| {
         DescribeListenersError::ListenerNotFoundException(

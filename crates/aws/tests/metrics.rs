@@ -7,7 +7,7 @@ use aws_sdk_cloudwatch::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::DateTime;
 use cutover_aws::metrics::CloudWatchMetrics;
-use cutover_aws::{Metrics, MetricsQuery};
+use cutover_aws::{Metrics, MetricsQuery, SeriesQuery};
 
 fn result(id: &str, points: &[(i64, f64)]) -> MetricDataResult {
     MetricDataResult::builder()
@@ -105,4 +105,62 @@ async fn a_refused_call_is_an_error_naming_the_operation() {
     let m = CloudWatchMetrics::new(mock_client!(aws_sdk_cloudwatch, [&denied]));
     let err = m.group_series(&query()).await.unwrap_err();
     assert!(err.to_string().contains("GetMetricData"), "{err}");
+}
+
+#[tokio::test]
+async fn an_application_metric_is_asked_per_target_group_with_its_own_dimensions() {
+    let metric = cutover_core::experiment::MetricRef::parse(
+        "LiveEvent/Business:Conversion:Average:Service=live",
+    )
+    .unwrap();
+    let get = mock!(Client::get_metric_data)
+        .match_requests(|r| {
+            let q = r.metric_data_queries();
+            let dims = |i: usize| -> Vec<(String, String)> {
+                q[i].metric_stat()
+                    .unwrap()
+                    .metric()
+                    .unwrap()
+                    .dimensions()
+                    .iter()
+                    .map(|d| (d.name().unwrap().into(), d.value().unwrap().into()))
+                    .collect()
+            };
+            let s = q[1].metric_stat().unwrap();
+            q.len() == 2
+                && q[0].id() == Some("v0")
+                && s.stat() == Some("Average")
+                && s.period() == Some(5)
+                && s.metric().unwrap().namespace() == Some("LiveEvent/Business")
+                && s.metric().unwrap().metric_name() == Some("Conversion")
+                && dims(1)
+                    == vec![
+                        ("Service".into(), "live".into()),
+                        ("TargetGroup".into(), "targetgroup/green/2".into()),
+                    ]
+        })
+        .then_output(|| {
+            GetMetricDataOutput::builder()
+                .metric_data_results(result("v0", &[(1_000, 0.25), (1_005, 0.26)]))
+                .metric_data_results(result("v1", &[(1_000, 0.27)]))
+                .build()
+        });
+    let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&get]);
+    let out = CloudWatchMetrics::new(client)
+        .metric_series(&SeriesQuery {
+            metric,
+            target_groups: vec!["targetgroup/blue/1".into(), "targetgroup/green/2".into()],
+            start_s: 1_000,
+            end_s: 1_060,
+            period_s: 5,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        get.num_calls(),
+        1,
+        "the GetMetricData request did not match"
+    );
+    assert_eq!(out[0].get(&1_005), Some(&0.26));
+    assert_eq!(out[1].len(), 1);
 }

@@ -202,3 +202,69 @@ async fn a_plan_that_would_outgrow_the_execution_history_is_refused_before_the_c
     assert!(c.ledger.get("live", "prod").is_none(), "nothing is claimed");
     assert_eq!(c.services.registered.lock().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn an_experiment_plans_its_split_and_records_the_listeners_stickiness() {
+    use cutover_aws::fakes::LISTENER;
+    use cutover_core::Stickiness;
+    let c = FakeCloud::new();
+    let sticky = Stickiness {
+        enabled: true,
+        duration_seconds: Some(60),
+    };
+    let mut route = c.lb.route(LISTENER);
+    route.stickiness = Some(sticky.clone());
+    c.lb.routes.lock().unwrap().insert(LISTENER.into(), route);
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../../events/prepare-experiment.json")).unwrap();
+    event["app"] = json!("live");
+    let writes = *c.lb.writes.lock().unwrap();
+    let out = prepare(&c, event).await.unwrap();
+    assert_eq!(
+        out["plan"],
+        json!([{"stepIndex": 0, "weight": 50, "bakeSeconds": 7200}])
+    );
+    assert_eq!(out["experiment"]["split"], 50);
+    let e = c.stored_ledger().deployment.unwrap().experiment.unwrap();
+    assert_eq!(e.previous_stickiness, Some(sticky));
+    assert_eq!(
+        e.spec.metric.to_string(),
+        "LiveEvent/Business:Conversion:Average"
+    );
+    assert_eq!(
+        *c.lb.writes.lock().unwrap(),
+        writes,
+        "prepare moves no traffic"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_experiment_or_one_with_a_strategy_is_refused_before_anything_changes() {
+    let c = FakeCloud::new();
+    for (experiment, says) in [
+        (
+            json!({"split": 0, "durationSeconds": 600, "metric": "N:M:Average"}),
+            "experiment.split",
+        ),
+        (
+            json!({"split": 20, "durationSeconds": 600, "metric": "N:M:Sum"}),
+            "experiment.metric",
+        ),
+        (
+            json!({"split": 20, "durationSeconds": 600, "metric": "N:M:Average", "stickinessSeconds": 604801}),
+            "experiment.stickinessSeconds",
+        ),
+    ] {
+        let mut event = start("e1");
+        event["experiment"] = experiment;
+        let e = prepare(&c, event).await.unwrap_err();
+        assert_eq!(e.error_type, ErrorType::InvalidInput);
+        assert!(e.reason.starts_with(says), "{}", e.reason);
+    }
+    let mut event = start("e1");
+    event["experiment"] = json!({"split": 20, "durationSeconds": 600, "metric": "N:M:Average"});
+    event["strategy"] = json!("AllAtOnce");
+    let e = prepare(&c, event).await.unwrap_err();
+    assert!(e.reason.contains("not both"), "{}", e.reason);
+    assert!(c.ledger.get("live", "prod").is_none(), "nothing is claimed");
+}

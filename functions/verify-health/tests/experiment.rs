@@ -156,3 +156,17 @@ async fn no_data_is_no_winner_and_a_plain_deployment_is_refused() {
     let e = conclude(&plain, json!({}), 100_000).await.unwrap_err();
     assert_eq!(e.error_type, ErrorType::InvalidInput);
 }
+
+#[tokio::test]
+async fn the_sample_event_is_understood() {
+    let c = experiment(true).await;
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../../events/verify-health-experiment.json"
+    ))
+    .unwrap();
+    event["app"] = json!("live");
+    event["deploymentId"] = json!("d1");
+    let out = verify_health::handle(&c, &event, 100_000).await.unwrap();
+    assert_eq!(out["remainingSeconds"], 86_400);
+    assert_eq!(out["decision"], "keepControl", "no data: no winner");
+}
