@@ -226,6 +226,16 @@ async fn a_5xx_breach_during_an_experiment_rolls_it_back() {
     assert!(e.result.is_none(), "rolled back before any verdict");
     let reason = d.reason.unwrap_or_default();
     assert!(!reason.contains("experiment concluded"), "{reason}");
+    // Caught by the bake's threshold guard between Wait slices, not at the end of the duration by
+    // the step's verification (which would have recorded a verdict and the judge's lines).
+    assert!(
+        reason.starts_with("HealthFailed: 5xx-rate threshold"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("judge:") && d.verdicts.is_empty(),
+        "{reason}"
+    );
     let r = d.rollback.expect("a rollback record");
     println!(
         "expbad: rolled back by {} {} ms after the split: {reason}",

@@ -6,7 +6,10 @@
 //!
 //! Each slice also reads what AWS reports in real time (`realtime.rs`): a candidate whose ECS rollout
 //! FAILED or whose targets are unhealthy past their grace ends the bake as `HealthFailed`, with the
-//! ledger `RollingBack`, within one slice.
+//! ledger `RollingBack`, within one slice. An experiment's bake (hours, not minutes) also checks the
+//! health policy's thresholds (5XX rate, p95) on the candidate's traffic so far every slice: its
+//! guards must not wait for the end of the duration, nor for an alarm alone. The judge's statistical
+//! test is left to the step's verification (run every slice, it would call noise a failure).
 
 use crate::{finish, realtime, VerifyRequest};
 use cutover_aws::{load_ledger, Cloud, TargetSource};
@@ -72,10 +75,19 @@ async fn fail_fast(
         return Ok(());
     };
     let target = cloud.targets().target(&req.at.app, &req.at.env).await?;
-    let verdict = Verdict::all(vec![
+    let mut checks = vec![
         realtime::service(cloud, &target, d, &release.task_definition_arn).await?,
         realtime::targets(cloud, &target, d, now_ms).await?,
-    ]);
+    ];
+    let mut lines = Vec::new();
+    if d.experiment.is_some() && !d.shifts.is_empty() {
+        let analysis = crate::traffic::analyse_traffic(cloud.metrics(), &target, d, now_ms).await?;
+        if !analysis.breaches.is_empty() {
+            checks.push(Verdict::Unhealthy(analysis.breaches.clone()));
+        }
+        lines = analysis.lines;
+    }
+    let verdict = Verdict::all(checks);
     if !matches!(verdict, Verdict::Unhealthy(_)) {
         return Ok(());
     }
@@ -86,7 +98,7 @@ async fn fail_fast(
         ?verdict,
         "unhealthy during the bake: rolling back now"
     );
-    finish(cloud, req, d, verdict, None, Vec::new(), now_ms)
+    finish(cloud, req, d, verdict, None, lines, now_ms)
         .await
         .map(|_| ())
 }

@@ -170,3 +170,44 @@ async fn the_sample_event_is_understood() {
     assert_eq!(out["remainingSeconds"], 86_400);
     assert_eq!(out["decision"], "keepControl", "no data: no winner");
 }
+
+async fn bake_slice(c: &FakeCloud, now_ms: u64) -> Result<Value, cutover_core::Failure> {
+    let event = json!({"app": "live", "env": "prod", "deploymentId": "d1", "phase": "bake",
+        "stepIndex": 0, "remainingSeconds": 7200, "waitedSeconds": 30});
+    let out = verify_health::handle(c, &event, now_ms).await;
+    c.assert_calls_within(verify_health::CALLS);
+    out
+}
+
+#[tokio::test]
+async fn an_experiments_bake_rolls_back_on_a_threshold_breach_within_one_slice() {
+    use cutover_aws::fakes::steady_series;
+    use cutover_core::Status;
+    let c = experiment(true).await;
+    c.services.add("svc-green", "td:2", 3);
+    let healthy = cutover_core::TargetHealth {
+        id: "10.0.1.1".into(),
+        state: "healthy".into(),
+    };
+    c.lb.health
+        .lock()
+        .unwrap()
+        .insert(GREEN_TG.into(), vec![healthy]);
+    c.metrics
+        .set(BLUE_TG, steady_series(0, 200, 250.0, 0.001, 120.0));
+    c.metrics
+        .set(GREEN_TG, steady_series(0, 200, 250.0, 0.0, 120.0));
+    let out = bake_slice(&c, 40_000).await.unwrap();
+    assert_eq!(
+        out["remainingSeconds"], 7170,
+        "a healthy candidate bakes on"
+    );
+    c.metrics
+        .set(GREEN_TG, steady_series(0, 200, 250.0, 0.08, 120.0));
+    let e = bake_slice(&c, 70_000).await.unwrap_err();
+    assert_eq!(e.error_type, ErrorType::HealthFailed);
+    let d = c.stored_ledger().deployment.unwrap();
+    assert_eq!(d.status, Status::RollingBack);
+    let reason = d.reason.unwrap();
+    assert!(reason.contains("5xx-rate threshold"), "{reason}");
+}

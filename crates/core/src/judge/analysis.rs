@@ -116,6 +116,9 @@ pub struct Analysis {
     pub lines: Vec<String>,
     /// `None` until the candidate has served enough requests to be judged at all.
     pub judgement: Option<Judgement>,
+    /// The health policy's absolute limits the candidate is past (5XX rate, p95): what a long bake
+    /// checks every slice, where repeating the judge's statistical test would call noise a failure.
+    pub breaches: Vec<String>,
 }
 
 fn median(values: &[f64]) -> Option<f64> {
@@ -140,6 +143,7 @@ pub fn analyse(policy: &HealthPolicy, candidate: &GroupSeries, baseline: &GroupS
             score: None,
             lines: vec![line],
             judgement: None,
+            breaches: Vec::new(),
         };
     }
     lines.push(line);
@@ -164,6 +168,7 @@ pub fn analyse(policy: &HealthPolicy, candidate: &GroupSeries, baseline: &GroupS
         lines.push(line);
     }
 
+    let breaches = unhealthy.clone();
     let s = &policy.judge;
     let judgement = judge(
         s,
@@ -211,6 +216,7 @@ pub fn analyse(policy: &HealthPolicy, candidate: &GroupSeries, baseline: &GroupS
         score: judgement.score,
         lines,
         judgement: Some(judgement),
+        breaches,
     }
 }
 
