@@ -60,6 +60,55 @@ fn start_cmd(
     c.cli(&args)
 }
 
+/// Wait until the live colour's target group has the history the power estimate reads (the first
+/// scenario of a run may start a few seconds after the simulator).
+async fn with_history(c: &LocalCloud) {
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    let live = c.live_colour().await;
+    let arn = c.seed["targetGroups"][live.as_str()]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let group = format!("targetgroup/{}", arn.split_once(":targetgroup/").unwrap().1);
+    for _ in 0..60 {
+        let now = std::time::SystemTime::now();
+        let stat = MetricStat::builder()
+            .metric(
+                Metric::builder()
+                    .namespace("LiveEvent/Business")
+                    .metric_name("Conversion")
+                    .dimensions(
+                        Dimension::builder()
+                            .name("TargetGroup")
+                            .value(&group)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .period(1)
+            .stat("Average")
+            .build();
+        let out = c
+            .cloudwatch
+            .get_metric_data()
+            .metric_data_queries(MetricDataQuery::builder().id("h").metric_stat(stat).build())
+            .start_time((now - std::time::Duration::from_secs(600)).into())
+            .end_time(now.into())
+            .send()
+            .await
+            .expect("GetMetricData");
+        if out
+            .metric_data_results()
+            .first()
+            .is_some_and(|r| r.values().len() >= 10)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    panic!("no Conversion history on {group} after 60 s: is the simulator running?");
+}
+
 /// The live image's `-conv±N` (the simulator's uplift), or nothing.
 async fn live_conversion(c: &LocalCloud) -> String {
     let image = c
@@ -99,6 +148,7 @@ async fn a_candidate_converting_10_percent_better_wins_and_is_promoted() {
     let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     let live = c.live_colour().await;
+    with_history(&c).await;
     let id = unique("expwin");
     let before = c.listener_stickiness().await;
     // 90m: about 180 s of real data, 35 five-second periods a side; at 99 % confidence the test
@@ -174,6 +224,7 @@ async fn equal_variants_show_no_significant_difference_and_the_control_keeps_all
     let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     let live = c.live_colour().await;
+    with_history(&c).await;
     let id = unique("expeq");
     // The candidate converts as the live image does (a previous scenario may have promoted conv+10).
     let tag = format!("{id}{}", live_conversion(&c).await);
@@ -203,6 +254,7 @@ async fn a_5xx_breach_during_an_experiment_rolls_it_back() {
     let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     let live = c.live_colour().await;
+    with_history(&c).await;
     let id = unique("expbad-");
     let out = start(
         &c,

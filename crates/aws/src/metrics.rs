@@ -2,7 +2,9 @@
 //! one `GetMetricData` request (paginated by `NextToken`).
 
 use crate::{AwsError, Metrics, MetricsQuery, SeriesQuery};
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy,
+};
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
 use cutover_core::GroupSeries;
@@ -31,6 +33,36 @@ impl CloudWatchMetrics {
 
     pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
         CloudWatchMetrics::new(Client::new(conf))
+    }
+
+    /// Every result of one GetMetricData request over `[start_s, end_s)`, oldest first, following
+    /// `NextToken` to the last page.
+    async fn results(
+        &self,
+        queries: Vec<MetricDataQuery>,
+        start_s: i64,
+        end_s: i64,
+    ) -> Result<Vec<MetricDataResult>, AwsError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(DateTime::from_secs(start_s))
+                .end_time(DateTime::from_secs(end_s))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("GetMetricData", e))?;
+            all.extend(out.metric_data_results().iter().cloned());
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(all),
+            }
+        }
     }
 }
 
@@ -89,42 +121,24 @@ fn slot<'a>(series: &'a mut GroupSeries, id: &str) -> Option<&'a mut BTreeMap<i6
 impl Metrics for CloudWatchMetrics {
     async fn group_series(&self, q: &MetricsQuery) -> Result<Vec<GroupSeries>, AwsError> {
         let mut groups = vec![GroupSeries::default(); q.target_groups.len()];
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries(q)))
-                .start_time(DateTime::from_secs(q.start_s))
-                .end_time(DateTime::from_secs(q.end_s))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("GetMetricData", e))?;
-            for r in out.metric_data_results() {
-                let Some((group, id)) = r.id().and_then(|id| id.strip_prefix('g')?.split_once('_'))
-                else {
-                    continue;
-                };
-                let Some(series) = group.parse::<usize>().ok().and_then(|g| groups.get_mut(g))
-                else {
-                    continue;
-                };
-                let scale = SERIES.iter().find(|s| s.0 == id).map_or(1.0, |s| s.3);
-                let Some(slot) = slot(series, id) else {
-                    continue;
-                };
-                for (t, v) in r.timestamps().iter().zip(r.values()) {
-                    // Two series add into errors: a sum, not the last one read.
-                    *slot.entry(t.secs()).or_insert(0.0) += v * scale;
-                }
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(groups),
+        for r in self.results(queries(q), q.start_s, q.end_s).await? {
+            let Some((group, id)) = r.id().and_then(|id| id.strip_prefix('g')?.split_once('_'))
+            else {
+                continue;
+            };
+            let Some(series) = group.parse::<usize>().ok().and_then(|g| groups.get_mut(g)) else {
+                continue;
+            };
+            let scale = SERIES.iter().find(|s| s.0 == id).map_or(1.0, |s| s.3);
+            let Some(slot) = slot(series, id) else {
+                continue;
+            };
+            for (t, v) in r.timestamps().iter().zip(r.values()) {
+                // Two series add into errors: a sum, not the last one read.
+                *slot.entry(t.secs()).or_insert(0.0) += v * scale;
             }
         }
+        Ok(groups)
     }
 
     async fn metric_series(&self, q: &SeriesQuery) -> Result<Vec<BTreeMap<i64, f64>>, AwsError> {
@@ -159,35 +173,18 @@ impl Metrics for CloudWatchMetrics {
             })
             .collect();
         let mut out = vec![BTreeMap::new(); q.target_groups.len()];
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(DateTime::from_secs(q.start_s))
-                .end_time(DateTime::from_secs(q.end_s))
-                .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("GetMetricData", e))?;
-            for r in page.metric_data_results() {
-                let Some(slot) = r
-                    .id()
-                    .and_then(|id| id.strip_prefix('v')?.parse::<usize>().ok())
-                    .and_then(|i| out.get_mut(i))
-                else {
-                    continue;
-                };
-                for (t, v) in r.timestamps().iter().zip(r.values()) {
-                    slot.insert(t.secs(), *v);
-                }
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
+        for r in self.results(queries, q.start_s, q.end_s).await? {
+            let Some(slot) = r
+                .id()
+                .and_then(|id| id.strip_prefix('v')?.parse::<usize>().ok())
+                .and_then(|i| out.get_mut(i))
+            else {
+                continue;
+            };
+            for (t, v) in r.timestamps().iter().zip(r.values()) {
+                slot.insert(t.secs(), *v);
             }
         }
+        Ok(out)
     }
 }

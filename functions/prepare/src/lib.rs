@@ -148,14 +148,7 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         if let Some(spec) = &req.experiment {
             l.start_experiment(
                 &req.deployment_id,
-                ExperimentRecord {
-                    spec: spec.clone(),
-                    previous_stickiness: previous_stickiness.clone(),
-                    result: None,
-                    judged_at_ms: None,
-                    decision: None,
-                    conclusion: None,
-                },
+                ExperimentRecord::new(spec.clone(), previous_stickiness.clone()),
             )?;
         }
         Ok(acquired)

@@ -608,18 +608,8 @@ async fn an_experiments_rollback_ends_its_stickiness_in_the_same_write() {
     )
     .unwrap();
     c.edit_ledger(|l| {
-        l.start_experiment(
-            "d1",
-            ExperimentRecord {
-                spec,
-                previous_stickiness: None,
-                result: None,
-                judged_at_ms: None,
-                decision: None,
-                conclusion: None,
-            },
-        )
-        .unwrap();
+        l.start_experiment("d1", ExperimentRecord::new(spec, None))
+            .unwrap();
         l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 50), 2)
             .unwrap();
     })

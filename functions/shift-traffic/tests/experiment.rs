@@ -28,18 +28,8 @@ async fn the_split_is_sticky_and_the_winners_shift_restores_the_listeners_sticki
     }))
     .unwrap();
     c.edit_ledger(|l| {
-        l.start_experiment(
-            "d1",
-            ExperimentRecord {
-                spec,
-                previous_stickiness: Some(before.clone()),
-                result: None,
-                judged_at_ms: None,
-                decision: None,
-                conclusion: None,
-            },
-        )
-        .unwrap();
+        l.start_experiment("d1", ExperimentRecord::new(spec, Some(before.clone())))
+            .unwrap();
     })
     .await;
     shift_traffic::handle(&c, &step(0, 20), 5).await.unwrap();

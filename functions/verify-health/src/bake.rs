@@ -65,7 +65,7 @@ pub async fn answer(
 /// End the bake now if AWS already says the candidate is unhealthy; pending is not a reason to stop.
 /// An unhealthy verdict goes the way every verdict goes (`finish`): the ledger turns `RollingBack`
 /// and the answer is `HealthFailed`.
-async fn fail_fast(
+pub(crate) async fn fail_fast(
     cloud: &impl Cloud,
     req: &VerifyRequest,
     d: &cutover_core::Deployment,

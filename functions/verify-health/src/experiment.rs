@@ -6,7 +6,8 @@
 //! decision: `promote` (the state machine shifts all traffic to the candidate and promotes it),
 //! `keepControl` (it returns all traffic to the control), or `await` (the candidate won without
 //! `autoPromote`: asked again after `waitSeconds` until `cutover experiment conclude` answers or the
-//! wait for it, `remainingSeconds`, is over — then the control is kept).
+//! wait for it, `remainingSeconds`, is over — then the control is kept). While it waits, each call
+//! runs the bake's guards (`bake::fail_fast`): the split is still in production.
 
 use crate::VerifyRequest;
 use cutover_aws::{load_ledger, told, Cloud, Metrics, SeriesQuery, TargetSource};
@@ -81,6 +82,8 @@ pub async fn answer(
         .map(|r| r.summary.clone())
         .unwrap_or_default();
     let wait = if decision == Decision::Await {
+        // The split and its stickiness stay while a person decides: the bake's guards still run.
+        crate::bake::fail_fast(cloud, req, &d, now_ms).await?;
         cutover_core::history::slice_seconds(remaining)
     } else {
         0

@@ -16,22 +16,22 @@ async fn experiment(auto_promote: bool) -> FakeCloud {
     }))
     .unwrap();
     c.edit_ledger(|l| {
-        l.start_experiment(
-            "d1",
-            ExperimentRecord {
-                spec,
-                previous_stickiness: None,
-                result: None,
-                judged_at_ms: None,
-                decision: None,
-                conclusion: None,
-            },
-        )
-        .unwrap();
+        l.start_experiment("d1", ExperimentRecord::new(spec, None))
+            .unwrap();
         l.record_shift("d1", 0, Weights::with_candidate(Colour::Green, 50), 10_000)
             .unwrap();
     })
     .await;
+    // The candidate runs its release with a healthy target: the bake's guards pass.
+    c.services.add("svc-green", "td:2", 3);
+    let healthy = cutover_core::TargetHealth {
+        id: "10.0.1.1".into(),
+        state: "healthy".into(),
+    };
+    c.lb.health
+        .lock()
+        .unwrap()
+        .insert(GREEN_TG.into(), vec![healthy]);
     c
 }
 
@@ -184,15 +184,6 @@ async fn an_experiments_bake_rolls_back_on_a_threshold_breach_within_one_slice()
     use cutover_aws::fakes::steady_series;
     use cutover_core::Status;
     let c = experiment(true).await;
-    c.services.add("svc-green", "td:2", 3);
-    let healthy = cutover_core::TargetHealth {
-        id: "10.0.1.1".into(),
-        state: "healthy".into(),
-    };
-    c.lb.health
-        .lock()
-        .unwrap()
-        .insert(GREEN_TG.into(), vec![healthy]);
     c.metrics
         .set(BLUE_TG, steady_series(0, 200, 250.0, 0.001, 120.0));
     c.metrics
@@ -210,4 +201,30 @@ async fn an_experiments_bake_rolls_back_on_a_threshold_breach_within_one_slice()
     assert_eq!(d.status, Status::RollingBack);
     let reason = d.reason.unwrap();
     assert!(reason.contains("5xx-rate threshold"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_breach_while_a_winner_waits_for_a_person_rolls_back() {
+    use cutover_aws::fakes::steady_series;
+    let c = experiment(false).await;
+    c.metrics.set_app(BLUE_TG, series(0.25));
+    c.metrics.set_app(GREEN_TG, series(0.275));
+    assert_eq!(
+        conclude(&c, json!({}), 100_000).await.unwrap()["decision"],
+        "await"
+    );
+    c.metrics
+        .set(BLUE_TG, steady_series(0, 200, 250.0, 0.001, 120.0));
+    c.metrics
+        .set(GREEN_TG, steady_series(0, 200, 250.0, 0.08, 120.0));
+    let e = conclude(
+        &c,
+        json!({"remainingSeconds": 3600, "waitedSeconds": 30}),
+        130_000,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.error_type, ErrorType::HealthFailed);
+    let d = c.stored_ledger().deployment.unwrap();
+    assert_eq!(d.status, cutover_core::Status::RollingBack);
 }

@@ -52,17 +52,26 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         id,
     };
     super::with_context(shared, |mut ctx, format| async move {
-        let report = Report::new(format);
-        let Some(arn) = start(&mut ctx, &req, &report).await? else {
-            report.finish();
-            return Ok(Outcome::Refused);
-        };
-        if !wait {
-            return Ok(Outcome::Done);
-        }
-        let followed = follow(&mut ctx, &arn, &req, &report).await;
-        super::report_result(&report, followed)
+        start_and_follow(&mut ctx, &req, wait, &Report::new(format)).await
     })
+}
+
+/// Start (or attach to) the execution and, with `wait`, follow it to the outcome it reports.
+pub(super) async fn start_and_follow(
+    ctx: &mut Context,
+    req: &Request,
+    wait: bool,
+    report: &Report,
+) -> Result<Outcome, String> {
+    let Some(arn) = start(ctx, req, report).await? else {
+        report.finish();
+        return Ok(Outcome::Refused);
+    };
+    if !wait {
+        return Ok(Outcome::Done);
+    }
+    let followed = follow(ctx, &arn, req, report).await;
+    super::report_result(report, followed)
 }
 
 pub(super) struct Request {
@@ -83,7 +92,7 @@ fn execution_arn(state_machine: &str, name: &str) -> String {
     )
 }
 
-pub(super) async fn start(
+async fn start(
     ctx: &mut Context,
     req: &Request,
     report: &Report,
@@ -281,7 +290,7 @@ fn status_line(d: &Deployment, plan: &[cutover_core::PlanStep], now_ms: u64) -> 
     line
 }
 
-pub(super) async fn follow(
+async fn follow(
     ctx: &mut Context,
     arn: &str,
     req: &Request,

@@ -4,7 +4,7 @@
 //! execution as `deploy` does. `conclude` promotes the winner, or with `--keep-control` keeps the
 //! control, and ends a still-running duration early (the guards' verification and the verdict run).
 
-use super::deploy::{follow, now_ms, start, Request};
+use super::deploy::{now_ms, start_and_follow, Request};
 use crate::args::{names, ServiceArgs, SharedArgs};
 use crate::context::Context;
 use crate::outcome::Outcome;
@@ -15,7 +15,7 @@ use cutover_aws::ledger::DynamoLedger;
 use cutover_aws::metrics::CloudWatchMetrics;
 use cutover_aws::traffic::read_weights;
 use cutover_aws::{LedgerStore, Metrics, SeriesQuery, TargetSource};
-use cutover_core::experiment::{period_for, power, ExperimentSpec};
+use cutover_core::experiment::{judged_periods, period_for, power, ExperimentSpec};
 use cutover_core::target::target_group_dimension;
 use cutover_core::{Colour, Weights};
 use serde_json::{json, Value};
@@ -60,8 +60,9 @@ pub struct StartArgs {
     /// default: the duration).
     #[arg(long, value_parser = seconds)]
     stickiness: Option<u32>,
-    /// How long a winner waits for `conclude` before the control is kept (default 1d).
-    #[arg(long, value_parser = seconds)]
+    /// How long a winner waits for `conclude` before the control is kept (default 1d; 0: keep the
+    /// control at once unless --auto-promote).
+    #[arg(long, value_parser = seconds_or_zero)]
     conclude_within: Option<u32>,
     /// Confidence of the test and of the effect's interval (default 0.95).
     #[arg(long)]
@@ -90,6 +91,13 @@ fn seconds(text: &str) -> Result<u32, String> {
         .ok()
         .filter(|s| *s > 0 && d.subsec_nanos() == 0)
         .ok_or_else(|| "must be a whole number of seconds, at least 1".to_string())
+}
+
+fn seconds_or_zero(text: &str) -> Result<u32, String> {
+    if text.trim() == "0" {
+        return Ok(0);
+    }
+    seconds(text)
 }
 
 pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
@@ -155,15 +163,7 @@ fn run_start(a: StartArgs, shared: SharedArgs) -> Result<Outcome, String> {
                 return Ok(Outcome::Refused);
             }
         }
-        let Some(arn) = start(&mut ctx, &req, &report).await? else {
-            report.finish();
-            return Ok(Outcome::Refused);
-        };
-        if !wait {
-            return Ok(Outcome::Done);
-        }
-        let followed = follow(&mut ctx, &arn, &req, &report).await;
-        super::report_result(&report, followed)
+        start_and_follow(&mut ctx, &req, wait, &report).await
     })
 }
 
@@ -214,7 +214,7 @@ async fn estimate(
     Ok(power::estimate(
         &values,
         f64::from(spec.split) / 100.0,
-        u64::from(spec.duration_seconds / period),
+        judged_periods(spec.duration_seconds, period, policy.metric_delay_seconds),
         period,
         spec.metric.kind(),
         spec.confidence,

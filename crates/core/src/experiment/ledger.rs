@@ -132,14 +132,7 @@ mod tests {
             &json!({"split": 50, "durationSeconds": 600, "metric": "N:M:Average"}),
         )
         .unwrap();
-        let record = super::ExperimentRecord {
-            spec,
-            previous_stickiness: None,
-            result: None,
-            judged_at_ms: None,
-            decision: None,
-            conclusion: None,
-        };
+        let record = super::ExperimentRecord::new(spec, None);
         l.start_experiment("d1", record.clone()).unwrap();
         l.start_experiment("d1", record).unwrap();
         l

@@ -196,7 +196,9 @@ impl ExperimentSpec {
 pub fn period_for(duration_seconds: u32, policy_period: u32) -> u32 {
     let needed = u64::from(duration_seconds).div_ceil(MAX_PERIODS) as u32;
     let mut p = policy_period.max(needed).max(1);
-    if duration_seconds > 3 * 3600 {
+    // The verdict reads the data after the duration plus the verification and the metric delay: a
+    // quarter of an hour's margin keeps the oldest period inside CloudWatch's 3 hours.
+    if duration_seconds + 900 > 3 * 3600 {
         p = p.max(60);
     }
     match p {
@@ -207,6 +209,17 @@ pub fn period_for(duration_seconds: u32, policy_period: u32) -> u32 {
         31..=60 => 60,
         _ => p.div_ceil(60) * 60,
     }
+}
+
+/// The whole periods the verdict will see of a split held `duration_seconds`: the split's own
+/// period is partial and left out, and the last `metric_delay_seconds` are still on their way.
+pub fn judged_periods(
+    duration_seconds: u32,
+    period_seconds: u32,
+    metric_delay_seconds: u32,
+) -> u64 {
+    let usable = u64::from(duration_seconds.saturating_sub(metric_delay_seconds));
+    (usable / u64::from(period_seconds.max(1))).saturating_sub(1)
 }
 
 /// What a person said with `cutover experiment conclude`.
@@ -249,6 +262,18 @@ pub struct ExperimentRecord {
 }
 
 impl ExperimentRecord {
+    /// An experiment about to start: no verdict, decision or conclusion yet.
+    pub fn new(spec: ExperimentSpec, previous_stickiness: Option<Stickiness>) -> ExperimentRecord {
+        ExperimentRecord {
+            spec,
+            previous_stickiness,
+            result: None,
+            judged_at_ms: None,
+            decision: None,
+            conclusion: None,
+        }
+    }
+
     /// The decision for the recorded verdict; `waited_out`: the wait for a conclusion is over.
     pub fn decide(&self, waited_out: bool) -> Decision {
         let won = self
@@ -257,6 +282,8 @@ impl ExperimentRecord {
             .is_some_and(|r| r.winner == Some(Variant::Candidate));
         match (won, self.spec.auto_promote, &self.conclusion) {
             (false, _, _) => Decision::KeepControl,
+            // A person's --keep-control stands over --auto-promote.
+            (true, _, Some(c)) if !c.promote_winner => Decision::KeepControl,
             (true, true, _) => Decision::Promote,
             (true, false, Some(c)) if c.promote_winner => Decision::Promote,
             (true, false, Some(_)) => Decision::KeepControl,

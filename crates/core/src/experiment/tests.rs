@@ -68,6 +68,15 @@ fn periods_stay_within_cloudwatch_and_memory() {
     assert_eq!(period_for(600, 1), 1);
     assert_eq!(period_for(7200, 60), 60);
     assert_eq!(period_for(4 * 3600, 1), 60);
+    assert_eq!(
+        period_for(3 * 3600 - 600, 1),
+        60,
+        "the verdict reads after the duration"
+    );
+    // 5 minutes at 60-s periods with AWS's 120 s delay: 2 whole periods, not 5.
+    assert_eq!(judged_periods(300, 60, 120), 2);
+    assert_eq!(judged_periods(7200, 60, 120), 117);
+    assert_eq!(judged_periods(10, 60, 120), 0);
     assert_eq!(period_for(86_400, 1), 60);
     assert_eq!(period_for(86_400, 90), 120);
     for d in [60, 1000, 7200, 20_000, 86_400] {
@@ -122,6 +131,11 @@ fn only_a_winning_candidate_is_promoted() {
     assert_eq!(
         record(Some(Variant::Candidate), false, Some(false)).decide(false),
         KeepControl
+    );
+    assert_eq!(
+        record(Some(Variant::Candidate), true, Some(false)).decide(false),
+        KeepControl,
+        "--keep-control stands over --auto-promote"
     );
     assert_eq!(
         record(Some(Variant::Control), true, Some(true)).decide(false),
