@@ -12,6 +12,7 @@ pub mod history;
 pub mod judge;
 pub mod ledger;
 pub mod migration;
+pub mod release;
 pub mod request;
 pub mod rolling;
 pub mod scope;
