@@ -2,6 +2,8 @@
 //! anything starts. Never several regions at once unless a wave says so, never both halves of a
 //! Route 53 failover pair in one wave: a deployment must never take down the only healthy half.
 
+pub mod failover;
 pub mod plan;
 
+pub use failover::{gate, healthy_share, DEFAULT_HEALTHY_SHARE};
 pub use plan::{FailoverPair, OnFailure, ReleasePlan};
