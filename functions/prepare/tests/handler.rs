@@ -205,16 +205,13 @@ async fn a_plan_that_would_outgrow_the_execution_history_is_refused_before_the_c
 
 #[tokio::test]
 async fn an_experiment_plans_its_split_and_records_the_listeners_stickiness() {
-    use cutover_aws::fakes::LISTENER;
     use cutover_core::Stickiness;
     let c = FakeCloud::new();
     let sticky = Stickiness {
         enabled: true,
         duration_seconds: Some(60),
     };
-    let mut route = c.lb.route(LISTENER);
-    route.stickiness = Some(sticky.clone());
-    c.lb.routes.lock().unwrap().insert(LISTENER.into(), route);
+    c.set_stickiness(Some(sticky.clone()));
     let mut event: Value =
         serde_json::from_str(include_str!("../../../events/prepare-experiment.json")).unwrap();
     event["app"] = json!("live");

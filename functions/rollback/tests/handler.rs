@@ -615,15 +615,10 @@ async fn an_experiments_rollback_ends_its_stickiness_in_the_same_write() {
     })
     .await;
     c.set_weights(Weights::new(50, 50).unwrap());
-    c.lb.routes
-        .lock()
-        .unwrap()
-        .get_mut(LISTENER)
-        .unwrap()
-        .stickiness = Some(Stickiness {
+    c.set_stickiness(Some(Stickiness {
         enabled: true,
         duration_seconds: Some(600),
-    });
+    }));
     let writes = *c.lb.writes.lock().unwrap();
     let event = json!({"app": "live", "env": "prod", "reason": "5XX breach during the experiment"});
     run(&c, &event).await.unwrap();

@@ -17,12 +17,7 @@ async fn the_split_is_sticky_and_the_winners_shift_restores_the_listeners_sticki
         enabled: true,
         duration_seconds: Some(30),
     };
-    c.lb.routes
-        .lock()
-        .unwrap()
-        .get_mut(LISTENER)
-        .unwrap()
-        .stickiness = Some(before.clone());
+    c.set_stickiness(Some(before.clone()));
     let spec = ExperimentSpec::from_json(&json!({
         "split": 20, "durationSeconds": 7200, "metric": "N:M:Average", "stickinessSeconds": 3600
     }))
@@ -63,12 +58,7 @@ async fn a_plain_deployment_keeps_whatever_stickiness_the_listener_has() {
         enabled: true,
         duration_seconds: Some(30),
     };
-    c.lb.routes
-        .lock()
-        .unwrap()
-        .get_mut(LISTENER)
-        .unwrap()
-        .stickiness = Some(before.clone());
+    c.set_stickiness(Some(before.clone()));
     shift_traffic::handle(&c, &step(0, 10), 5).await.unwrap();
     assert_eq!(c.lb.route(LISTENER).stickiness, Some(before));
 }

@@ -16,10 +16,19 @@ use cutover_aws::{load_ledger, Cloud, TargetSource};
 use cutover_core::{invalid_field, DeploymentRef, Failure, Verdict};
 use serde_json::{json, Value};
 
+/// A whole number of seconds, when the event gives one (`null` counts as not given).
+pub(crate) fn seconds_if_given(event: &Value, field: &str) -> Result<Option<u64>, Failure> {
+    match event.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid_field(field, "must be a whole number of seconds")),
+    }
+}
+
 fn seconds(event: &Value, field: &str) -> Result<u64, Failure> {
-    event
-        .get(field)
-        .and_then(Value::as_u64)
+    seconds_if_given(event, field)?
         .ok_or_else(|| invalid_field(field, "must be a whole number of seconds"))
 }
 

@@ -9,28 +9,12 @@
 //! wait for it, `remainingSeconds`, is over — then the control is kept). While it waits, each call
 //! runs the bake's guards (`bake::fail_fast`): the split is still in production.
 
+use crate::bake::seconds_if_given;
 use crate::VerifyRequest;
 use cutover_aws::{load_ledger, told, Cloud, Metrics, SeriesQuery, TargetSource};
 use cutover_core::experiment::{compare, period_for, Decision};
-use cutover_core::target::target_group_dimension;
-use cutover_core::{invalid_field, ErrorType, Failure};
+use cutover_core::{ErrorType, Failure};
 use serde_json::{json, Value};
-
-fn dimension(arn: &str) -> Result<String, Failure> {
-    target_group_dimension(arn)
-        .map(String::from)
-        .ok_or_else(|| invalid_field("targetGroups", format!("{arn} is not a target group ARN")))
-}
-
-fn seconds(event: &Value, field: &str) -> Result<Option<u64>, Failure> {
-    match event.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| invalid_field(field, "must be a whole number of seconds")),
-    }
-}
 
 pub async fn answer(
     cloud: &impl Cloud,
@@ -43,7 +27,7 @@ pub async fn answer(
         req.at.env.as_str(),
         req.at.deployment_id.as_str(),
     );
-    let waited = seconds(event, "waitedSeconds")?.unwrap_or(0);
+    let waited = seconds_if_given(event, "waitedSeconds")?.unwrap_or(0);
     let mut record = load_ledger(cloud.ledger(), app, env).await?;
     let d = record.active(id)?.clone();
     let experiment = d.experiment.clone().ok_or_else(|| {
@@ -52,7 +36,7 @@ pub async fn answer(
             format!("deployment {id} is not an experiment"),
         )
     })?;
-    let remaining = seconds(event, "remainingSeconds")?
+    let remaining = seconds_if_given(event, "remainingSeconds")?
         .unwrap_or(u64::from(experiment.spec.conclude_within_seconds))
         .saturating_sub(waited);
     let experiment = match experiment.result {
@@ -116,8 +100,8 @@ async fn judge<M: Metrics>(
     let delivered = now_ms as i64 / 1000 - i64::from(policy.metric_delay_seconds);
     let to = delivered.div_euclid(period) * period;
     let groups = [
-        dimension(target.target_groups.get(d.candidate.other()))?,
-        dimension(target.target_groups.get(d.candidate))?,
+        crate::traffic::dimension(target.target_groups.get(d.candidate.other()))?,
+        crate::traffic::dimension(target.target_groups.get(d.candidate))?,
     ];
     let series = if to > from {
         metrics

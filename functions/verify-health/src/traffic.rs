@@ -6,7 +6,7 @@ use cutover_core::target::target_group_dimension;
 use cutover_core::{analyse, windows, Analysis, Deployment, ErrorType, Failure, TargetConfig};
 use serde_json::json;
 
-fn dimension(arn: &str) -> Result<String, Failure> {
+pub(crate) fn dimension(arn: &str) -> Result<String, Failure> {
     target_group_dimension(arn)
         .map(String::from)
         .ok_or_else(|| {

@@ -173,6 +173,12 @@ impl FakeCloud {
         );
     }
 
+    /// Give the production listener's forward action `stickiness`, as its owner configured it.
+    pub fn set_stickiness(&self, stickiness: Option<cutover_core::Stickiness>) {
+        let mut routes = self.lb.routes.lock().unwrap();
+        routes.get_mut(LISTENER).expect("the listener").stickiness = stickiness;
+    }
+
     /// The `live/prod` ledger record as stored.
     pub fn stored_ledger(&self) -> Ledger {
         self.ledger.get("live", "prod").expect("a ledger")
