@@ -46,6 +46,10 @@ def parameters(seed):
         "DashboardApp": seed["app"],
         "DashboardEnv": seed["env"],
         "DashboardAlarmArns": ",".join(alarm_arns(seed["alarmNames"])),
+        # The home region's stack runs the multi-region releases over every local region; the
+        # Route 53 health checks' statuses come from the local checker (route53_checker.py).
+        "ReleaseRegions": ",".join(cloud.REGIONS) if cloud.REGION == cloud.HOME and len(cloud.REGIONS) > 1 else "",
+        "LocalRoute53Endpoint": cloud.ROUTE53_CHECKER_URL,
     }
 
 
@@ -76,7 +80,7 @@ def package():
         template = f.read()
     names = [m.group(2) for m in CODE_URI.finditer(template)]
     binaries = cloud.binaries(*names)
-    s3 = cloud.client("s3")
+    s3 = cloud.client("s3", cloud.HOME)  # buckets are global: one upload serves every region
     try:
         s3.create_bucket(Bucket=BUCKET)
     except s3.exceptions.BucketAlreadyOwnedByYou:
@@ -159,7 +163,7 @@ def main():
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     cloud.write_run("stack.json", outputs)
     point_alarms_at(outputs["RollbackTopicArn"], seed["alarmNames"])
-    print(f"local: deployed ({how}); outputs in {cloud.RUN_DIR}/stack.json")
+    print(f"local: deployed in {cloud.REGION} ({how}); outputs in {cloud.RUN_DIR}/{cloud.run_name('stack.json')}")
 
 
 if __name__ == "__main__":

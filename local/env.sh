@@ -10,6 +10,13 @@ export MOTO_PORT="${MOTO_PORT:-4567}"
 export MINISTACK_URL="http://127.0.0.1:$MINISTACK_PORT"
 export MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 export STACK_NAME="${STACK_NAME:-cutover}"
+# The regions the local cloud holds, the home one (where releases run) first; the emulators keep
+# them apart by the region a request is signed for. LOCAL_REGIONS=us-east-1 gives one region.
+export LOCAL_REGIONS="${LOCAL_REGIONS:-us-east-1 us-west-2}"
+# Route 53's health checkers (local/route53_checker.py) and the service health they probe (the simulator).
+export ROUTE53_CHECKER_PORT="${ROUTE53_CHECKER_PORT:-4568}"
+export ROUTE53_CHECKER_URL="http://127.0.0.1:$ROUTE53_CHECKER_PORT"
+export SIM_HEALTH_PORT="${SIM_HEALTH_PORT:-4569}"
 # Dummy credentials: nothing here talks to AWS.
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export SAM_CLI_TELEMETRY=0

@@ -12,7 +12,7 @@ import os
 import sys
 import zipfile
 
-from cloud import client, write_run
+from cloud import HOME, REGION, REGIONS, client, write_run
 
 APP = "live-event-service"
 CLUSTER = "live-event"
@@ -39,7 +39,7 @@ def seed_network_and_alb():
         )["Vpc"]["VpcId"]
         subnets = [
             ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
-            for cidr, az in [("10.20.1.0/24", "us-east-1a"), ("10.20.2.0/24", "us-east-1b")]
+            for cidr, az in [("10.20.1.0/24", f"{REGION}a"), ("10.20.2.0/24", f"{REGION}b")]
         ]
 
     lbs = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == LB_NAME]
@@ -191,6 +191,42 @@ def seed_database_secret():
     return {"databaseSecret": name}
 
 
+ZONE = "live-event.example.com."
+
+
+def seed_failover():
+    """The service's failover record over the first two regions (PRIMARY the home one), a Route 53
+    health check per region on the simulator's /health/<region>, and the release plan that pairs
+    them. Route 53 is global: its resources live once, in the home region's seed."""
+    r53 = client("route53")
+    zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE]
+    zone = zones[0]["Id"] if zones else r53.create_hosted_zone(
+        Name=ZONE, CallerReference="cutover-local-zone")["HostedZone"]["Id"]
+    zone = zone.rsplit("/", 1)[-1]
+    port = int(os.environ["SIM_HEALTH_PORT"])
+    checks = {}
+    for region in REGIONS[:2]:
+        checks[region] = r53.create_health_check(
+            CallerReference=f"cutover-local-{region}",  # the same reference again returns the same check
+            HealthCheckConfig={"Type": "HTTP", "IPAddress": "127.0.0.1", "Port": port,
+                               "ResourcePath": f"/health/{region}", "RequestInterval": 10, "FailureThreshold": 3},
+        )["HealthCheck"]["Id"]
+    halves = []
+    for region, role in zip(REGIONS[:2], ("PRIMARY", "SECONDARY")):
+        ident = f"{APP}-{region}"
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+            "Action": "UPSERT", "ResourceRecordSet": {
+                "Name": f"live.{ZONE}", "Type": "CNAME", "SetIdentifier": ident, "Failover": role, "TTL": 60,
+                "HealthCheckId": checks[region], "ResourceRecords": [{"Value": f"{LB_NAME}.{region}.elb.local"}]}}]})
+        halves.append({"region": region, "setIdentifier": ident, "healthCheckId": checks[region]})
+    plan = {"waves": [[r] for r in REGIONS], "bakeSeconds": 60, "onFailure": "stop",
+            "failover": [{"hostedZoneId": zone, "recordName": f"live.{ZONE}",
+                          "primary": halves[0], "secondary": halves[1]}]}
+    name = f"/cutover/{APP}/prod/release"
+    client("ssm").put_parameter(Name=name, Value=json.dumps(plan), Type="String", Overwrite=True)
+    return {"hostedZoneId": zone, "healthChecks": checks, "releasePlanParameter": name, "releasePlan": plan}
+
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The team's lifecycle hooks, outside Cutover's stack: the example smoke test, and the scripted hook
 # the seeded target runs at beforeAllowTraffic (it succeeds unless the deployment id says otherwise).
@@ -221,9 +257,11 @@ def main():
     ecs = seed_ecs(net)
     topic = client("sns").create_topic(Name="live-event-alarms")["TopicArn"]
     seed = {**net, **ecs, "alarmTopicArn": topic, **seed_alarm_and_target(net, ecs, topic),
-            **seed_database_secret(), **seed_hooks()}
+            **seed_database_secret(), **seed_hooks(), "region": REGION}
+    if REGION == HOME and len(REGIONS) > 1:
+        seed.update(seed_failover())
     write_run("seed.json", seed)
-    print(f"local: seeded listener {seed['listenerArn']}")
+    print(f"local: seeded listener {seed['listenerArn']} ({REGION})")
 
 
 if __name__ == "__main__":

@@ -16,16 +16,22 @@ LiveEvent/Business namespace with TargetGroup and Version (the image tag) dimens
 — one value per served request, 1 or 0, as Values/Counts, so its Average is the conversion rate — with
 the TargetGroup dimension alone (what `cutover experiment --metric LiveEvent/Business:Conversion:Average`
 compares), in a second PutMetricData call.
-Environment: SIM_RATE (requests/s, default 500), SIM_TICK (seconds, default 1).
+Every local region with a seed gets its own world (its listener, services and metrics, in that
+region). The service's health, as Route 53 checks it, is served at http://127.0.0.1:SIM_HEALTH_PORT/
+health/<region>: 200, or 503 while local/.run/outage-<region> exists (a regional outage a scenario
+sets and lifts).
+Environment: SIM_RATE (requests/s, default 500), SIM_TICK (seconds, default 1), SIM_HEALTH_PORT.
 """
 import math
 import os
 import random
 import re
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cloud import client, read_run
+from cloud import REGIONS, RUN_DIR, client, read_run, run_name
 
 RATE = float(os.environ.get("SIM_RATE", "500"))
 TICK = float(os.environ.get("SIM_TICK", "1"))
@@ -89,9 +95,9 @@ def latencies(n, prof):
 
 
 class World:
-    def __init__(self, seed):
-        self.seed = seed
-        self.elb, self.ecs, self.cw = client("elbv2"), client("ecs"), client("cloudwatch")
+    def __init__(self, seed, region):
+        self.seed, self.region = seed, region
+        self.elb, self.ecs, self.cw = client("elbv2", region), client("ecs", region), client("cloudwatch", region)
         self.image_of = {}  # task definition ARN -> image; a revision never changes
 
     def weights(self):
@@ -159,20 +165,49 @@ class World:
         return summary
 
 
+class Health(BaseHTTPRequestHandler):
+    """A region's service health as Route 53's checkers see it."""
+
+    def do_GET(self):
+        m = re.match(r"^/health/([a-z0-9-]+)$", self.path)
+        region = m.group(1) if m else None
+        if region not in REGIONS:
+            status, text = 404, "no such region"
+        elif os.path.exists(os.path.join(RUN_DIR, f"outage-{region}")):
+            status, text = 503, f"{region}: outage"
+        else:
+            status, text = 200, f"{region}: ok"
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_):
+        pass
+
+
 def main():
-    world = World(read_run("seed.json"))
-    print(f"simulator: {RATE:.0f} req/s, tick {TICK}s, profiles good={GOOD} bad={BAD}", flush=True)
+    seeded = [r for r in REGIONS if os.path.exists(os.path.join(RUN_DIR, run_name("seed.json", r)))]
+    worlds = [World(read_run("seed.json", r), r) for r in seeded]
+    port = int(os.environ.get("SIM_HEALTH_PORT", "0"))
+    if port:
+        server = ThreadingHTTPServer(("127.0.0.1", port), Health)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"simulator: {RATE:.0f} req/s per region ({', '.join(seeded)}), tick {TICK}s, "
+          f"health on port {port}, profiles good={GOOD} bad={BAD}", flush=True)
     ticks = 0
     while True:
         # Mid-period ticks: exactly one per one-second CloudWatch period.
         t = time.time()
         delay = (math.floor(t / TICK) + 0.5) * TICK - t
         time.sleep(delay if delay > 0 else delay + TICK)
-        try:
-            summary = world.tick()
-        except Exception as e:  # the cloud restarting under us is not a reason to die
-            print(f"simulator: tick failed: {e}", flush=True)
-            continue
+        summary = []
+        for world in worlds:
+            try:
+                summary += [f"{world.region} {s}" for s in world.tick()]
+            except Exception as e:  # the cloud restarting under us is not a reason to die
+                print(f"simulator: tick failed in {world.region}: {e}", flush=True)
         ticks += 1
         if ticks % 10 == 0:
             print(f"simulator: {time.strftime('%H:%M:%S')} " + "; ".join(summary), flush=True)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Bring the local cloud up, timing each step:
-#   cloud      ministack (everything but ELBv2) and moto (ELBv2) on 127.0.0.1
+#   cloud      ministack (everything but ELBv2) and moto (ELBv2) on 127.0.0.1, and the Route 53
+#              health checker (route53_checker.py) in front of ministack
 #   postgres   the throwaway PostgreSQL the migrations run against (postgres.sh)
-#   seed       the application's own infrastructure (seed.py)
-#   deploy     template.yaml, with the test build's function binaries (deploy.py)
+#   seed       the application's own infrastructure (seed.py), in each of LOCAL_REGIONS
+#   deploy     template.yaml, with the test build's function binaries (deploy.py), in each region
 #   simulator  the traffic simulator (simulator.sh)
 #   emf        the functions' EMF log lines forwarded to CloudWatch as metrics (emf_forwarder.py), which
 #              the emulator does not do
@@ -47,11 +48,17 @@ cloud() { # each server tracked by the PID of its own process
   fi
   wait_for ministack "$MINISTACK_URL/_ministack/health"
   wait_for moto "$MOTO_URL/moto-api/"
-  echo "local: ministack $MINISTACK_URL, moto $MOTO_URL"
+  if ! alive route53; then
+    nohup "$TOOLS_VENV/bin/python" -u "$LOCAL_DIR/route53_checker.py" > "$RUN_DIR/route53.log" 2>&1 &
+    echo $! > "$RUN_DIR/route53.pid"
+  fi
+  wait_for route53 "$ROUTE53_CHECKER_URL/2013-04-01/healthcheck"
+  echo "local: ministack $MINISTACK_URL, moto $MOTO_URL, Route 53 checker $ROUTE53_CHECKER_URL"
 }
 postgres() { "$LOCAL_DIR/postgres.sh" start; }
-seed() { "$TOOLS_VENV/bin/python" "$LOCAL_DIR/seed.py"; }
-deploy() { "$TOOLS_VENV/bin/python" "$LOCAL_DIR/deploy.py"; }
+# One region after the other: each region's stack is independent of the others'.
+seed() { for r in $LOCAL_REGIONS; do LOCAL_REGION=$r "$TOOLS_VENV/bin/python" "$LOCAL_DIR/seed.py"; done; }
+deploy() { for r in $LOCAL_REGIONS; do LOCAL_REGION=$r "$TOOLS_VENV/bin/python" "$LOCAL_DIR/deploy.py"; done; }
 simulator() { "$LOCAL_DIR/simulator.sh" start; }
 emf() {
   if ! alive emf; then

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 mod experiment;
 mod migrate;
+mod release;
 
 fn command(c: &LocalCloud, args: &[&str]) -> Command {
     c.cli(args)

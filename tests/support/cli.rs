@@ -21,6 +21,13 @@ impl LocalCloud {
         cmd.args(args)
             .env("AWS_ENDPOINT_URL", &self.ministack_url)
             .env("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", moto)
+            // No emulator reports health-check status: local/route53_checker.py does, in front of
+            // ministack's Route 53.
+            .env(
+                "AWS_ENDPOINT_URL_ROUTE_53",
+                std::env::var("ROUTE53_CHECKER_URL")
+                    .unwrap_or_else(|_| "http://127.0.0.1:4568".into()),
+            )
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")

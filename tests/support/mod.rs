@@ -54,20 +54,39 @@ pub struct Invocation {
     pub error_type: Option<String>,
 }
 
+/// The local cloud's home region; another region's run files carry its name (`seed-us-west-2.json`).
+pub const HOME_REGION: &str = "us-east-1";
+/// The second local region (local/env.sh's LOCAL_REGIONS).
+pub const OTHER_REGION: &str = "us-west-2";
+
+fn run_file(name: &str, region: &str) -> String {
+    if region == HOME_REGION {
+        name.to_string()
+    } else {
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "json"));
+        format!("{stem}-{region}.{ext}")
+    }
+}
+
 impl LocalCloud {
     pub async fn connect() -> LocalCloud {
+        LocalCloud::connect_in(HOME_REGION).await
+    }
+
+    /// The local cloud as seen from `region`: its seed and stack, clients signing for it.
+    pub async fn connect_in(region: &str) -> LocalCloud {
         let ministack =
             std::env::var("MINISTACK_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
         let moto = std::env::var("MOTO_URL").unwrap_or_else(|_| "http://127.0.0.1:4567".into());
         let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(region.to_string()))
             .credentials_provider(aws_sdk_lambda::config::Credentials::for_tests())
             .load()
             .await;
         let on_ministack = conf.to_builder().endpoint_url(&ministack).build();
         LocalCloud {
-            seed: read_json("seed.json"),
-            stack: read_json("stack.json"),
+            seed: read_json(&run_file("seed.json", region)),
+            stack: read_json(&run_file("stack.json", region)),
             lambda: lambda::Client::new(&on_ministack),
             elbv2: elbv2::Client::from_conf(
                 elbv2::config::Builder::from(&conf)
@@ -339,5 +358,21 @@ impl LocalCloud {
             .status()
             .expect("local/simulator.sh");
         assert!(status.success(), "simulator {action} failed");
+    }
+}
+
+/// A regional outage as Route 53's checkers see it (the simulator's /health/<region> answers 503)
+/// until the guard is dropped.
+pub struct Outage(PathBuf);
+
+pub fn outage(region: &str) -> Outage {
+    let path = run_dir().join(format!("outage-{region}"));
+    std::fs::write(&path, b"").expect("outage marker");
+    Outage(path)
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }

@@ -80,6 +80,9 @@ pub const SAMPLE: &[(&str, &str)] = &[
     ("deployment", "7"),
     ("version", "7"),
     ("hook", "smoke"),
+    // Another region of a release, and a Route 53 health check its plan names.
+    ("release_region", "us-west-2"),
+    ("health_check", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"),
 ];
 
 /// Placeholders a call fills in from data at run time (an app, a service of the cluster, an
@@ -101,6 +104,8 @@ pub const OPEN: &[&str] = &[
     "deployment",
     "version",
     "hook",
+    "release_region",
+    "health_check",
 ];
 
 /// `resource` as the widest pattern its calls need: open placeholders as `*`, the others resolved.
@@ -134,6 +139,7 @@ pub fn all() -> Vec<Needs> {
         crate::secrets::PERMISSIONS,
         crate::telemetry::PERMISSIONS,
         crate::hooks::PERMISSIONS,
+        crate::release::aws::PERMISSIONS,
     ]
     .concat()
 }

@@ -30,6 +30,7 @@ pub mod ledger;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod ports;
+pub mod release;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 #[cfg(feature = "executions")]

@@ -14,6 +14,9 @@ pub struct SharedArgs {
     /// The deploy state machine (default: the stack's DeployStateMachineArn output).
     #[arg(long, env = "CUTOVER_STATE_MACHINE_ARN", global = true)]
     pub state_machine_arn: Option<String>,
+    /// The release state machine of the home region (default: the stack's ReleaseStateMachineArn output).
+    #[arg(long, env = "CUTOVER_RELEASE_STATE_MACHINE_ARN", global = true)]
+    pub release_state_machine_arn: Option<String>,
     /// The ledger table (default: the stack's LedgerTableName output).
     #[arg(long, env = "CUTOVER_LEDGER_TABLE", global = true)]
     pub ledger_table: Option<String>,

@@ -68,6 +68,13 @@ impl Context {
         }
     }
 
+    pub async fn release_state_machine_arn(&mut self) -> Result<String, String> {
+        match self.args.release_state_machine_arn.clone() {
+            Some(v) => Ok(v),
+            None => self.output("ReleaseStateMachineArn").await,
+        }
+    }
+
     pub async fn migrate_state_machine_arn(&mut self) -> Result<String, String> {
         match self.args.migrate_state_machine_arn.clone() {
             Some(v) => Ok(v),

@@ -64,6 +64,15 @@ enum Command {
     /// promotes the winner (or keeps the control). Exit codes as deploy's; 0 also when the control
     /// is kept.
     Experiment(commands::experiment::Args),
+    /// Release an image region by region in waves (the home region's release machine): each region's
+    /// deployment as `deploy` runs it, a bake between waves, stop (or roll all back) at the first
+    /// failure. The same id again attaches. Exit codes as deploy's.
+    #[command(after_help = EXIT_CODES)]
+    Release(commands::release::Args),
+    /// Route 53 failover: `status` shows which region each record of the release plan favours,
+    /// each half's health check, and each region's live colour and image.
+    #[command(subcommand)]
+    Failover(commands::failover::Args),
 }
 
 fn main() -> ExitCode {
@@ -98,5 +107,7 @@ fn run(cli: Cli) -> Result<Outcome, String> {
         Command::Approve(args) => approve::run(args, shared),
         Command::CheckTarget(args) => check_target::run(args),
         Command::Experiment(args) => commands::experiment::run(args, shared),
+        Command::Release(args) => commands::release::run(args, shared),
+        Command::Failover(args) => commands::failover::run(args, shared),
     }
 }

@@ -143,6 +143,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A reader of element `i` of the list at `key` (the caller checked it is a list), fields
+    /// named `key[i].field`.
+    pub fn child_at(&mut self, key: &str, i: usize) -> Reader<'_> {
+        let prefix = format!("{}[{i}]", self.path(key));
+        let item = self.obj.and_then(|o| o.get(key)).and_then(|v| v.get(i));
+        let obj = match item {
+            Some(Value::Object(o)) => Some(o),
+            other => {
+                let shown = other.map_or("nothing".to_string(), Value::to_string);
+                self.errors.push(FieldError {
+                    field: prefix.clone(),
+                    problem: format!("must be an object, got {shown}"),
+                });
+                None
+            }
+        };
+        Reader {
+            errors: self.errors,
+            obj,
+            prefix,
+        }
+    }
+
     pub fn child(&mut self, key: &str, required: bool) -> Reader<'_> {
         let prefix = self.path(key);
         let obj = match self.value(key, required) {

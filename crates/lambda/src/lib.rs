@@ -37,12 +37,31 @@ where
     F: Fn(&'static AwsCloud, Value) -> Fut,
     Fut: Future<Output = Result<Value, Failure>>,
 {
+    serve_with(
+        || async { AwsCloud::from_env().await.map_err(|e| e.to_string()) },
+        handler,
+    )
+    .await
+}
+
+/// [`serve`] over another seam than [`AwsCloud`] (the release function's), built by `build`.
+pub async fn serve_with<C, B, BFut, F, Fut>(
+    build: B,
+    handler: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    C: 'static,
+    B: FnOnce() -> BFut,
+    BFut: Future<Output = Result<C, String>>,
+    F: Fn(&'static C, Value) -> Fut,
+    Fut: Future<Output = Result<Value, Failure>>,
+{
     lambda_runtime::tracing::init_default_subscriber();
-    let cloud = AwsCloud::from_env().await.inspect_err(|e| {
+    let cloud = build().await.inspect_err(|e| {
         tracing::error!(error = %e, "cannot start: the function's environment is incomplete");
     })?;
     // The cloud lives as long as the process; leaking it lets each invocation's future borrow it.
-    let cloud: &'static AwsCloud = Box::leak(Box::new(cloud));
+    let cloud: &'static C = Box::leak(Box::new(cloud));
     run(move |event| handler(cloud, event)).await
 }
 

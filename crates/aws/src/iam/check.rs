@@ -31,6 +31,7 @@ fn physical(name: &str) -> Option<String> {
         "FlagsEnvironment" => sample("flags_environment")?,
         "FlagsProfile" => sample("flags_profile")?,
         "FlagsDeploymentStrategy" => sample("flags_strategy")?,
+        "ReleaseRegions" => sample("release_region")?,
         _ => return None,
     })
 }
@@ -40,7 +41,11 @@ fn physical(name: &str) -> Option<String> {
 fn condition(name: &str) -> bool {
     matches!(
         name,
-        "HasListenerRule" | "HasTestListener" | "HasTaskRoles" | "HasDatabaseSecrets"
+        "HasListenerRule"
+            | "HasTestListener"
+            | "HasTaskRoles"
+            | "HasDatabaseSecrets"
+            | "IsReleaseHome"
     )
 }
 
@@ -163,7 +168,7 @@ impl Statement {
     fn grants(&self, p: &Permission, resource: &str) -> bool {
         let conditions_hold = self.conditions.iter().all(|(key, allowed)| {
             p.condition
-                .is_some_and(|(k, v)| k == key && allowed.iter().any(|a| glob(a, v)))
+                .is_some_and(|(k, v)| k == key && allowed.iter().any(|a| glob(a, &resolve(v))))
         });
         // A resource pattern of "*" grants what IAM checks as "*" too.
         self.actions.iter().any(|a| glob(a, p.action))

@@ -5,10 +5,139 @@
 //! checkers say so, the gate asks for a larger share (default a majority), since it decides whether
 //! the other half can carry everything.
 
-use super::plan::FailoverPair;
+use super::plan::{is_region_code, FailoverPair};
+use crate::fields::Reader;
+use serde::{Deserialize, Serialize};
 
-/// A majority of checkers by default; configurable per target (0 < share ≤ 1).
+/// A majority of checkers by default; configurable per record (0 < share ≤ 1).
 pub const DEFAULT_HEALTHY_SHARE: f64 = 0.5;
+/// Route 53 health check ids are UUIDs (36 characters); hosted zone ids at most 32.
+const MAX_ID_LEN: usize = 64;
+/// A DNS name is at most 255 octets; a set identifier 1 to 128 characters.
+const MAX_RECORD_NAME: usize = 255;
+const MAX_SET_IDENTIFIER: usize = 128;
+
+/// One half of a failover record: the region behind it, its record set and its health check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverHalf {
+    pub region: String,
+    pub set_identifier: String,
+    pub health_check_id: String,
+}
+
+/// A Route 53 failover record (PRIMARY and SECONDARY), named in the release plan's `failover` list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverRecord {
+    pub hosted_zone_id: String,
+    pub record_name: String,
+    pub primary: FailoverHalf,
+    pub secondary: FailoverHalf,
+    pub min_healthy_share: f64,
+}
+
+impl FailoverRecord {
+    pub fn pair(&self) -> FailoverPair {
+        FailoverPair {
+            primary: self.primary.region.clone(),
+            secondary: self.secondary.region.clone(),
+        }
+    }
+
+    /// The half deployed in `region`, if this record has one there.
+    pub fn half(&self, region: &str) -> Option<&FailoverHalf> {
+        [&self.primary, &self.secondary]
+            .into_iter()
+            .find(|h| h.region == region)
+    }
+
+    /// The other half of the pair `region` belongs to.
+    pub fn partner(&self, region: &str) -> Option<&FailoverHalf> {
+        match (
+            self.primary.region == region,
+            self.secondary.region == region,
+        ) {
+            (true, _) => Some(&self.secondary),
+            (_, true) => Some(&self.primary),
+            _ => None,
+        }
+    }
+
+    /// Read one record from `r` (a reader of the record's object); problems go to the reader.
+    pub fn read(r: &mut Reader<'_>) -> Option<FailoverRecord> {
+        let hosted_zone_id = bounded(r, "hostedZoneId", MAX_ID_LEN);
+        let record_name = bounded(r, "recordName", MAX_RECORD_NAME);
+        let primary = half(&mut r.child("primary", true));
+        let secondary = half(&mut r.child("secondary", true));
+        let share = r.number("minHealthyShare", 0.01, 1.0, DEFAULT_HEALTHY_SHARE);
+        let (primary, secondary) = (primary?, secondary?);
+        if primary.region == secondary.region {
+            r.fail(
+                "secondary.region",
+                format!("is the primary's region {} too", primary.region),
+            );
+            return None;
+        }
+        Some(FailoverRecord {
+            hosted_zone_id: hosted_zone_id?,
+            record_name: record_name?,
+            primary,
+            secondary,
+            min_healthy_share: share,
+        })
+    }
+}
+
+fn bounded(r: &mut Reader<'_>, key: &str, max: usize) -> Option<String> {
+    let s = r.string(key, true)?;
+    if s.len() > max || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        r.fail(
+            key,
+            format!("must be at most {max} characters without spaces"),
+        );
+        return None;
+    }
+    Some(s)
+}
+
+fn half(r: &mut Reader<'_>) -> Option<FailoverHalf> {
+    let region = r.string("region", true);
+    let set_identifier = bounded(r, "setIdentifier", MAX_SET_IDENTIFIER);
+    let health_check_id = bounded(r, "healthCheckId", MAX_ID_LEN);
+    let region = region?;
+    if !is_region_code(&region) {
+        r.fail("region", format!("\"{region}\" is not an AWS region code"));
+        return None;
+    }
+    Some(FailoverHalf {
+        region,
+        set_identifier: set_identifier?,
+        health_check_id: health_check_id?,
+    })
+}
+
+/// The records of a plan's `failover` list (absent: none).
+pub fn read_records(r: &mut Reader<'_>) -> Vec<FailoverRecord> {
+    let Some(v) = r.value("failover", false) else {
+        return Vec::new();
+    };
+    let Some(items) = v.as_array() else {
+        r.fail(
+            "failover",
+            format!("must be a list of failover records, got {v}"),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut child = r.child_at("failover", i);
+        if let Some(rec) = FailoverRecord::read(&mut child) {
+            out.push(rec);
+        }
+    }
+    out
+}
 
 /// The share of checkers that report success; `None` when none reported (unknown is not healthy).
 pub fn healthy_share(statuses: &[String]) -> Option<f64> {

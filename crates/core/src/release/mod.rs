@@ -4,6 +4,8 @@
 
 pub mod failover;
 pub mod plan;
+pub mod record;
 
-pub use failover::{gate, healthy_share, DEFAULT_HEALTHY_SHARE};
+pub use failover::{gate, healthy_share, FailoverHalf, FailoverRecord, DEFAULT_HEALTHY_SHARE};
 pub use plan::{FailoverPair, OnFailure, ReleasePlan};
+pub use record::{Next, RegionOutcome, RegionRecord, RegionalRun, ReleaseRecord, ReleaseStatus};

@@ -3,6 +3,7 @@
 //! "bakeSeconds": 3600, "onFailure": "stop" | "rollbackAll"}`, or as `--waves "us-east-2;us-west-2,eu-west-1"`.
 //! Every problem is reported at once, each naming its field.
 
+use super::failover::{read_records, FailoverRecord};
 use crate::fields::{document, FieldError, Reader};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,6 +13,7 @@ pub const DEFAULT_BAKE_SECONDS: u64 = 3600;
 pub const MAX_BAKE_SECONDS: u64 = 24 * 3600;
 /// A release of more waves than this is a calendar, not a plan.
 pub const MAX_WAVES: usize = 20;
+const FIELDS: [&str; 4] = ["waves", "bakeSeconds", "onFailure", "failover"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,12 +45,15 @@ impl FailoverPair {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleasePlan {
     pub waves: Vec<Vec<String>>,
     pub bake_seconds: u64,
     pub on_failure: OnFailure,
+    /// The Route 53 failover records whose halves the release must keep apart and gate.
+    #[serde(default)]
+    pub failover: Vec<FailoverRecord>,
 }
 
 /// An AWS region code as AWS spells them: `us-east-2`, `eu-central-1`, `us-gov-west-1`, `ap-southeast-5`.
@@ -85,12 +90,8 @@ pub fn waves_from_text(text: &str) -> Vec<Vec<String>> {
 
 impl ReleasePlan {
     /// Read and validate a plan. `known` are the regions the release can reach (where a regional
-    /// stack was found); `pairs` the failover pairs of the target configuration.
-    pub fn from_json(
-        value: &Value,
-        known: &[String],
-        pairs: &[FailoverPair],
-    ) -> Result<ReleasePlan, Vec<FieldError>> {
+    /// stack was found; empty: not checked).
+    pub fn from_json(value: &Value, known: &[String]) -> Result<ReleasePlan, Vec<FieldError>> {
         let obj = document(value)?;
         let mut errors = Vec::new();
         let mut r = Reader::new(&mut errors, Some(obj));
@@ -132,19 +133,18 @@ impl ReleasePlan {
                 OnFailure::Stop
             }
         };
-        if let Some(k) = obj
-            .keys()
-            .find(|k| !["waves", "bakeSeconds", "onFailure"].contains(&k.as_str()))
-        {
-            r.fail(k, "is not one of waves, bakeSeconds, onFailure");
+        let failover = read_records(&mut r);
+        if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            r.fail(k, format!("is not one of {}", FIELDS.join(", ")));
         }
         let plan = ReleasePlan {
             waves,
             bake_seconds,
             on_failure,
+            failover,
         };
         if value.get("waves").is_some_and(Value::is_array) {
-            errors.extend(plan.problems(known, pairs));
+            errors.extend(plan.problems(known));
         }
         if errors.is_empty() {
             Ok(plan)
@@ -153,8 +153,31 @@ impl ReleasePlan {
         }
     }
 
+    /// The plan with other waves (`--waves` on the command line), checked again.
+    pub fn with_waves(
+        &self,
+        waves: Vec<Vec<String>>,
+        known: &[String],
+    ) -> Result<ReleasePlan, Vec<FieldError>> {
+        let plan = ReleasePlan {
+            waves,
+            ..self.clone()
+        };
+        let problems = plan.problems(known);
+        if problems.is_empty() {
+            Ok(plan)
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn pairs(&self) -> Vec<FailoverPair> {
+        self.failover.iter().map(FailoverRecord::pair).collect()
+    }
+
     /// What is wrong with the waves: every problem, each naming where it is.
-    pub fn problems(&self, known: &[String], pairs: &[FailoverPair]) -> Vec<FieldError> {
+    pub fn problems(&self, known: &[String]) -> Vec<FieldError> {
+        let pairs = self.pairs();
         let mut out = Vec::new();
         let mut fail = |field: String, problem: String| out.push(FieldError { field, problem });
         if self.waves.is_empty() {
@@ -199,7 +222,7 @@ impl ReleasePlan {
                     seen.push((region, at.clone()));
                 }
             }
-            for pair in pairs {
+            for pair in &pairs {
                 if wave.contains(&pair.primary) && wave.contains(&pair.secondary) {
                     fail(
                         format!("waves[{i}]"),

@@ -7,15 +7,21 @@ fn known() -> Vec<String> {
         .to_vec()
 }
 
-fn pair() -> Vec<FailoverPair> {
-    vec![FailoverPair {
-        primary: "us-east-2".into(),
-        secondary: "us-west-2".into(),
-    }]
+/// The plan with a failover record over us-east-2 / us-west-2.
+fn paired(mut v: Value) -> Value {
+    let Some(obj) = v.as_object_mut() else {
+        return v;
+    };
+    obj.insert("failover".into(), json!([{
+        "hostedZoneId": "Z0123456789ABCDEFGHIJ", "recordName": "live.example.com.",
+        "primary": {"region": "us-east-2", "setIdentifier": "primary", "healthCheckId": "hc-east"},
+        "secondary": {"region": "us-west-2", "setIdentifier": "secondary", "healthCheckId": "hc-west"}
+    }]));
+    v
 }
 
 fn problems(v: Value) -> Vec<String> {
-    ReleasePlan::from_json(&v, &known(), &pair())
+    ReleasePlan::from_json(&paired(v), &known())
         .unwrap_err()
         .iter()
         .map(ToString::to_string)
@@ -25,11 +31,18 @@ fn problems(v: Value) -> Vec<String> {
 #[test]
 fn a_plan_reads_with_its_defaults() {
     let p = ReleasePlan::from_json(
-        &json!({"waves": [["us-east-2"], ["us-west-2", "eu-west-1"]]}),
+        &paired(json!({"waves": [["us-east-2"], ["us-west-2", "eu-west-1"]]})),
         &known(),
-        &pair(),
     )
     .unwrap();
+    assert_eq!(
+        p.failover[0].partner("us-east-2").unwrap().health_check_id,
+        "hc-west"
+    );
+    assert_eq!(
+        p.failover[0].min_healthy_share,
+        crate::release::DEFAULT_HEALTHY_SHARE
+    );
     assert_eq!(p.waves, waves_from_text("us-east-2; us-west-2,eu-west-1"));
     assert_eq!(
         (p.bake_seconds, p.on_failure),
@@ -42,7 +55,6 @@ fn a_plan_reads_with_its_defaults() {
     let p = ReleasePlan::from_json(
         &json!({"waves": [["eu-west-1"]], "bakeSeconds": 0, "onFailure": "rollbackAll"}),
         &known(),
-        &pair(),
     )
     .unwrap();
     assert_eq!((p.bake_seconds, p.on_failure), (0, OnFailure::RollbackAll));
@@ -79,7 +91,7 @@ fn shapes_that_are_not_plans_are_refused() {
     assert!(problems(json!({"waves": [["us-east-2", 5]]}))[0]
         .starts_with("waves[0]: must be a list of region codes"));
     assert!(problems(json!({}))[0].starts_with("waves: is required"));
-    assert!(ReleasePlan::from_json(&json!([1]), &known(), &pair()).is_err());
+    assert!(ReleasePlan::from_json(&json!([1]), &known()).is_err());
 }
 
 #[test]
@@ -108,8 +120,56 @@ fn region_codes_are_awss() {
 }
 
 #[test]
+fn failover_records_are_checked_field_by_field() {
+    let found: Vec<String> = ReleasePlan::from_json(
+        &json!({"waves": [["eu-west-1"]], "failover": [
+            {"hostedZoneId": "Z1", "recordName": "a b",
+             "primary": {"region": "us-east-2", "setIdentifier": "p", "healthCheckId": "h1"},
+             "secondary": {"region": "Oregon", "healthCheckId": "h2"}, "minHealthyShare": 2},
+            7
+        ]}),
+        &known(),
+    )
+    .unwrap_err()
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    for expected in [
+        "failover[0].recordName: must be at most 255 characters without spaces",
+        "failover[0].secondary.setIdentifier: is required",
+        "failover[0].secondary.region: \"Oregon\" is not an AWS region code",
+        "failover[0].minHealthyShare: must be a number from 0.01 to 1",
+        "failover[1]: must be an object, got 7",
+    ] {
+        assert!(
+            found.iter().any(|f| f.starts_with(expected)),
+            "{expected} not in {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn other_waves_are_checked_against_the_same_pairs() {
+    let p = ReleasePlan::from_json(&paired(json!({"waves": [["eu-west-1"]]})), &known()).unwrap();
+    let e = p
+        .with_waves(waves_from_text("us-east-2,us-west-2"), &known())
+        .unwrap_err();
+    assert!(e[0].to_string().contains("both halves"), "{e:?}");
+    assert_eq!(
+        p.with_waves(waves_from_text("us-west-2;us-east-2"), &known())
+            .unwrap()
+            .waves
+            .len(),
+        2
+    );
+}
+
+#[test]
 fn a_pair_knows_its_other_half() {
-    let p = &pair()[0];
+    let p = &FailoverPair {
+        primary: "us-east-2".into(),
+        secondary: "us-west-2".into(),
+    };
     assert_eq!(
         (
             p.other("us-east-2"),
@@ -124,7 +184,7 @@ proptest::proptest! {
     #[test]
     fn any_json_is_a_plan_or_named_problems_never_a_panic(s in ".{0,200}") {
         let v: Value = serde_json::from_str(&s).unwrap_or(Value::String(s.clone()));
-        if let Err(e) = ReleasePlan::from_json(&v, &known(), &pair()) {
+        if let Err(e) = ReleasePlan::from_json(&paired(v), &known()) {
             proptest::prop_assert!(!e.is_empty());
         }
         let _ = waves_from_text(&s);

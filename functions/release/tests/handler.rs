@@ -1,0 +1,429 @@
+//! The release steps over fake regions: what each step wrote to the release item, which regional
+//! executions it started with which input, and what it refused before starting anything.
+
+use cutover_aws::release::fakes::FakeReleaseCloud;
+use cutover_core::ledger::Release as LiveRelease;
+use cutover_core::release::{ReleaseRecord, ReleaseStatus};
+use cutover_core::{Colour, ErrorType, Ledger, Status};
+use serde_json::{json, Value};
+
+const EAST: &str = "us-east-1";
+const WEST: &str = "us-west-2";
+
+fn ev(action: &str, extra: Value) -> Value {
+    let mut v = json!({"action": action, "app": "shop", "env": "prod", "releaseId": "r1"});
+    v.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    v
+}
+
+async fn step(cloud: &FakeReleaseCloud, action: &str, extra: Value) -> Value {
+    release::handle(cloud, &ev(action, extra), 1_000)
+        .await
+        .unwrap_or_else(|f| panic!("{action}: {f:?}"))
+}
+
+async fn plan(cloud: &FakeReleaseCloud, waves: &str) -> Result<Value, cutover_core::Failure> {
+    let input = json!({"app": "shop", "env": "prod", "releaseId": "r1", "image": "img:2",
+        "waves": waves, "strategy": null});
+    release::handle(
+        cloud,
+        &json!({"action": "plan", "release": input, "executionArn": "arn:release:1"}),
+        1_000,
+    )
+    .await
+}
+
+/// A region whose ledger shows the live image img:1 and no deployment in flight.
+fn live(cloud: &FakeReleaseCloud, region: &str) {
+    let release = LiveRelease {
+        task_definition_arn: "arn:td:1".into(),
+        image: "img:1".into(),
+    };
+    cloud.set_ledger(
+        region,
+        Ledger::new("shop", "prod", Colour::Blue, Some(release)),
+    );
+}
+
+/// What the regional deploy did with deployment `id`: its ledger and its execution.
+fn ended(
+    cloud: &FakeReleaseCloud,
+    region: &str,
+    id: &str,
+    status: Status,
+    sfn: &str,
+    error: Option<&str>,
+) {
+    let mut ledger = cloud.ledger_of(region).unwrap();
+    ledger.acquire(id, "img", None, 1).unwrap();
+    ledger.deployment.as_mut().unwrap().status = status;
+    cloud.set_ledger(region, ledger);
+    let arn = cloud
+        .executions()
+        .into_iter()
+        .find(|(_, e)| e.region == region && e.input.contains(&format!("\"{id}\"")))
+        .map(|(arn, _)| arn)
+        .unwrap();
+    cloud.set_execution(&arn, sfn, error);
+}
+
+async fn run_region(cloud: &FakeReleaseCloud, region: &str, revert: bool) -> Value {
+    step(cloud, "start", json!({"region": region, "revert": revert})).await
+}
+
+async fn poll(cloud: &FakeReleaseCloud, started: &Value) -> Value {
+    step(
+        cloud,
+        "poll",
+        json!({"region": started["region"], "revert": started["revert"], "executionArn": started["executionArn"]}),
+    )
+    .await
+}
+
+fn record(cloud: &FakeReleaseCloud) -> ReleaseRecord {
+    cloud.release().unwrap()
+}
+
+#[tokio::test]
+async fn a_good_two_wave_release_promotes_wave_after_wave() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    live(&cloud, WEST);
+    let p = plan(&cloud, "us-east-1;us-west-2").await.unwrap();
+    assert_eq!(
+        (p["wave"].clone(), p["regions"].clone()),
+        (json!(0), json!([EAST]))
+    );
+    assert_eq!(
+        record(&cloud).execution_arn.as_deref(),
+        Some("arn:release:1")
+    );
+
+    let s = run_region(&cloud, EAST, false).await;
+    assert!(s["outcome"].is_null() && s["waitSeconds"] == 10, "{s}");
+    let execs = cloud.executions();
+    assert_eq!(execs.len(), 1);
+    let input: Value = serde_json::from_str(&execs[0].1.input).unwrap();
+    assert_eq!(
+        input,
+        json!({"app": "shop", "env": "prod", "image": "img:2", "deploymentId": "r1", "strategy": null}),
+        "the input `cutover deploy --id r1` gives"
+    );
+    assert!(poll(&cloud, &s).await["outcome"].is_null(), "still running");
+    ended(&cloud, EAST, "r1", Status::Promoted, "SUCCEEDED", None);
+    assert_eq!(poll(&cloud, &s).await["outcome"], "Promoted");
+    assert_eq!(
+        step(&cloud, "wave", json!({"wave": 0})).await,
+        json!({"next": "bake", "wave": 1, "seconds": 3600, "regions": [WEST]})
+    );
+    assert!(
+        cloud.executions().iter().all(|(_, e)| e.region == EAST),
+        "wave 2 waits for the bake"
+    );
+
+    let s = run_region(&cloud, WEST, false).await;
+    ended(&cloud, WEST, "r1", Status::Promoted, "SUCCEEDED", None);
+    assert_eq!(poll(&cloud, &s).await["outcome"], "Promoted");
+    assert_eq!(
+        step(&cloud, "wave", json!({"wave": 1})).await["next"],
+        "done"
+    );
+    assert_eq!(
+        step(&cloud, "finish", json!({"status": "Succeeded"})).await["status"],
+        "Succeeded"
+    );
+    let r = record(&cloud);
+    assert_eq!(r.status, ReleaseStatus::Succeeded);
+    assert_eq!(
+        r.region(EAST).unwrap().previous_image.as_deref(),
+        Some("img:1")
+    );
+    assert_eq!(r.regions.len(), 2);
+}
+
+#[tokio::test]
+async fn a_rolled_back_first_wave_stops_the_release() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    plan(&cloud, "us-east-1;us-west-2").await.unwrap();
+    let s = run_region(&cloud, EAST, false).await;
+    ended(&cloud, EAST, "r1", Status::RolledBack, "ABORTED", None);
+    assert_eq!(poll(&cloud, &s).await["outcome"], "RolledBack");
+    let next = step(&cloud, "wave", json!({"wave": 0})).await;
+    assert_eq!(next["next"], "stop");
+    assert!(
+        next["reason"]
+            .as_str()
+            .unwrap()
+            .contains("us-east-1: RolledBack"),
+        "{next}"
+    );
+    step(
+        &cloud,
+        "finish",
+        json!({"status": "Stopped", "reason": next["reason"]}),
+    )
+    .await;
+    assert_eq!(record(&cloud).status, ReleaseStatus::Stopped);
+    assert!(
+        cloud.executions().iter().all(|(_, e)| e.region == EAST),
+        "wave 2 never started"
+    );
+}
+
+#[tokio::test]
+async fn rollback_all_returns_a_promoted_wave_to_its_previous_image() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    live(&cloud, WEST);
+    cloud
+        .set_plan(json!({"waves": [[EAST], [WEST]], "bakeSeconds": 0, "onFailure": "rollbackAll"}));
+    let input = json!({"app": "shop", "env": "prod", "releaseId": "r1", "image": "img:2"});
+    release::handle(&cloud, &json!({"action": "plan", "release": input}), 1)
+        .await
+        .unwrap();
+    let s = run_region(&cloud, EAST, false).await;
+    ended(&cloud, EAST, "r1", Status::Promoted, "SUCCEEDED", None);
+    poll(&cloud, &s).await;
+    assert_eq!(step(&cloud, "wave", json!({"wave": 0})).await["seconds"], 0);
+    let s = run_region(&cloud, WEST, false).await;
+    ended(
+        &cloud,
+        WEST,
+        "r1",
+        Status::RolledBack,
+        "FAILED",
+        Some("HealthFailed"),
+    );
+    poll(&cloud, &s).await;
+    let next = step(&cloud, "wave", json!({"wave": 1})).await;
+    assert_eq!(
+        (next["next"].clone(), next["regions"].clone()),
+        (json!("rollbackAll"), json!([EAST]))
+    );
+
+    let s = run_region(&cloud, EAST, true).await;
+    let (_, revert) = cloud
+        .executions()
+        .into_iter()
+        .find(|(_, e)| e.input.contains("r1-revert"))
+        .unwrap();
+    let input: Value = serde_json::from_str(&revert.input).unwrap();
+    assert_eq!(
+        (
+            input["image"].clone(),
+            input["strategy"].clone(),
+            revert.region.as_str()
+        ),
+        (json!("img:1"), json!("AllAtOnce"), EAST)
+    );
+    ended(
+        &cloud,
+        EAST,
+        "r1-revert",
+        Status::Promoted,
+        "SUCCEEDED",
+        None,
+    );
+    assert_eq!(poll(&cloud, &s).await["outcome"], "Promoted");
+    let done = step(
+        &cloud,
+        "finish",
+        json!({"status": "Reverted", "reason": next["reason"]}),
+    )
+    .await;
+    assert_eq!(done["status"], "RolledBack");
+    let r = record(&cloud);
+    assert_eq!(
+        r.region(EAST).unwrap().revert.as_ref().unwrap().image,
+        "img:1"
+    );
+    assert!(r
+        .reason
+        .unwrap()
+        .contains("wave 2 of 2 failed: us-west-2: RolledBack (HealthFailed)"));
+}
+
+fn with_pair(cloud: &FakeReleaseCloud) {
+    cloud.set_plan(json!({"waves": [[EAST], [WEST]], "failover": [{
+        "hostedZoneId": "Z1", "recordName": "live.example.com.",
+        "primary": {"region": EAST, "setIdentifier": "primary", "healthCheckId": "hc-east"},
+        "secondary": {"region": WEST, "setIdentifier": "secondary", "healthCheckId": "hc-west"}
+    }]}));
+}
+
+#[tokio::test]
+async fn an_unhealthy_partner_refuses_the_region_before_anything_starts() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    live(&cloud, WEST);
+    with_pair(&cloud);
+    cloud.set_health(
+        "hc-west",
+        &[
+            "Failure: HTTP Status Code 503",
+            "Failure: timed out",
+            "Success: HTTP Status Code 200",
+        ],
+    );
+    let input = json!({"app": "shop", "env": "prod", "releaseId": "r1", "image": "img:2"});
+    release::handle(&cloud, &json!({"action": "plan", "release": input}), 1)
+        .await
+        .unwrap();
+    let s = run_region(&cloud, EAST, false).await;
+    assert_eq!(s["outcome"], "Refused");
+    let why = s["reason"].as_str().unwrap();
+    assert!(
+        why.contains("its failover partner us-west-2 is unhealthy (33 % of 3"),
+        "{why}"
+    );
+    assert!(cloud.executions().is_empty(), "nothing started");
+    assert_eq!(cloud.health_reads(), ["hc-west"]);
+    assert!(step(&cloud, "wave", json!({"wave": 0})).await["reason"]
+        .as_str()
+        .unwrap()
+        .contains("us-east-1: Refused"));
+}
+
+#[tokio::test]
+async fn a_partner_in_the_middle_of_a_deployment_refuses_the_region() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    live(&cloud, WEST);
+    with_pair(&cloud);
+    cloud.set_health("hc-west", &["Success: HTTP Status Code 200"; 8]);
+    let mut west = cloud.ledger_of(WEST).unwrap();
+    west.acquire("hotfix-7", "img:h", None, 1).unwrap();
+    cloud.set_ledger(WEST, west);
+    let input = json!({"app": "shop", "env": "prod", "releaseId": "r1", "image": "img:2"});
+    release::handle(&cloud, &json!({"action": "plan", "release": input}), 1)
+        .await
+        .unwrap();
+    let s = run_region(&cloud, EAST, false).await;
+    assert_eq!(s["outcome"], "Refused");
+    assert!(s["reason"]
+        .as_str()
+        .unwrap()
+        .contains("us-west-2 is being deployed itself (deployment hotfix-7"));
+    assert!(cloud.executions().is_empty());
+}
+
+#[tokio::test]
+async fn plans_that_cannot_run_are_refused_before_the_release_is_recorded() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    cloud.remove_stack(WEST);
+    let e = plan(&cloud, "us-east-1;us-west-2").await.unwrap_err();
+    assert_eq!(e.error_type, ErrorType::InvalidInput);
+    assert!(
+        e.reason
+            .contains("unknown region us-west-2: the release knows us-east-1"),
+        "{}",
+        e.reason
+    );
+    let e = plan(&cloud, "").await.unwrap_err();
+    assert!(e.reason.contains("waves[0]: is empty"), "{}", e.reason);
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    with_pair(&cloud);
+    let e = plan(&cloud, "us-east-1,us-west-2").await.unwrap_err();
+    assert!(
+        e.reason.contains("both halves of the failover pair"),
+        "{}",
+        e.reason
+    );
+    assert!(cloud.release().is_none(), "nothing recorded");
+    let long = json!({"action": "plan", "release": {"app": "shop", "env": "prod", "image": "i",
+        "releaseId": "a".repeat(34)}});
+    let e = release::handle(&cloud, &long, 1).await.unwrap_err();
+    assert!(e.reason.contains("at most 33 characters"), "{}", e.reason);
+}
+
+#[tokio::test]
+async fn a_second_start_of_the_same_release_attaches_and_another_one_waits() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST]);
+    live(&cloud, EAST);
+    plan(&cloud, EAST).await.unwrap();
+    let version = record(&cloud).version;
+    plan(&cloud, EAST).await.unwrap();
+    assert_eq!(
+        record(&cloud).version,
+        version,
+        "the same release, recorded once"
+    );
+    let first = run_region(&cloud, EAST, false).await;
+    let again = run_region(&cloud, EAST, false).await;
+    assert_eq!(first["executionArn"], again["executionArn"]);
+    assert_eq!(cloud.executions().len(), 1);
+
+    let other = json!({"action": "plan", "release": {"app": "shop", "env": "prod", "image": "i",
+        "releaseId": "r2", "waves": EAST}});
+    let e = release::handle(&cloud, &other, 1).await.unwrap_err();
+    assert_eq!(e.error_type, ErrorType::Conflict);
+    assert!(
+        e.reason
+            .contains("release r1 of shop/prod is still running"),
+        "{}",
+        e.reason
+    );
+}
+
+#[tokio::test]
+async fn a_region_the_function_could_not_read_ends_failed_with_the_error() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST]);
+    plan(&cloud, EAST).await.unwrap();
+    let out = step(&cloud, "fail", json!({"region": EAST, "revert": false, "error": {
+        "Error": "AccessDenied", "Cause": "{\"reason\":\"StartExecution was denied by IAM: no\"}"}})).await;
+    assert_eq!(out["outcome"], "Failed");
+    let r = record(&cloud);
+    assert_eq!(
+        r.region(EAST).unwrap().deploy.reason.as_deref(),
+        Some("AccessDenied: StartExecution was denied by IAM: no")
+    );
+}
+
+#[tokio::test]
+async fn bad_events_are_refused_by_field() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST]);
+    for (event, field) in [
+        (
+            json!({"action": "dance", "app": "a", "env": "e", "releaseId": "r"}),
+            "action",
+        ),
+        (
+            json!({"action": "start", "app": "a b", "env": "e", "releaseId": "r"}),
+            "app",
+        ),
+        (
+            json!({"action": "start", "app": "a", "env": "e", "releaseId": "r", "region": "Mars"}),
+            "region",
+        ),
+        (json!({"action": "plan", "release": 5}), "release"),
+    ] {
+        let e = release::handle(&cloud, &event, 1).await.unwrap_err();
+        assert_eq!(e.error_type, ErrorType::InvalidInput, "{event}");
+        assert!(e.reason.contains(field), "{event}: {}", e.reason);
+    }
+}
+
+#[tokio::test]
+async fn the_sample_events_run_in_order() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    let parse = |s: &str| -> Value { serde_json::from_str(s).unwrap() };
+    let plan = parse(include_str!("../../../events/release-plan.json"));
+    let out = release::handle(&cloud, &plan, 1).await.unwrap();
+    assert_eq!(out["regions"], json!([EAST]));
+    let start = parse(include_str!("../../../events/release-start.json"));
+    let started = release::handle(&cloud, &start, 2).await.unwrap();
+    let arn = started["executionArn"].as_str().unwrap().to_string();
+    let mut poll = parse(include_str!("../../../events/release-poll.json"));
+    poll["executionArn"] = json!(arn);
+    let out = release::handle(&cloud, &poll, 3).await.unwrap();
+    assert!(out["outcome"].is_null(), "{out}");
+    let input: Value = serde_json::from_str(&cloud.executions()[0].1.input).unwrap();
+    assert_eq!(
+        input["strategy"], "Canary10Percent5Minutes",
+        "the release's strategy reaches the region"
+    );
+}

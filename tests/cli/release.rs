@@ -1,0 +1,279 @@
+//! `cutover release` across the local cloud's two regions (us-east-1 home and PRIMARY, us-west-2
+//! SECONDARY): the release machine in the home region starts each region's deploy machine through
+//! the release function, waves one after the other. What is asserted is what each region shows: its
+//! ledger, its listener, its executions; and the release item in the home region.
+
+use super::text;
+use cutover_core::release::{RegionOutcome, ReleaseRecord, ReleaseStatus};
+use cutover_core::Ledger;
+use cutover_scenarios::{one_at_a_time, unique, LocalCloud, HOME_REGION, OTHER_REGION};
+use serde_json::Value;
+use std::process::Output;
+
+struct Regions {
+    east: LocalCloud,
+    west: LocalCloud,
+}
+
+async fn regions() -> Regions {
+    let east = LocalCloud::for_deployments().await;
+    let west = LocalCloud::connect_in(OTHER_REGION).await;
+    east.live_colour().await;
+    west.live_colour().await;
+    Regions { east, west }
+}
+
+fn release(c: &LocalCloud, id: &str, image: &str, extra: &[&str]) -> Output {
+    let (app, env) = (c.seeded("app"), c.seeded("env"));
+    let mut args = vec![
+        "release",
+        "--app",
+        &app,
+        "--env",
+        &env,
+        "--image",
+        image,
+        "--id",
+        id,
+        "--strategy",
+        "AllAtOnce",
+        "--wait",
+    ];
+    args.extend(extra);
+    c.cutover(&args)
+}
+
+async fn release_item(c: &LocalCloud) -> ReleaseRecord {
+    let pk = format!("{}#{}", c.seeded("app"), c.seeded("env"));
+    let item = c
+        .dynamodb
+        .get_item()
+        .table_name(c.output("LedgerTableName"))
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("RELEASE".into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem")
+        .item
+        .expect("the release item");
+    let mut item = item;
+    item.remove("pk");
+    item.remove("sk");
+    serde_dynamo::from_item(item).expect("release item")
+}
+
+fn live_image(l: &Ledger) -> String {
+    l.last_known_good
+        .as_ref()
+        .map(|r| r.image.clone())
+        .unwrap_or_default()
+}
+
+/// The region's ledger holds deployment `id` with this status.
+async fn ledger_says(c: &LocalCloud, id: &str) -> Option<cutover_core::Status> {
+    c.ledger()
+        .await
+        .and_then(|l| l.deployment)
+        .filter(|d| d.id == id)
+        .map(|d| d.status)
+}
+
+/// All traffic on the live colour the ledger names, in that region's load balancer.
+async fn all_on_live(c: &LocalCloud) {
+    let live = c
+        .ledger()
+        .await
+        .map(|l| l.live_colour)
+        .unwrap_or(cutover_core::Colour::Blue);
+    let w = c.listener_weights().await;
+    assert_eq!(w.of(live), 100, "{w:?} with {live:?} live");
+}
+
+#[tokio::test]
+async fn a_good_release_promotes_wave_one_then_after_the_bake_wave_two() {
+    let _one = one_at_a_time().lock().await;
+    let r = regions().await;
+    let id = unique("rel");
+    let image = format!("public.ecr.aws/live-event/service:{id}");
+    let out = release(&r.east, &id, &image, &[]);
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let east_done = log.find("us-east-1: deploy").expect("east's lines");
+    let west_start = log.find("us-west-2: wave 2").expect("west's lines");
+    assert!(east_done < west_start, "wave 2 after wave 1:\n{log}");
+    assert!(
+        log.contains("wave 2 of 2: us-west-2 (after a bake of 60 s)"),
+        "{log}"
+    );
+
+    let item = release_item(&r.east).await;
+    assert_eq!(
+        (item.id.as_str(), item.status),
+        (id.as_str(), ReleaseStatus::Succeeded)
+    );
+    for (c, region) in [(&r.east, HOME_REGION), (&r.west, OTHER_REGION)] {
+        let run = &item.region(region).expect("region in the item").deploy;
+        assert_eq!(run.outcome, Some(RegionOutcome::Promoted), "{region}");
+        assert_eq!(
+            ledger_says(c, &id).await,
+            Some(cutover_core::Status::Promoted),
+            "{region}"
+        );
+        assert_eq!(live_image(&c.ledger().await.unwrap()), image, "{region}");
+        all_on_live(c).await;
+    }
+    let east_end = item
+        .region(HOME_REGION)
+        .unwrap()
+        .deploy
+        .ended_at_ms
+        .unwrap();
+    let west_start = item.region(OTHER_REGION).unwrap().deploy.started_at_ms;
+    assert!(west_start >= east_end, "wave 2 began after wave 1 ended");
+}
+
+#[tokio::test]
+async fn a_bad_release_rolls_wave_one_back_and_never_starts_wave_two() {
+    let _one = one_at_a_time().lock().await;
+    let r = regions().await;
+    let west_before = r.west.ledger().await.map(|l| live_image(&l));
+    let id = unique("relbad-");
+    let image = format!("public.ecr.aws/live-event/service:{id}");
+    let out = release(&r.east, &id, &image, &[]);
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{log}");
+    assert!(
+        log.contains("us-east-1: deploy") && log.contains("RolledBack"),
+        "{log}"
+    );
+    let item = release_item(&r.east).await;
+    assert_eq!(item.status, ReleaseStatus::Stopped);
+    assert!(
+        item.region(OTHER_REGION).is_none(),
+        "wave 2 never started: {item:?}"
+    );
+    assert_eq!(
+        ledger_says(&r.east, &id).await,
+        Some(cutover_core::Status::RolledBack)
+    );
+    assert_eq!(ledger_says(&r.west, &id).await, None);
+    assert_eq!(r.west.ledger().await.map(|l| live_image(&l)), west_before);
+    all_on_live(&r.east).await;
+}
+
+#[tokio::test]
+async fn rollback_all_returns_the_promoted_wave_when_wave_two_fails() {
+    let _one = one_at_a_time().lock().await;
+    let r = regions().await;
+    // What east runs before: a release of this test's own, so its ledger names the image.
+    let first = unique("relprev");
+    let east_before = format!("public.ecr.aws/live-event/service:{first}");
+    let out = release(&r.east, &first, &east_before, &["--waves", HOME_REGION]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let plan_name = r.east.seeded("releasePlanParameter");
+    let stored = r.east.seed["releasePlan"].clone();
+    let mut plan: Value = stored.clone();
+    plan["onFailure"] = "rollbackAll".into();
+    put_plan(&r.east, &plan_name, &plan).await;
+    // Wave 2 fails: deployments are frozen in us-west-2, so its prepare refuses.
+    r.west.set_flags(true).await;
+    let id = unique("relall");
+    let image = format!("public.ecr.aws/live-event/service:{id}");
+    let out = release(&r.east, &id, &image, &[]);
+    r.west.set_flags(false).await;
+    put_plan(&r.east, &plan_name, &stored).await;
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{log}");
+    assert!(
+        log.contains(&format!("us-east-1: revert to {east_before}")),
+        "{log}"
+    );
+    let item = release_item(&r.east).await;
+    assert_eq!(item.status, ReleaseStatus::RolledBack, "{item:?}");
+    assert_eq!(
+        item.region(OTHER_REGION).unwrap().deploy.outcome,
+        Some(RegionOutcome::Refused)
+    );
+    let revert = item
+        .region(HOME_REGION)
+        .unwrap()
+        .revert
+        .clone()
+        .expect("east's revert");
+    assert_eq!(
+        (revert.image.as_str(), revert.outcome),
+        (east_before.as_str(), Some(RegionOutcome::Promoted))
+    );
+    let east = r.east.ledger().await.unwrap();
+    assert_eq!(
+        live_image(&east),
+        east_before,
+        "east runs its previous image again"
+    );
+    assert_eq!(
+        east.deployment.as_ref().map(|d| d.id.clone()),
+        Some(format!("{id}-revert"))
+    );
+    all_on_live(&r.east).await;
+}
+
+async fn put_plan(c: &LocalCloud, name: &str, plan: &Value) {
+    c.ssm
+        .put_parameter()
+        .name(name)
+        .value(plan.to_string())
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("PutParameter");
+}
+
+#[tokio::test]
+async fn an_unhealthy_secondary_refuses_the_primary_before_any_traffic_moves() {
+    let _one = one_at_a_time().lock().await;
+    let r = regions().await;
+    let before = r.east.listener_weights().await;
+    let outage = cutover_scenarios::outage(OTHER_REGION);
+    let id = unique("relgate");
+    let out = release(&r.east, &id, "public.ecr.aws/live-event/service:gate", &[]);
+    drop(outage);
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{log}");
+    assert!(
+        log.contains("us-east-1 is not deployed: its failover partner us-west-2 is unhealthy (0 % of 8 Route 53 checkers report success, 50 % needed)"),
+        "{log}"
+    );
+    assert_eq!(ledger_says(&r.east, &id).await, None, "no deployment began");
+    assert_eq!(r.east.listener_weights().await, before);
+    let item = release_item(&r.east).await;
+    assert_eq!(item.status, ReleaseStatus::Stopped);
+    assert!(item.region(OTHER_REGION).is_none());
+}
+
+#[tokio::test]
+async fn failover_status_shows_the_favoured_region_and_follows_an_outage() {
+    let c = LocalCloud::connect().await;
+    let (app, env) = (c.seeded("app"), c.seeded("env"));
+    let status = |c: &LocalCloud| {
+        let out = c.cutover(&["failover", "status", "--app", &app, "--env", &env]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        text(&out)
+    };
+    let log = status(&c);
+    assert!(log.contains("live.live-event.example.com. (zone"), "{log}");
+    assert!(log.contains("favours us-east-1"), "{log}");
+    assert!(
+        log.contains("PRIMARY   us-east-1") && log.contains("100 % of 8 checkers healthy"),
+        "{log}"
+    );
+    let outage = cutover_scenarios::outage(HOME_REGION);
+    let log = status(&c);
+    drop(outage);
+    assert!(log.contains("favours us-west-2"), "{log}");
+    assert!(log.contains("0 % of 8 checkers healthy"), "{log}");
+}
