@@ -27,6 +27,11 @@ from botocore.exceptions import ClientError
 import cloud
 
 BUCKET = "cutover-local-artifacts"
+
+
+def bucket():
+    """The artifacts bucket of the region being deployed (bucket names are global)."""
+    return BUCKET if cloud.REGION == cloud.HOME else f"{BUCKET}-{cloud.REGION}"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 CODE_URI = re.compile(r"^(\s*CodeUri:\s*)functions/([\w-]+)\s*$", re.M)
 DEFINITION_URI = re.compile(r"^(\s*DefinitionUri:\s*)(\S+)\s*$", re.M)
@@ -70,8 +75,8 @@ def upload(s3, path, bootstrap=False):
             z.writestr(info, body, compresslevel=1)  # level 6 triples the time for a 12 % smaller zip
         body = out.getvalue()
     key = f"{os.path.basename(path)}-{hashlib.md5(body).hexdigest()}"
-    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-    return f"s3://{BUCKET}/{key}"
+    s3.put_object(Bucket=bucket(), Key=key, Body=body)
+    return f"s3://{bucket()}/{key}"
 
 
 def package():
@@ -80,9 +85,12 @@ def package():
         template = f.read()
     names = [m.group(2) for m in CODE_URI.finditer(template)]
     binaries = cloud.binaries(*names)
-    s3 = cloud.client("s3", cloud.HOME)  # buckets are global: one upload serves every region
+    # CloudFormation reads a function's code from a bucket in its own region, as on AWS.
+    s3 = cloud.client("s3")
     try:
-        s3.create_bucket(Bucket=BUCKET)
+        where = {} if cloud.REGION == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": cloud.REGION}}
+        s3.create_bucket(Bucket=bucket(), **where)
     except s3.exceptions.BucketAlreadyOwnedByYou:
         pass
     with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL: one zip per core
@@ -97,7 +105,12 @@ def package():
 
 def create_or_update(template, params):
     cfn = cloud.client("cloudformation")
-    args = {"StackName": cloud.STACK_NAME, "TemplateBody": template, "Capabilities": CAPABILITIES,
+    # From S3, as `sam deploy` does: an inline TemplateBody may be at most 51 200 bytes, and the
+    # packaged template (long S3 URIs) is larger than that.
+    key = f"template-{hashlib.md5(template.encode()).hexdigest()}.yaml"
+    cloud.client("s3").put_object(Bucket=bucket(), Key=key, Body=template.encode())
+    url = f"{cloud.MINISTACK_URL}/{bucket()}/{key}"
+    args = {"StackName": cloud.STACK_NAME, "TemplateURL": url, "Capabilities": CAPABILITIES,
             "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()]}
     try:
         cfn.update_stack(**args)

@@ -257,6 +257,8 @@ async fn an_unhealthy_secondary_refuses_the_primary_before_any_traffic_moves() {
 
 #[tokio::test]
 async fn failover_status_shows_the_favoured_region_and_follows_an_outage() {
+    // The other scenarios set outages too.
+    let _one = one_at_a_time().lock().await;
     let c = LocalCloud::connect().await;
     let (app, env) = (c.seeded("app"), c.seeded("env"));
     let status = |c: &LocalCloud| {
