@@ -67,29 +67,113 @@ fn archive_sort_key(d: &Deployment) -> String {
     format!("{DEPLOYMENT_SORT_PREFIX}{:013}#{}", d.started_at_ms, d.id)
 }
 
-impl LedgerStore for DynamoLedger {
-    async fn load(&self, app: &str, env: &str) -> Result<Option<Ledger>, AwsError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(app, env)))
-            .consistent_read(true)
+/// One item by key, read consistently, without its keys, as `T`; `None` when there is none.
+pub(crate) async fn get_item<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    table: &str,
+    key: HashMap<String, AttributeValue>,
+    what: &'static str,
+    id: String,
+) -> Result<Option<T>, AwsError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("GetItem", e))?;
+    let Some(mut item) = out.item else {
+        return Ok(None);
+    };
+    item.remove("pk");
+    item.remove("sk");
+    serde_dynamo::from_item(item)
+        .map(Some)
+        .map_err(|e| AwsError::Unusable {
+            what,
+            id,
+            problem: e.to_string(),
+        })
+}
+
+/// Write `item` only if the stored `version` is `version` (0: only if there is no item yet).
+/// `Ok(false)`: someone else wrote first.
+pub(crate) async fn put_on_version(
+    client: &Client,
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+    version: u64,
+) -> Result<bool, AwsError> {
+    let put = client.put_item().table_name(table).set_item(Some(item));
+    let put = if version == 0 {
+        put.condition_expression("attribute_not_exists(pk)")
+    } else {
+        put.condition_expression("#v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+    };
+    match put.send().await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(AwsError::from_sdk("PutItem", e)),
+    }
+}
+
+/// The newest `limit` items of partition `pk` whose sort key starts with `prefix`, newest first.
+pub(crate) async fn newest<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    table: &str,
+    pk: String,
+    prefix: &str,
+    limit: usize,
+    what: &'static str,
+) -> Result<Vec<T>, AwsError> {
+    let mut out = Vec::new();
+    let mut start = None;
+    while out.len() < limit {
+        let page = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
-        let Some(mut item) = out.item else {
-            return Ok(None);
-        };
-        item.remove("pk");
-        item.remove("sk");
-        serde_dynamo::from_item(item)
-            .map(Some)
-            .map_err(|e| AwsError::Unusable {
-                what: "ledger item",
-                id: partition_key(app, env),
+            .map_err(|e| AwsError::from_sdk("Query", e))?;
+        for mut item in page.items.unwrap_or_default() {
+            let sk = match item.remove("sk") {
+                Some(AttributeValue::S(s)) => s,
+                _ => String::new(),
+            };
+            item.remove("pk");
+            let value = serde_dynamo::from_item(item).map_err(|e| AwsError::Unusable {
+                what,
+                id: sk,
                 problem: e.to_string(),
-            })
+            })?;
+            out.push(value);
+        }
+        match page.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+impl LedgerStore for DynamoLedger {
+    async fn load(&self, app: &str, env: &str) -> Result<Option<Ledger>, AwsError> {
+        let id = partition_key(app, env);
+        get_item(&self.client, &self.table, key(app, env), "ledger item", id).await
     }
 
     async fn save(&self, ledger: &Ledger) -> Result<bool, AwsError> {
@@ -104,28 +188,7 @@ impl LedgerStore for DynamoLedger {
                 problem: e.to_string(),
             })?;
         item.extend(key(&ledger.app, &ledger.env));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item));
-        let put = if ledger.version == 0 {
-            put.condition_expression("attribute_not_exists(pk)")
-        } else {
-            put.condition_expression("#v = :v")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":v", AttributeValue::N(ledger.version.to_string()))
-        };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(AwsError::from_sdk("PutItem", e)),
-        }
+        put_on_version(&self.client, &self.table, item, ledger.version).await
     }
 
     async fn archive(&self, app: &str, env: &str, d: &Deployment) -> Result<(), AwsError> {
@@ -153,43 +216,16 @@ impl LedgerStore for DynamoLedger {
         env: &str,
         limit: usize,
     ) -> Result<Vec<Deployment>, AwsError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        while out.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S(partition_key(app, env)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(DEPLOYMENT_SORT_PREFIX.into()),
-                )
-                .scan_index_forward(false)
-                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("Query", e))?;
-            for mut item in page.items.unwrap_or_default() {
-                let sk = match item.remove("sk") {
-                    Some(AttributeValue::S(s)) => s,
-                    _ => String::new(),
-                };
-                item.remove("pk");
-                let d = serde_dynamo::from_item(item).map_err(|e| AwsError::Unusable {
-                    what: "archived deployment",
-                    id: sk,
-                    problem: e.to_string(),
-                })?;
-                out.push(d);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let pk = partition_key(app, env);
+        let what = "archived deployment";
+        newest(
+            &self.client,
+            &self.table,
+            pk,
+            DEPLOYMENT_SORT_PREFIX,
+            limit,
+            what,
+        )
+        .await
     }
 }

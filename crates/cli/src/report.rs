@@ -19,6 +19,8 @@ pub struct Report {
     format: Format,
     started: Instant,
     live: Option<ProgressBar>,
+    /// What every line of this report is about (a region of a release), before its text.
+    scope: Option<String>,
 }
 
 /// `blue ##################|== green`: each mark is 5 %.
@@ -56,17 +58,36 @@ impl Report {
             format,
             started: Instant::now(),
             live,
+            scope: None,
+        }
+    }
+
+    /// The same report, each line starting `<scope>: ` (and, in JSON, carrying `scope`).
+    pub fn scoped(&self, scope: &str) -> Report {
+        Report {
+            format: self.format,
+            started: self.started,
+            live: self.live.clone(),
+            scope: Some(scope.to_string()),
         }
     }
 
     /// One event: `kind` names it, `text` is what a person reads, `data` what a program reads.
     pub fn event(&self, kind: &str, text: &str, data: Value) {
-        match self.format {
-            Format::Json => println!(
+        match (self.format, &self.scope) {
+            (Format::Json, None) => println!(
                 "{}",
                 json!({ "event": kind, "data": data, "message": text })
             ),
-            Format::Text => {
+            (Format::Json, Some(scope)) => println!(
+                "{}",
+                json!({ "event": kind, "scope": scope, "data": data, "message": text })
+            ),
+            (Format::Text, scope) => {
+                let text = match scope {
+                    Some(s) => format!("{s}: {text}"),
+                    None => text.to_string(),
+                };
                 let line = format!("[{:7.1}s] {text}", self.started.elapsed().as_secs_f64());
                 match &self.live {
                     Some(pb) => pb.println(line),

@@ -29,6 +29,7 @@ pub const CALLS: &[&str] = &[
     "HealthChecks::observations",
     "Releases::load",
     "Releases::save",
+    "Releases::archive",
     "Releases::plan",
 ];
 
@@ -303,7 +304,7 @@ async fn finish(
     now: u64,
 ) -> Result<Value, Failure> {
     let reason = event.get("reason").and_then(Value::as_str);
-    let (status, _) = update(cloud, at, |r| {
+    let (status, record) = update(cloud, at, |r| {
         let status = match text(event, "status")?.as_str() {
             "Succeeded" => ReleaseStatus::Succeeded,
             "Stopped" => ReleaseStatus::Stopped,
@@ -320,5 +321,7 @@ async fn finish(
         Ok(r.status)
     })
     .await?;
+    // `cutover history` reads finished releases from here; a retried finish replaces its own copy.
+    cloud.releases().archive(&record).await?;
     Ok(json!({ "status": status }))
 }

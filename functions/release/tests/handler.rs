@@ -134,8 +134,14 @@ async fn a_good_two_wave_release_promotes_wave_after_wave() {
         step(&cloud, "finish", json!({"status": "Succeeded"})).await["status"],
         "Succeeded"
     );
+    step(&cloud, "finish", json!({"status": "Succeeded"})).await;
     let r = record(&cloud);
     assert_eq!(r.status, ReleaseStatus::Succeeded);
+    assert_eq!(
+        cloud.archive(),
+        std::slice::from_ref(&r),
+        "kept in the history once, a retry included"
+    );
     assert_eq!(
         r.region(EAST).unwrap().previous_image.as_deref(),
         Some("img:1")

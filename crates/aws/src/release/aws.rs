@@ -6,6 +6,7 @@ use super::{
     ReleaseCloud, Releases, Started,
 };
 use crate::iam::{allow, allow_if, Needs};
+use crate::ledger::{get_item, newest, put_on_version};
 use crate::AwsError;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -78,6 +79,11 @@ pub const PERMISSIONS: &[Needs] = &[
     ("Releases::load", &[allow("dynamodb:GetItem", HOME_TABLE)]),
     ("Releases::save", &[allow("dynamodb:PutItem", HOME_TABLE)]),
     (
+        "Releases::archive",
+        &[allow("dynamodb:PutItem", HOME_TABLE)],
+    ),
+    ("Releases::archived", &[allow("dynamodb:Query", HOME_TABLE)]),
+    (
         "Releases::plan",
         &[allow(
             "ssm:GetParameter",
@@ -87,6 +93,8 @@ pub const PERMISSIONS: &[Needs] = &[
 ];
 
 pub const RELEASE_SORT_KEY: &str = "RELEASE";
+/// Archived releases sort after it by start time, so a Query reads the newest first.
+pub const RELEASE_ARCHIVE_PREFIX: &str = "RELEASE#";
 
 /// The clients of one region.
 #[derive(Clone)]
@@ -245,28 +253,17 @@ impl Regions for AwsRegions {
         app: &str,
         env: &str,
     ) -> Result<Option<Ledger>, AwsError> {
-        let out = self
-            .clients(&stack.region)
-            .dynamodb
-            .get_item()
-            .table_name(&stack.ledger_table)
-            .set_key(Some(key(app, env, crate::ledger::LEDGER_SORT_KEY)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
-        let Some(mut item) = out.item else {
-            return Ok(None);
-        };
-        item.remove("pk");
-        item.remove("sk");
-        serde_dynamo::from_item(item)
-            .map(Some)
-            .map_err(|e| AwsError::Unusable {
-                what: "regional ledger item",
-                id: format!("{}:{app}#{env}", stack.region),
-                problem: e.to_string(),
-            })
+        let dynamodb = self.clients(&stack.region).dynamodb;
+        let id = format!("{}:{app}#{env}", stack.region);
+        let key = key(app, env, crate::ledger::LEDGER_SORT_KEY);
+        get_item(
+            &dynamodb,
+            &stack.ledger_table,
+            key,
+            "regional ledger item",
+            id,
+        )
+        .await
     }
 }
 
@@ -330,27 +327,15 @@ impl DynamoReleases {
 
 impl Releases for DynamoReleases {
     async fn load(&self, app: &str, env: &str) -> Result<Option<ReleaseRecord>, AwsError> {
-        let out = self
-            .dynamodb
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(app, env, RELEASE_SORT_KEY)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("GetItem", e))?;
-        let Some(mut item) = out.item else {
-            return Ok(None);
-        };
-        item.remove("pk");
-        item.remove("sk");
-        serde_dynamo::from_item(item)
-            .map(Some)
-            .map_err(|e| AwsError::Unusable {
-                what: "release item",
-                id: format!("{app}#{env}"),
-                problem: e.to_string(),
-            })
+        let key = key(app, env, RELEASE_SORT_KEY);
+        get_item(
+            &self.dynamodb,
+            &self.table,
+            key,
+            "release item",
+            format!("{app}#{env}"),
+        )
+        .await
     }
 
     async fn save(&self, release: &ReleaseRecord) -> Result<bool, AwsError> {
@@ -365,28 +350,49 @@ impl Releases for DynamoReleases {
                 problem: e.to_string(),
             })?;
         item.extend(key(&release.app, &release.env, RELEASE_SORT_KEY));
-        let put = self
-            .dynamodb
+        put_on_version(&self.dynamodb, &self.table, item, release.version).await
+    }
+
+    async fn archive(&self, release: &ReleaseRecord) -> Result<(), AwsError> {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(release).map_err(|e| AwsError::Unusable {
+                what: "archived release",
+                id: release.id.clone(),
+                problem: e.to_string(),
+            })?;
+        // Zero-padded so the string order is the time order.
+        let sort = format!(
+            "{RELEASE_ARCHIVE_PREFIX}{:013}#{}",
+            release.started_at_ms, release.id
+        );
+        item.extend(key(&release.app, &release.env, &sort));
+        self.dynamodb
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item));
-        let put = if release.version == 0 {
-            put.condition_expression("attribute_not_exists(pk)")
-        } else {
-            put.condition_expression("#v = :v")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":v", AttributeValue::N(release.version.to_string()))
-        };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(AwsError::from_sdk("PutItem", e)),
-        }
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn archived(
+        &self,
+        app: &str,
+        env: &str,
+        limit: usize,
+    ) -> Result<Vec<ReleaseRecord>, AwsError> {
+        let pk = format!("{app}#{env}");
+        let what = "archived release";
+        newest(
+            &self.dynamodb,
+            &self.table,
+            pk,
+            RELEASE_ARCHIVE_PREFIX,
+            limit,
+            what,
+        )
+        .await
     }
 
     async fn plan(&self, app: &str, env: &str) -> Result<Option<Value>, AwsError> {

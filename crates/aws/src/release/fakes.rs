@@ -28,6 +28,7 @@ struct State {
     release: Option<ReleaseRecord>,
     plan: Option<Value>,
     health_reads: Vec<String>,
+    archive: BTreeMap<(u64, String), ReleaseRecord>,
 }
 
 #[derive(Clone, Default)]
@@ -103,6 +104,10 @@ impl FakeReleaseCloud {
 
     pub fn release(&self) -> Option<ReleaseRecord> {
         self.lock().release.clone()
+    }
+
+    pub fn archive(&self) -> Vec<ReleaseRecord> {
+        self.lock().archive.values().cloned().collect()
     }
 
     pub fn health_reads(&self) -> Vec<String> {
@@ -204,6 +209,29 @@ impl Releases for FakeReleaseCloud {
             ..release.clone()
         });
         Ok(true)
+    }
+
+    async fn archive(&self, release: &ReleaseRecord) -> Result<(), AwsError> {
+        self.lock()
+            .archive
+            .insert((release.started_at_ms, release.id.clone()), release.clone());
+        Ok(())
+    }
+
+    async fn archived(
+        &self,
+        _app: &str,
+        _env: &str,
+        limit: usize,
+    ) -> Result<Vec<ReleaseRecord>, AwsError> {
+        Ok(self
+            .lock()
+            .archive
+            .values()
+            .rev()
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     async fn plan(&self, _app: &str, _env: &str) -> Result<Option<Value>, AwsError> {

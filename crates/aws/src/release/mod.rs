@@ -99,6 +99,19 @@ pub trait Releases {
     /// `Ok(false)`: someone else wrote first.
     fn save(&self, release: &ReleaseRecord) -> impl Future<Output = Result<bool, AwsError>> + Send;
 
+    /// Keep a finished release in the service's history (idempotent: the same release again
+    /// replaces its own record).
+    fn archive(&self, release: &ReleaseRecord)
+        -> impl Future<Output = Result<(), AwsError>> + Send;
+
+    /// The newest `limit` archived releases, newest first.
+    fn archived(
+        &self,
+        app: &str,
+        env: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ReleaseRecord>, AwsError>> + Send;
+
     /// The plan stored at `/cutover/<app>/<env>/release`, as JSON; `None` when there is none.
     fn plan(
         &self,

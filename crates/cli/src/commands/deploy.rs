@@ -188,7 +188,7 @@ fn differences(theirs: &Value, ours: &Value) -> Vec<String> {
 }
 
 /// What changed in the ledger since the last look, as events.
-fn changes(report: &Report, before: Option<&Deployment>, now: &Deployment) {
+pub(super) fn changes(report: &Report, before: Option<&Deployment>, now: &Deployment) {
     if before.map(|d| d.status) != Some(now.status) {
         report.event(
             "status",

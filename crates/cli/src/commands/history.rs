@@ -5,6 +5,8 @@ use crate::context::Context;
 use crate::outcome::Outcome;
 use crate::report::Format;
 use cutover_aws::ledger::DynamoLedger;
+use cutover_aws::release::aws::DynamoReleases;
+use cutover_aws::release::Releases;
 use cutover_aws::LedgerStore;
 use cutover_core::experiment::Decision;
 use serde_json::json;
@@ -105,6 +107,30 @@ async fn history(
             if let Some(v) = verdict {
                 println!("{:22}{v}", "");
             }
+        }
+    }
+    // Releases across regions, from the home region's archive (empty elsewhere).
+    let releases = DynamoReleases::new(
+        aws_sdk_dynamodb::Client::new(&ctx.conf),
+        aws_sdk_ssm::Client::new(&ctx.conf),
+        ctx.ledger_table().await?,
+    )
+    .archived(app, env, limit)
+    .await
+    .map_err(|e| e.to_string())?;
+    for r in &releases {
+        let secs = r
+            .ended_at_ms
+            .map(|e| e.saturating_sub(r.started_at_ms) / 1000);
+        if format == Format::Json {
+            println!("{}", json!({ "release": r, "durationSeconds": secs }));
+        } else {
+            let when = aws_smithy_time((r.started_at_ms / 1000) as i64);
+            println!(
+                "{when}  {} · {}",
+                r.summary(),
+                secs.map_or("-".into(), |s| format!("{s} s"))
+            );
         }
     }
     Ok(())

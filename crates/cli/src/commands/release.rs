@@ -9,11 +9,13 @@ use crate::context::Context;
 use crate::outcome::Outcome;
 use crate::report::Report;
 use aws_sdk_sfn as sfn;
-use cutover_aws::release::aws::DynamoReleases;
-use cutover_aws::release::Releases;
+use cutover_aws::release::aws::{AwsRegions, DynamoReleases};
+use cutover_aws::release::{RegionalStack, Regions, Releases};
 use cutover_core::release::plan::waves_from_text;
 use cutover_core::release::{RegionOutcome, ReleaseRecord, ReleaseStatus};
+use cutover_core::Deployment;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
@@ -72,6 +74,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
     let strategy = strategy.as_deref().map(strategy_value).transpose()?;
     let input = json!({ "app": app, "env": env, "image": image, "releaseId": id,
         "waves": waves, "strategy": strategy });
+    let stack = shared.stack.clone();
     super::with_context(shared, |mut ctx, format| async move {
         let report = Report::new(format);
         let machine = ctx.release_state_machine_arn().await?;
@@ -85,13 +88,15 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         if !wait {
             return Ok(Outcome::Done);
         }
-        let followed = follow(&mut ctx, &arn, &app, &env, &id, &report).await;
+        let regions = AwsRegions::new(ctx.conf.clone(), stack);
+        let followed = follow(&mut ctx, &regions, &arn, &app, &env, &id, &report).await;
         super::report_result(&report, followed)
     })
 }
 
-/// What changed in the release item since the last look, one event per region's step.
-fn changes(report: &Report, before: Option<&ReleaseRecord>, now: &ReleaseRecord) {
+/// What changed in the release item since the last look, one event per region's step: the starts
+/// (`starts`), or the endings and the next wave.
+fn changes(report: &Report, before: Option<&ReleaseRecord>, now: &ReleaseRecord, starts: bool) {
     for r in &now.regions {
         let old = before.and_then(|b| b.region(&r.region));
         for (revert, run) in [(false, Some(&r.deploy)), (true, r.revert.as_ref())] {
@@ -104,7 +109,8 @@ fn changes(report: &Report, before: Option<&ReleaseRecord>, now: &ReleaseRecord)
                 }
             });
             let what = if revert { "revert to" } else { "deploy" };
-            if run.execution_arn.is_some()
+            if starts
+                && run.execution_arn.is_some()
                 && old_run.and_then(|o| o.execution_arn.as_ref()).is_none()
             {
                 report.event(
@@ -119,6 +125,9 @@ fn changes(report: &Report, before: Option<&ReleaseRecord>, now: &ReleaseRecord)
                     json!({ "region": r.region, "wave": r.wave, "revert": revert, "run": run }),
                 );
             }
+            if starts {
+                continue;
+            }
             if let (Some(outcome), None) = (run.outcome, old_run.and_then(|o| o.outcome)) {
                 let why = run
                     .reason
@@ -132,7 +141,7 @@ fn changes(report: &Report, before: Option<&ReleaseRecord>, now: &ReleaseRecord)
             }
         }
     }
-    if before.map(|b| b.wave) != Some(now.wave) && now.wave > 0 {
+    if !starts && before.map(|b| b.wave) != Some(now.wave) && now.wave > 0 {
         report.event(
             "wave",
             &format!(
@@ -167,8 +176,57 @@ fn outcome_of(status: &str, error: Option<&str>, record: Option<&ReleaseRecord>)
     }
 }
 
+/// Each running region's own progress, as `deploy` prints it, its lines prefixed with the region.
+struct RegionalProgress<'a> {
+    regions: &'a AwsRegions,
+    stacks: HashMap<String, RegionalStack>,
+    seen: HashMap<(String, String), Deployment>,
+}
+
+impl RegionalProgress<'_> {
+    async fn show(&mut self, report: &Report, r: &ReleaseRecord) -> Result<(), String> {
+        for region in &r.regions {
+            let run = match &region.revert {
+                Some(v) => v,
+                None => &region.deploy,
+            };
+            if run.execution_arn.is_none() {
+                continue;
+            }
+            if !self.stacks.contains_key(&region.region) {
+                match self
+                    .regions
+                    .stack(&region.region)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    Some(s) => self.stacks.insert(region.region.clone(), s),
+                    None => continue,
+                };
+            }
+            let stack = &self.stacks[&region.region];
+            let ledger = self
+                .regions
+                .ledger(stack, &r.app, &r.env)
+                .await
+                .map_err(|e| e.to_string())?;
+            let Some(d) = ledger
+                .and_then(|l| l.deployment)
+                .filter(|d| d.id == run.deployment_id)
+            else {
+                continue;
+            };
+            let key = (region.region.clone(), d.id.clone());
+            super::deploy::changes(&report.scoped(&region.region), self.seen.get(&key), &d);
+            self.seen.insert(key, d);
+        }
+        Ok(())
+    }
+}
+
 async fn follow(
     ctx: &mut Context,
+    regions: &AwsRegions,
     arn: &str,
     app: &str,
     env: &str,
@@ -183,6 +241,11 @@ async fn follow(
         table,
     );
     let mut last: Option<ReleaseRecord> = None;
+    let mut progress = RegionalProgress {
+        regions,
+        stacks: HashMap::new(),
+        seen: HashMap::new(),
+    };
     loop {
         let exec = super::describe_execution(&client, arn).await?;
         let record = releases
@@ -191,7 +254,9 @@ async fn follow(
             .map_err(|e| e.to_string())?
             .filter(|r| r.id == id);
         if let Some(r) = record {
-            changes(report, last.as_ref(), &r);
+            changes(report, last.as_ref(), &r, true);
+            progress.show(report, &r).await?;
+            changes(report, last.as_ref(), &r, false);
             report.status(format!(
                 "release {} · wave {}/{} · {:?}",
                 r.id,

@@ -8,6 +8,8 @@ use crate::report::{bar, sparkline, Format};
 use cutover_aws::config::SsmTargets;
 use cutover_aws::elbv2::Elbv2;
 use cutover_aws::ledger::DynamoLedger;
+use cutover_aws::release::aws::DynamoReleases;
+use cutover_aws::release::Releases;
 use cutover_aws::traffic::read_weights;
 use cutover_aws::{LedgerStore, TargetSource};
 use serde_json::json;
@@ -43,6 +45,15 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
         }
         None => None,
     };
+    // The release machine lives in the home region only; elsewhere there is no release item.
+    let release = DynamoReleases::new(
+        aws_sdk_dynamodb::Client::new(&ctx.conf),
+        aws_sdk_ssm::Client::new(&ctx.conf),
+        ctx.ledger_table().await?,
+    )
+    .load(app, env)
+    .await
+    .map_err(|e| e.to_string())?;
     let view = json!({
         "app": app, "env": env,
         "liveColour": ledger.as_ref().map(|l| l.live_colour),
@@ -50,6 +61,7 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
         "loadBalancerWeights": weights,
         "deployment": d,
         "execution": execution,
+        "release": release,
     });
     if format == Format::Json {
         println!("{view}");
@@ -120,6 +132,9 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
             e["status"].as_str().unwrap_or("?"),
             e["arn"].as_str().unwrap_or("?")
         );
+    }
+    if let Some(r) = &release {
+        println!("  {}", r.summary());
     }
     Ok(())
 }

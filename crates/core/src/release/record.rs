@@ -287,6 +287,44 @@ impl ReleaseRecord {
         self.ended_at_ms = Some(now);
     }
 
+    /// One line: the release, its status and wave, and each region's outcome (`us-east-1 Promoted,
+    /// us-west-2 running, …`), what `cutover status` and `history` print.
+    pub fn summary(&self) -> String {
+        let regions: Vec<String> = self
+            .plan
+            .regions()
+            .map(|name| {
+                let state = match self.region(name) {
+                    None => "not started".to_string(),
+                    Some(r) => {
+                        let deploy = r
+                            .deploy
+                            .outcome
+                            .map_or("running".into(), |o| format!("{o:?}"));
+                        match &r.revert {
+                            Some(v) => format!(
+                                "{deploy}, reverted to {}: {}",
+                                v.image,
+                                v.outcome.map_or("running".into(), |o| format!("{o:?}"))
+                            ),
+                            None => deploy,
+                        }
+                    }
+                };
+                format!("{name} {state}")
+            })
+            .collect();
+        format!(
+            "release {} of {} {:?} (wave {}/{}): {}",
+            self.id,
+            self.image,
+            self.status,
+            self.wave + 1,
+            self.plan.waves.len(),
+            regions.join(", ")
+        )
+    }
+
     /// After the reverts: RolledBack when every region this release promoted was returned (its
     /// revert promoted), else Failed.
     pub fn revert_status(&self) -> ReleaseStatus {

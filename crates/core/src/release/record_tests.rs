@@ -90,6 +90,10 @@ fn a_revert_deploys_the_previous_image_once_and_only_where_promoted() {
     assert_eq!(r.revert_status(), ReleaseStatus::Failed, "revert not ended");
     r.end_run("us-east-1", true, RegionOutcome::Promoted, None, 6_000);
     assert_eq!(r.revert_status(), ReleaseStatus::RolledBack);
+    assert_eq!(
+        r.summary(),
+        "release r1 of img:2 Running (wave 1/2): us-east-1 Promoted, reverted to img:1: Promoted, us-west-2 RolledBack"
+    );
 
     let mut r = record("us-east-1", OnFailure::RollbackAll);
     r.begin_region("us-east-1", None, 1);
