@@ -61,7 +61,9 @@ fn start_cmd(
 }
 
 /// Wait until the live colour's target group has the history the power estimate reads (the first
-/// scenario of a run may start a few seconds after the simulator).
+/// scenario of a run may start a few seconds after the simulator): 30 one-second values, so even
+/// the estimate's 5-second periods (durations of 40 minutes and more) find several whole ones
+/// (10 values once gave a single whole 5-second period, and the 5XX scenario was refused).
 async fn with_history(c: &LocalCloud) {
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
     let live = c.live_colour().await;
@@ -70,7 +72,7 @@ async fn with_history(c: &LocalCloud) {
         .unwrap()
         .to_string();
     let group = format!("targetgroup/{}", arn.split_once(":targetgroup/").unwrap().1);
-    for _ in 0..60 {
+    for _ in 0..90 {
         let now = std::time::SystemTime::now();
         let stat = MetricStat::builder()
             .metric(
@@ -100,13 +102,13 @@ async fn with_history(c: &LocalCloud) {
         if out
             .metric_data_results()
             .first()
-            .is_some_and(|r| r.values().len() >= 10)
+            .is_some_and(|r| r.values().len() >= 30)
         {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
-    panic!("no Conversion history on {group} after 60 s: is the simulator running?");
+    panic!("no Conversion history on {group} after 90 s: is the simulator running?");
 }
 
 /// The live image's `-conv±N` (the simulator's uplift), or nothing.

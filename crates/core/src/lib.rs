@@ -7,6 +7,8 @@ pub mod execution_name;
 pub mod experiment;
 pub mod fields;
 pub mod flags;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod health;
 pub mod history;
 pub mod judge;

@@ -58,12 +58,13 @@ impl FakeLoadBalancer {
     /// Run `hook` right after every listener read: what another actor does while a caller holds
     /// what it read (a slow read, a paused function).
     pub fn after_each_read(&self, hook: impl Fn() + Send + 'static) {
-        *self.after_read.lock().unwrap() = Some(Box::new(hook));
+        *self.after_read.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(hook));
     }
 
     /// Run `hook` right after every listener write lands: what another actor does in that instant.
     pub fn after_each_write(&self, hook: impl Fn() + Send + 'static) {
-        *self.after_write.lock().unwrap() = Some(Box::new(hook));
+        // A hook that panicked (a crash test) poisons the lock; the next test step replaces it.
+        *self.after_write.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(hook));
     }
 }
 
@@ -92,7 +93,12 @@ impl LoadBalancer for FakeLoadBalancer {
         }
         routes.insert(at.arn().into(), written);
         drop(routes);
-        if let Some(hook) = self.after_write.lock().unwrap().as_ref() {
+        if let Some(hook) = self
+            .after_write
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
             hook();
         }
         Ok(())

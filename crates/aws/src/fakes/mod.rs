@@ -6,6 +6,7 @@ mod alarms;
 mod executions;
 mod fixtures;
 mod flags;
+pub mod fuzz;
 mod hooks;
 mod ledger;
 mod load_balancer;
@@ -137,7 +138,39 @@ impl FakeCloudBuilder {
     }
 }
 
+/// The port methods that change something in the cloud: input refused as invalid must reach none.
+pub const WRITES: &[&str] = &[
+    "LoadBalancer::set_forward_route",
+    "LoadBalancer::set_test_listener",
+    "LoadBalancer::create_header_rule",
+    "LoadBalancer::delete_rule",
+    "LedgerStore::save",
+    "LedgerStore::archive",
+    "Services::register_with_image",
+    "Services::update_service",
+    "Executions::stop",
+    "SwitchStore::put",
+    "SwitchStore::delete",
+    "Hooks::invoke",
+    "Hooks::notify",
+];
+
 impl FakeCloud {
+    /// Forget the calls so far (a test's own set-up), so `writes` tells what the handler did.
+    pub fn clear_calls(&self) {
+        self.lb.calls.0.lock().unwrap().clear();
+    }
+
+    /// The write methods (of [`WRITES`]) called so far.
+    pub fn writes(&self) -> Vec<&'static str> {
+        let calls = self.lb.calls.0.lock().unwrap();
+        calls
+            .iter()
+            .copied()
+            .filter(|c| WRITES.contains(c))
+            .collect()
+    }
+
     pub fn builder() -> FakeCloudBuilder {
         FakeCloudBuilder::default()
     }
