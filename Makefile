@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
 SHELL := /bin/bash
 .PHONY: demo test setup build unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate \
-	bench-size bench-cost bench-detect
+	bench-size bench-cost bench-detect bench-availability
 
 # One compilation serves the lints, every test layer and the local cloud. clippy's driver compiles the
 # workspace's own crates (its lints, denied, then codegen as rustc's), so a separate `cargo clippy`
@@ -70,6 +70,9 @@ bench-detect: setup build
 	local/up.sh -- $${CUTOVER_BIN_DIR:-target/debug}/examples/detect_bench
 
 # State transitions and USD per deployment of each preset, from the local cloud's execution histories.
+bench-availability: setup build
+	local/up.sh -- $${CUTOVER_BIN_DIR:-target/debug}/examples/availability_bench
+
 bench-cost: setup build
 	local/up.sh -- $${CUTOVER_BIN_DIR:-target/debug}/examples/cost_bench
 
