@@ -51,15 +51,49 @@ impl DynamoLedger {
     }
 }
 
-fn partition_key(app: &str, env: &str) -> String {
+pub(crate) fn partition_key(app: &str, env: &str) -> String {
     format!("{app}#{env}")
 }
 
-fn key(app: &str, env: &str) -> HashMap<String, AttributeValue> {
+/// The key of `app`/`env`'s item `sort` (the ledger, the release, an archived one).
+pub(crate) fn item_key(app: &str, env: &str, sort: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
         ("pk".to_string(), AttributeValue::S(partition_key(app, env))),
-        ("sk".to_string(), AttributeValue::S(LEDGER_SORT_KEY.into())),
+        ("sk".to_string(), AttributeValue::S(sort.into())),
     ])
+}
+
+fn key(app: &str, env: &str) -> HashMap<String, AttributeValue> {
+    item_key(app, env, LEDGER_SORT_KEY)
+}
+
+/// `value` as an item, without its key.
+pub(crate) fn to_item<T: serde::Serialize>(
+    value: &T,
+    what: &'static str,
+    id: &str,
+) -> Result<HashMap<String, AttributeValue>, AwsError> {
+    serde_dynamo::to_item(value).map_err(|e| AwsError::Unusable {
+        what,
+        id: id.to_string(),
+        problem: e.to_string(),
+    })
+}
+
+/// Write `item` unconditionally (an archived record replacing its own copy).
+pub(crate) async fn put_item(
+    client: &Client,
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+) -> Result<(), AwsError> {
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("PutItem", e))?;
+    Ok(())
 }
 
 /// Zero-padded so the string order is the time order (13 digits hold milliseconds until 2286).
@@ -181,33 +215,16 @@ impl LedgerStore for DynamoLedger {
             version: ledger.version + 1,
             ..ledger.clone()
         };
-        let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(&next).map_err(|e| AwsError::Unusable {
-                what: "ledger item",
-                id: partition_key(&ledger.app, &ledger.env),
-                problem: e.to_string(),
-            })?;
+        let id = partition_key(&ledger.app, &ledger.env);
+        let mut item = to_item(&next, "ledger item", &id)?;
         item.extend(key(&ledger.app, &ledger.env));
         put_on_version(&self.client, &self.table, item, ledger.version).await
     }
 
     async fn archive(&self, app: &str, env: &str, d: &Deployment) -> Result<(), AwsError> {
-        let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(d).map_err(|e| AwsError::Unusable {
-                what: "archived deployment",
-                id: d.id.clone(),
-                problem: e.to_string(),
-            })?;
-        item.insert("pk".into(), AttributeValue::S(partition_key(app, env)));
-        item.insert("sk".into(), AttributeValue::S(archive_sort_key(d)));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
-        Ok(())
+        let mut item = to_item(d, "archived deployment", &d.id)?;
+        item.extend(item_key(app, env, &archive_sort_key(d)));
+        put_item(&self.client, &self.table, item).await
     }
 
     async fn archived(

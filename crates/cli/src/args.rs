@@ -48,6 +48,14 @@ impl ServiceArgs {
 }
 
 /// Names that become SSM paths, ledger keys and execution names, each reported as its flag.
+/// `--image`: an image reference, not empty and without spaces.
+pub fn image(image: &str) -> Result<(), String> {
+    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+        return Err("--image: must be an image reference without spaces".into());
+    }
+    Ok(())
+}
+
 pub fn names(pairs: &[(&str, &str)]) -> Result<(), String> {
     for (field, value) in pairs {
         check_name(field, value).map_err(|f| format!("--{}", f.reason))?;

@@ -119,11 +119,7 @@ pub async fn start(
     }
     // A retried start finds the execution its first try started.
     let started = record.region(&region).and_then(|r| {
-        let run = if revert {
-            r.revert.as_ref()
-        } else {
-            Some(&r.deploy)
-        }?;
+        let run = r.run(revert)?;
         Some((run.execution_arn.clone(), run.outcome, run.reason.clone()))
     });
     match started {
@@ -239,13 +235,7 @@ pub async fn poll(
     let record = load(cloud, at).await?;
     let run = record
         .region(&region)
-        .and_then(|r| {
-            if revert {
-                r.revert.as_ref()
-            } else {
-                Some(&r.deploy)
-            }
-        })
+        .and_then(|r| r.run(revert))
         .ok_or_else(|| {
             invalid_field(
                 "region",

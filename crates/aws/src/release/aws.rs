@@ -6,10 +6,11 @@ use super::{
     ReleaseCloud, Releases, Started,
 };
 use crate::iam::{allow, allow_if, Needs};
-use crate::ledger::{get_item, newest, put_on_version};
+use crate::ledger::{
+    get_item, item_key as key, newest, partition_key, put_item, put_on_version, to_item,
+};
 use crate::AwsError;
 use aws_config::{Region, SdkConfig};
-use aws_sdk_dynamodb::types::AttributeValue;
 use cutover_core::release::ReleaseRecord;
 use cutover_core::Ledger;
 use serde_json::Value;
@@ -148,13 +149,6 @@ impl AwsRegions {
             .or_insert_with(|| (self.make)(region))
             .clone()
     }
-}
-
-fn key(app: &str, env: &str, sort: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_string(), AttributeValue::S(format!("{app}#{env}"))),
-        ("sk".to_string(), AttributeValue::S(sort.into())),
-    ])
 }
 
 /// A parameter's value, `None` when it does not exist.
@@ -312,6 +306,15 @@ pub struct DynamoReleases {
 }
 
 impl DynamoReleases {
+    /// In the configuration's region (the home one), on the ledger table `table`.
+    pub fn from_conf(conf: &SdkConfig, table: impl Into<String>) -> Self {
+        DynamoReleases::new(
+            aws_sdk_dynamodb::Client::new(conf),
+            aws_sdk_ssm::Client::new(conf),
+            table,
+        )
+    }
+
     pub fn new(
         dynamodb: aws_sdk_dynamodb::Client,
         ssm: aws_sdk_ssm::Client,
@@ -333,7 +336,7 @@ impl Releases for DynamoReleases {
             &self.table,
             key,
             "release item",
-            format!("{app}#{env}"),
+            partition_key(app, env),
         )
         .await
     }
@@ -343,37 +346,20 @@ impl Releases for DynamoReleases {
             version: release.version + 1,
             ..release.clone()
         };
-        let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(&next).map_err(|e| AwsError::Unusable {
-                what: "release item",
-                id: release.id.clone(),
-                problem: e.to_string(),
-            })?;
+        let mut item = to_item(&next, "release item", &release.id)?;
         item.extend(key(&release.app, &release.env, RELEASE_SORT_KEY));
         put_on_version(&self.dynamodb, &self.table, item, release.version).await
     }
 
     async fn archive(&self, release: &ReleaseRecord) -> Result<(), AwsError> {
-        let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(release).map_err(|e| AwsError::Unusable {
-                what: "archived release",
-                id: release.id.clone(),
-                problem: e.to_string(),
-            })?;
+        let mut item = to_item(release, "archived release", &release.id)?;
         // Zero-padded so the string order is the time order.
         let sort = format!(
             "{RELEASE_ARCHIVE_PREFIX}{:013}#{}",
             release.started_at_ms, release.id
         );
         item.extend(key(&release.app, &release.env, &sort));
-        self.dynamodb
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("PutItem", e))?;
-        Ok(())
+        put_item(&self.dynamodb, &self.table, item).await
     }
 
     async fn archived(
@@ -382,7 +368,7 @@ impl Releases for DynamoReleases {
         env: &str,
         limit: usize,
     ) -> Result<Vec<ReleaseRecord>, AwsError> {
-        let pk = format!("{app}#{env}");
+        let pk = partition_key(app, env);
         let what = "archived release";
         newest(
             &self.dynamodb,
@@ -439,11 +425,7 @@ impl AwsReleaseCloud {
         Ok(AwsReleaseCloud {
             regions: AwsRegions::new(conf.clone(), stack),
             health_checks: Route53HealthChecks::new(aws_sdk_route53::Client::new(&conf)),
-            releases: DynamoReleases::new(
-                aws_sdk_dynamodb::Client::new(&conf),
-                aws_sdk_ssm::Client::new(&conf),
-                table,
-            ),
+            releases: DynamoReleases::from_conf(&conf, table),
             known: regions
                 .split(',')
                 .map(str::trim)

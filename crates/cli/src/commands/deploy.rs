@@ -39,9 +39,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         wait,
     } = args;
     names(&[("app", &app), ("env", &env), ("id", &id)])?;
-    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        return Err("--image: must be an image reference without spaces".into());
-    }
+    crate::args::image(&image)?;
     let strategy = strategy.as_deref().map(strategy_value).transpose()?;
     let req = Request {
         app,

@@ -135,9 +135,7 @@ fn run_start(a: StartArgs, shared: SharedArgs) -> Result<Outcome, String> {
         ("env", &a.service.env),
         ("id", &a.id),
     ])?;
-    if a.image.trim().is_empty() || a.image.chars().any(char::is_whitespace) {
-        return Err("--image: must be an image reference without spaces".into());
-    }
+    crate::args::image(&a.image)?;
     let value = spec_value(&a)?;
     let spec = ExperimentSpec::from_json(&value).map_err(|f| f.reason)?;
     let req = Request {

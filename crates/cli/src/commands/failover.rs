@@ -27,11 +27,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
     super::with_context(shared, |mut ctx, format| async move {
         let report = Report::new(format);
         let table = ctx.ledger_table().await?;
-        let releases = DynamoReleases::new(
-            aws_sdk_dynamodb::Client::new(&ctx.conf),
-            aws_sdk_ssm::Client::new(&ctx.conf),
-            table,
-        );
+        let releases = DynamoReleases::from_conf(&ctx.conf, table);
         let doc = releases
             .plan(&app, &env)
             .await

@@ -110,14 +110,11 @@ async fn history(
         }
     }
     // Releases across regions, from the home region's archive (empty elsewhere).
-    let releases = DynamoReleases::new(
-        aws_sdk_dynamodb::Client::new(&ctx.conf),
-        aws_sdk_ssm::Client::new(&ctx.conf),
-        ctx.ledger_table().await?,
-    )
-    .archived(app, env, limit)
-    .await
-    .map_err(|e| e.to_string())?;
+    let table = ctx.ledger_table().await?;
+    let releases = DynamoReleases::from_conf(&ctx.conf, table)
+        .archived(app, env, limit)
+        .await
+        .map_err(|e| e.to_string())?;
     for r in &releases {
         let secs = r
             .ended_at_ms

@@ -54,9 +54,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
             "--id: at most 33 characters (a region's revert is deployment <id>-revert)".into(),
         );
     }
-    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        return Err("--image: must be an image reference without spaces".into());
-    }
+    crate::args::image(&image)?;
     if let Some(w) = &waves {
         let plan = cutover_core::release::ReleasePlan {
             waves: waves_from_text(w),
@@ -99,15 +97,9 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
 fn changes(report: &Report, before: Option<&ReleaseRecord>, now: &ReleaseRecord, starts: bool) {
     for r in &now.regions {
         let old = before.and_then(|b| b.region(&r.region));
-        for (revert, run) in [(false, Some(&r.deploy)), (true, r.revert.as_ref())] {
-            let Some(run) = run else { continue };
-            let old_run = old.and_then(|o| {
-                if revert {
-                    o.revert.as_ref()
-                } else {
-                    Some(&o.deploy)
-                }
-            });
+        for revert in [false, true] {
+            let Some(run) = r.run(revert) else { continue };
+            let old_run = old.and_then(|o| o.run(revert));
             let what = if revert { "revert to" } else { "deploy" };
             if starts
                 && run.execution_arn.is_some()
@@ -235,11 +227,7 @@ async fn follow(
 ) -> Result<(Outcome, Value), String> {
     let client = sfn::Client::new(&ctx.conf);
     let table = ctx.ledger_table().await?;
-    let releases = DynamoReleases::new(
-        aws_sdk_dynamodb::Client::new(&ctx.conf),
-        aws_sdk_ssm::Client::new(&ctx.conf),
-        table,
-    );
+    let releases = DynamoReleases::from_conf(&ctx.conf, table);
     let mut last: Option<ReleaseRecord> = None;
     let mut progress = RegionalProgress {
         regions,

@@ -46,14 +46,11 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
         None => None,
     };
     // The release machine lives in the home region only; elsewhere there is no release item.
-    let release = DynamoReleases::new(
-        aws_sdk_dynamodb::Client::new(&ctx.conf),
-        aws_sdk_ssm::Client::new(&ctx.conf),
-        ctx.ledger_table().await?,
-    )
-    .load(app, env)
-    .await
-    .map_err(|e| e.to_string())?;
+    let table = ctx.ledger_table().await?;
+    let release = DynamoReleases::from_conf(&ctx.conf, table)
+        .load(app, env)
+        .await
+        .map_err(|e| e.to_string())?;
     let view = json!({
         "app": app, "env": env,
         "liveColour": ledger.as_ref().map(|l| l.live_colour),

@@ -63,6 +63,17 @@ pub struct RegionRecord {
     pub revert: Option<RegionalRun>,
 }
 
+impl RegionRecord {
+    /// The run a region's phase is about: its revert (once begun) or its deployment.
+    pub fn run(&self, revert: bool) -> Option<&RegionalRun> {
+        if revert {
+            self.revert.as_ref()
+        } else {
+            Some(&self.deploy)
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleaseRecord {
