@@ -64,7 +64,7 @@ fn start_cmd(
 /// scenario of a run may start a few seconds after the simulator): 30 one-second values, so even
 /// the estimate's 5-second periods (durations of 40 minutes and more) find several whole ones
 /// (10 values once gave a single whole 5-second period, and the 5XX scenario was refused).
-async fn with_history(c: &LocalCloud) {
+pub(super) async fn with_history(c: &LocalCloud) {
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
     let live = c.live_colour().await;
     let arn = c.seed["targetGroups"][live.as_str()]
