@@ -1,7 +1,7 @@
 # The README's two commands: `make demo` (the main job) and `make test`. Both set up what they need.
 SHELL := /bin/bash
 .PHONY: demo test setup build unit lint scenarios cloud-up cloud-down bench bench-rollback bench-migrate \
-	bench-size bench-cost bench-detect bench-availability
+	bench-size bench-cost bench-detect bench-availability chaos
 
 # One compilation serves the lints, every test layer and the local cloud. clippy's driver compiles the
 # workspace's own crates (its lints, denied, then codegen as rustc's), so a separate `cargo clippy`
@@ -11,7 +11,7 @@ SHELL := /bin/bash
 export RUSTC_WORKSPACE_WRAPPER := clippy-driver
 export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 CARGO_TEST := cargo test --workspace --all-features
-SCENARIOS := --test shift_traffic --test deploy --test judge --test rollback --test cli --test migrate --test monitoring
+SCENARIOS := --test shift_traffic --test deploy --test judge --test rollback --test cli --test migrate --test monitoring --test chaos
 # Each phase prints its seconds (CI's log reads them).
 timed = TIMEFORMAT="phase $(1): %0R s"; time
 
@@ -80,3 +80,9 @@ bench-cost: setup build
 # is PostgreSQL's, so the debug build (shared with the tests) measures the same thing.
 bench-migrate: setup build
 	local/up.sh postgres -- $${CUTOVER_BIN_DIR:-target/debug}/examples/migrate_bench
+
+# Deployments under injected AWS faults (the fault proxies in front of the emulators): the matrix of
+# fault kinds × rates × good/bad, its table and every invariant violation. CHAOS_RUNS=10 a cell by
+# default (206 deployments, about 30 minutes); exits 1 on any violation.
+chaos: setup build
+	local/up.sh -- $${CUTOVER_BIN_DIR:-target/debug}/examples/chaos_bench

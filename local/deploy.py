@@ -44,7 +44,8 @@ def parameters(seed):
         "TestListenerArn": seed["testListenerArn"],
         "BlueTargetGroupArn": seed["targetGroups"]["blue"],
         "GreenTargetGroupArn": seed["targetGroups"]["green"],
-        "LocalElbv2Endpoint": cloud.MOTO_URL,
+        # Through the fault proxy in front of moto (up.sh), as ministack's calls go through the other.
+        "LocalElbv2Endpoint": os.environ.get("FAULT_PROXY_ELBV2_URL", cloud.MOTO_URL),
         # Local functions answer in milliseconds; a shorter watch keeps the race tests quick.
         "RollbackReassertMs": os.environ.get("ROLLBACK_REASSERT_MS", "300"),
         # The dashboard of the seeded service, with its alarms in the status widget.

@@ -16,7 +16,7 @@ for step in emf simulator postgres cloud; do
       rm -f "$RUN_DIR/emf.pid" ;;
     postgres) "$LOCAL_DIR/postgres.sh" stop ;;
     cloud)
-      for name in route53 moto ministack; do
+      for name in route53 moto ministack faults faults-elbv2; do
         pidfile="$RUN_DIR/$name.pid"
         [[ -f "$pidfile" ]] || continue
         pid=$(cat "$pidfile")

@@ -17,6 +17,13 @@ export LOCAL_REGIONS="${LOCAL_REGIONS:-us-east-1 us-west-2}"
 export ROUTE53_CHECKER_PORT="${ROUTE53_CHECKER_PORT:-4568}"
 export ROUTE53_CHECKER_URL="http://127.0.0.1:$ROUTE53_CHECKER_PORT"
 export SIM_HEALTH_PORT="${SIM_HEALTH_PORT:-4569}"
+# The fault-injecting proxies (microburst) between the functions and the emulators: pass-through until a
+# chaos run (tests/chaos.rs, make chaos) gives them rules. The functions reach ministack through the
+# first (ministack's AWS_ENDPOINT_URL for the processes it runs) and moto through the second.
+export FAULT_PROXY_PORT="${FAULT_PROXY_PORT:-4570}"
+export FAULT_PROXY_URL="http://127.0.0.1:$FAULT_PROXY_PORT"
+export FAULT_PROXY_ELBV2_PORT="${FAULT_PROXY_ELBV2_PORT:-4571}"
+export FAULT_PROXY_ELBV2_URL="http://127.0.0.1:$FAULT_PROXY_ELBV2_PORT"
 # Dummy credentials: nothing here talks to AWS.
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export SAM_CLI_TELEMETRY=0

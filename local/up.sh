@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bring the local cloud up, timing each step:
-#   cloud      ministack (everything but ELBv2) and moto (ELBv2) on 127.0.0.1, and the Route 53
-#              health checker (route53_checker.py) in front of ministack
+#   cloud      ministack (everything but ELBv2) and moto (ELBv2) on 127.0.0.1, the Route 53
+#              health checker (route53_checker.py) in front of ministack, and the fault proxies
+#              (microburst) the functions reach both through
 #   postgres   the throwaway PostgreSQL the migrations run against (postgres.sh)
 #   seed       the application's own infrastructure (seed.py), in each of LOCAL_REGIONS
 #   deploy     template.yaml, with the test build's function binaries (deploy.py), in each region
@@ -33,12 +34,21 @@ wait_for() { # name url: 30 s at most, naming the server that did not answer
   return 1
 }
 
+proxy() { # name port upstream: a microburst instance, pass-through while it has no rules
+  if ! alive "$1"; then
+    nohup "$TOOLS_VENV/bin/microburst" --upstream "$3" --port "$2" --no-resign > "$RUN_DIR/$1.log" 2>&1 &
+    echo $! > "$RUN_DIR/$1.pid"
+  fi
+}
+
 cloud() { # each server tracked by the PID of its own process
+  proxy faults "$FAULT_PROXY_PORT" "$MINISTACK_URL"
+  proxy faults-elbv2 "$FAULT_PROXY_ELBV2_PORT" "$MOTO_URL"
   if ! alive ministack; then
     mkdir -p "$RUN_DIR/ministack-tmp"
     # `ministack` runs the server in the foreground in its own process, so $! is the server.
     GATEWAY_PORT=$MINISTACK_PORT BIND_HOST=127.0.0.1 MINISTACK_HOST=127.0.0.1 \
-      AWS_ENDPOINT_URL=$MINISTACK_URL TMPDIR="$RUN_DIR/ministack-tmp" \
+      AWS_ENDPOINT_URL=$FAULT_PROXY_URL TMPDIR="$RUN_DIR/ministack-tmp" \
       nohup "$MINISTACK_VENV/bin/ministack" > "$RUN_DIR/ministack.log" 2>&1 &
     echo $! > "$RUN_DIR/ministack.pid"
   fi
@@ -53,6 +63,8 @@ cloud() { # each server tracked by the PID of its own process
     echo $! > "$RUN_DIR/route53.pid"
   fi
   wait_for route53 "$ROUTE53_CHECKER_URL/2013-04-01/healthcheck"
+  wait_for faults "$FAULT_PROXY_URL/_microburst/health"
+  wait_for faults-elbv2 "$FAULT_PROXY_ELBV2_URL/_microburst/health"
   echo "local: ministack $MINISTACK_URL, moto $MOTO_URL, Route 53 checker $ROUTE53_CHECKER_URL"
 }
 postgres() { "$LOCAL_DIR/postgres.sh" start; }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 mod actions;
 pub mod appconfig;
+pub mod chaos;
 pub mod cli;
 mod deploy;
 pub mod pg;
@@ -19,6 +20,7 @@ mod test_route;
 pub use deploy::Run;
 
 pub struct LocalCloud {
+    pub region: String,
     pub seed: Value,
     pub stack: Value,
     pub ministack_url: String,
@@ -85,6 +87,7 @@ impl LocalCloud {
             .await;
         let on_ministack = conf.to_builder().endpoint_url(&ministack).build();
         LocalCloud {
+            region: region.to_string(),
             seed: read_json(&run_file("seed.json", region)),
             stack: read_json(&run_file("stack.json", region)),
             lambda: lambda::Client::new(&on_ministack),

@@ -40,14 +40,29 @@ pub enum AwsError {
     },
 }
 
-/// Error codes that mean "slow down", across the query and JSON protocols.
-const THROTTLING_CODES: [&str; 6] = [
+/// Error codes that mean "slow down" or "try again", across the query and JSON protocols: the SDK's
+/// own throttling and transient list (aws-smithy-runtime's retry classifiers), which it retries
+/// before Cutover sees them, so one that reaches Cutover is still transient. DynamoDB's
+/// ProvisionedThroughputExceededException was missing here and turned a throttled ledger read into
+/// `InvalidInput`, which the state machines do not retry (found by `make chaos`). The SDK's list also
+/// has `LimitExceededException`, left out: for ECS and others it is a quota that waiting does not
+/// lift.
+const THROTTLING_CODES: [&str; 15] = [
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
-    "RequestLimitExceeded",
+    "RequestThrottledException",
     "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
     "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "RequestTimeout",
+    "RequestTimeoutException",
 ];
 
 /// Error codes IAM's denials arrive with, across the query and JSON protocols.

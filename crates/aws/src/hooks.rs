@@ -38,8 +38,18 @@ impl LambdaHooks {
         LambdaHooks { client }
     }
 
+    /// A hook runs as long as its own deadline allows (`invoke`'s `within`), so the shared
+    /// attempt and operation timeouts do not apply; connecting is still bounded.
     pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
-        LambdaHooks::new(Client::new(conf))
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_millis(3100))
+            .disable_operation_timeout()
+            .disable_operation_attempt_timeout()
+            .build();
+        let conf = aws_sdk_lambda::config::Builder::from(conf)
+            .timeout_config(timeouts)
+            .build();
+        LambdaHooks::new(Client::from_conf(conf))
     }
 }
 

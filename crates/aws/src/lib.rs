@@ -53,7 +53,24 @@ pub use ports::{
     SwitchStore, TargetSource, Telemetry, Updated,
 };
 
-/// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`).
+/// A call attempt that has not answered in this long is abandoned and retried (the SDK's standard
+/// retry, 3 attempts): without it a stalled connection holds the call until the Lambda's own
+/// 30-second timeout kills the whole invocation. Every call Cutover makes answers in well under a
+/// second when AWS is healthy; hook invocations, which may legitimately run long, opt out.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// All attempts of one call together, below the functions' 30-second timeout so that the
+/// function reports the failure (`AwsTransient`, retried by the state machine) instead of dying.
+pub const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The SDK configuration from the standard environment (region, credentials, `AWS_ENDPOINT_URL*`),
+/// with the attempt and operation timeouts above.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await
 }

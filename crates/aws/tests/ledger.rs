@@ -124,3 +124,28 @@ async fn no_item_is_no_ledger() {
     let store = DynamoLedger::new(mock_client!(aws_sdk_dynamodb, [&get]), "ledger");
     assert_eq!(store.load("live", "prod").await.unwrap(), None);
 }
+
+/// DynamoDB's throttling error past the SDK's retries is transient, so the state machines retry the
+/// step (`AwsTransient`); it used to be `InvalidInput`, which fails a deployment at its first step.
+#[tokio::test]
+async fn a_throttled_ledger_read_past_the_sdk_retries_is_aws_transient() {
+    use aws_smithy_types::retry::RetryConfig;
+    const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
+    let get = mock!(Client::get_item)
+        .sequence()
+        .http_status(400, Some(THROTTLED.into()))
+        .repeatedly()
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&get], |c| c
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(std::time::Duration::from_millis(1))
+        ));
+    let err = DynamoLedger::new(client, "ledger")
+        .load("live", "prod")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), ErrorType::AwsTransient, "{err:?}");
+    assert_eq!(get.num_calls(), 3, "the SDK retried it first");
+}
