@@ -7,7 +7,9 @@ draws each group's 5XX count and response times from the profile of the image it
 non-zero, as the ALB does) and TargetResponseTime (Values/Counts) with LoadBalancer + TargetGroup
 dimensions, all in one PutMetricData call.
 
-Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD.
+Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD; a revision
+whose container carries CUTOVER_DRILL_FAULT (a `cutover drill`'s candidate) gets the fault it names:
+errors → BAD's error rate with GOOD's latency, latency → GOOD's error rate with BAD's latency.
 
 A business metric per version, for experiments: each request that did not fail converts with
 probability 25 % (a viewer who joins the live chat, say), or 25 % × (1 + N/100) when the image tag
@@ -42,7 +44,15 @@ BASE_CONVERSION = 0.25
 BAD = {"errors": 0.08, "median_ms": 400.0, "p95_ms": 900.0}
 
 
-def profile_for(image):
+DRILL = {
+    "errors": {**GOOD, "errors": BAD["errors"]},
+    "latency": {**GOOD, "median_ms": BAD["median_ms"], "p95_ms": BAD["p95_ms"]},
+}
+
+
+def profile_for(image, fault=None):
+    if fault in DRILL:
+        return f"drill-{fault}", DRILL[fault]
     tag = image.rsplit(":", 1)[-1] if ":" in image else ""
     return ("bad", BAD) if "bad" in tag else ("good", GOOD)
 
@@ -98,7 +108,7 @@ class World:
     def __init__(self, seed, region):
         self.seed, self.region = seed, region
         self.elb, self.ecs, self.cw = client("elbv2", region), client("ecs", region), client("cloudwatch", region)
-        self.image_of = {}  # task definition ARN -> image; a revision never changes
+        self.image_of = {}  # task definition ARN -> (image, drill fault); a revision never changes
 
     def weights(self):
         listener = self.elb.describe_listeners(ListenerArns=[self.seed["listenerArn"]])["Listeners"][0]
@@ -120,8 +130,9 @@ class World:
             arn = by_service[service]
             if arn not in self.image_of:
                 td = self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-                self.image_of[arn] = next(
-                    c["image"] for c in td["containerDefinitions"] if c["name"] == self.seed["containerName"])
+                c = next(c for c in td["containerDefinitions"] if c["name"] == self.seed["containerName"])
+                env = {v.get("name"): v.get("value") for v in c.get("environment") or []}
+                self.image_of[arn] = (c["image"], env.get("CUTOVER_DRILL_FAULT"))
             images[self.seed["targetGroups"][colour]] = self.image_of[arn]
         return images
 
@@ -133,7 +144,8 @@ class World:
             n = poisson(RATE * TICK * share)
             if n == 0:
                 continue
-            name, prof = profile_for(images.get(arn, ""))
+            image, fault = images.get(arn, ("", None))
+            name, prof = profile_for(image, fault)
             errors = sum(1 for _ in range(n) if random.random() < prof["errors"])
             dims = [{"Name": "LoadBalancer", "Value": self.seed["loadBalancer"]},
                     {"Name": "TargetGroup", "Value": arn.split(":", 5)[5]}]
@@ -144,7 +156,6 @@ class World:
             values, counts = latencies(n, prof)
             data.append({"MetricName": "TargetResponseTime", "Values": values, "Counts": counts,
                          "Unit": "Seconds", **common})
-            image = images.get(arn, "")
             rate = conversion_rate(image)
             conversions = sum(1 for _ in range(n - errors) if random.random() < rate)
             version = [{"Name": "TargetGroup", "Value": arn.split(":", 5)[5]},

@@ -34,5 +34,15 @@ class ConversionRate(unittest.TestCase):
         self.assertEqual(simulator.conversion_values(4, 4), ([1.0], [4.0]))
 
 
+class Profiles(unittest.TestCase):
+    def test_a_drill_fault_overrides_the_image_tag(self):
+        name, prof = simulator.profile_for("r:1.4.0", "errors")
+        self.assertEqual((name, prof["errors"], prof["p95_ms"]), ("drill-errors", 0.08, 120.0))
+        name, prof = simulator.profile_for("r:1.4.0", "latency")
+        self.assertEqual((name, prof["errors"], prof["p95_ms"]), ("drill-latency", 0.001, 900.0))
+        self.assertEqual(simulator.profile_for("r:bad-1")[0], "bad")
+        self.assertEqual(simulator.profile_for("r:1.4.0", "unknown")[0], "good")
+
+
 if __name__ == "__main__":
     unittest.main()

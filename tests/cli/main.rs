@@ -6,6 +6,7 @@ use cutover_scenarios::{one_at_a_time, unique, LocalCloud};
 use serde_json::Value;
 use std::process::{Command, Output};
 
+mod drill;
 mod experiment;
 mod migrate;
 mod release;

@@ -114,6 +114,7 @@ impl Services for Ecs {
         from: &str,
         container: &str,
         image: &str,
+        environment: &[(String, String)],
     ) -> Result<Release, AwsError> {
         let out = self
             .client
@@ -151,6 +152,21 @@ impl Services for Ecs {
                 problem: format!("has no container named \"{container}\""),
             })?;
         target.image = Some(image.into());
+        if !environment.is_empty() {
+            let mut vars = target.environment.take().unwrap_or_default();
+            vars.retain(|v| {
+                !environment
+                    .iter()
+                    .any(|(k, _)| v.name() == Some(k.as_str()))
+            });
+            vars.extend(environment.iter().map(|(k, v)| {
+                aws_sdk_ecs::types::KeyValuePair::builder()
+                    .name(k)
+                    .value(v)
+                    .build()
+            }));
+            target.environment = Some(vars);
+        }
         // Every other field is carried over as it was, so only the image differs from the live revision.
         let registered = self
             .client

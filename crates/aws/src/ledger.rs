@@ -204,6 +204,49 @@ pub(crate) async fn newest<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
+impl DynamoLedger {
+    /// Add `field` = `value` to deployment `d`'s history record, which must exist (a drill's report,
+    /// written once the drill has ended and been archived).
+    pub async fn annotate_archived(
+        &self,
+        app: &str,
+        env: &str,
+        d: &Deployment,
+        field: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), AwsError> {
+        let value: AttributeValue =
+            serde_dynamo::to_attribute_value(value).map_err(|e| AwsError::Unusable {
+                what: "archived deployment",
+                id: d.id.clone(),
+                problem: e.to_string(),
+            })?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(app, env, &archive_sort_key(d))))
+            .update_expression("SET #f = :v")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#f", field)
+            .expression_attribute_values(":v", value)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception())
+                {
+                    AwsError::NotFound {
+                        what: "archived deployment",
+                        id: d.id.clone(),
+                    }
+                } else {
+                    AwsError::from_sdk("UpdateItem", e)
+                }
+            })?;
+        Ok(())
+    }
+}
+
 impl LedgerStore for DynamoLedger {
     async fn load(&self, app: &str, env: &str) -> Result<Option<Ledger>, AwsError> {
         let id = partition_key(app, env);

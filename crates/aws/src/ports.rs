@@ -199,12 +199,15 @@ pub trait Services {
         name: &str,
     ) -> impl Future<Output = Result<ServiceState, AwsError>> + Send;
 
-    /// Register a new revision of task definition `from` in which only `container`'s image differs.
+    /// Register a new revision of task definition `from` in which only `container`'s image differs,
+    /// and, for a drill, the `environment` variables given (set on `container`, replacing any of the
+    /// same name).
     fn register_with_image(
         &self,
         from: &str,
         container: &str,
         image: &str,
+        environment: &[(String, String)],
     ) -> impl Future<Output = Result<Release, AwsError>> + Send;
 
     /// Point `name` at `task_definition` (when given) and set its desired count.

@@ -145,7 +145,7 @@ async fn a_new_revision_changes_only_the_named_containers_image() {
         [&describe, &register]
     ));
     let r = ecs
-        .register_with_image("td:1", "app", "img:2")
+        .register_with_image("td:1", "app", "img:2", &[])
         .await
         .unwrap();
     assert_eq!(
@@ -158,7 +158,7 @@ async fn a_new_revision_changes_only_the_named_containers_image() {
         "the RegisterTaskDefinition request did not match"
     );
     let err = ecs
-        .register_with_image("td:1", "web", "img:2")
+        .register_with_image("td:1", "web", "img:2", &[])
         .await
         .unwrap_err();
     assert!(matches!(err, AwsError::Unusable { .. }), "{err:?}");
@@ -195,7 +195,7 @@ async fn the_live_revisions_tags_are_asked_for_and_kept_on_the_new_one() {
         RuleMode::MatchAny,
         [&describe, &register]
     ));
-    ecs.register_with_image("td:2", "app", "img:3")
+    ecs.register_with_image("td:2", "app", "img:3", &[])
         .await
         .unwrap();
     assert_eq!(
@@ -221,7 +221,7 @@ async fn access_denied_is_its_own_error_naming_the_call() {
     });
     let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe]));
     let err = ecs
-        .register_with_image("td:1", "app", "img:2")
+        .register_with_image("td:1", "app", "img:2", &[])
         .await
         .unwrap_err();
     assert!(
@@ -248,4 +248,58 @@ fn registered(arn: &str) -> RegisterTaskDefinitionOutput {
     RegisterTaskDefinitionOutput::builder()
         .task_definition(TaskDefinition::builder().task_definition_arn(arn).build())
         .build()
+}
+
+/// A drill's revision is the live one plus the fault variable on the deployed container: an existing
+/// variable of that name is replaced, the others and the sidecar are kept.
+#[tokio::test]
+async fn a_drill_revision_adds_the_fault_variable_to_the_deployed_container_only() {
+    use aws_sdk_ecs::types::KeyValuePair;
+    let var = |k: &str, v: &str| KeyValuePair::builder().name(k).value(v).build();
+    let describe = mock!(Client::describe_task_definition).then_output(move || {
+        DescribeTaskDefinitionOutput::builder()
+            .task_definition(
+                TaskDefinition::builder()
+                    .family("live")
+                    .container_definitions(
+                        ContainerDefinition::builder()
+                            .name("app")
+                            .image("img:1")
+                            .environment(var("MODE", "prod"))
+                            .environment(var("CUTOVER_DRILL_FAULT", "latency"))
+                            .build(),
+                    )
+                    .container_definitions(ContainerDefinition::builder().name("sidecar").build())
+                    .build(),
+            )
+            .build()
+    });
+    let register = mock!(Client::register_task_definition)
+        .match_requests(|r| {
+            let env = |i: usize| -> Vec<(String, String)> {
+                r.container_definitions()[i]
+                    .environment()
+                    .iter()
+                    .map(|v| (v.name().unwrap().into(), v.value().unwrap().into()))
+                    .collect()
+            };
+            env(0)
+                == vec![
+                    ("MODE".into(), "prod".into()),
+                    ("CUTOVER_DRILL_FAULT".into(), "errors".into()),
+                ]
+                && env(1).is_empty()
+                && r.container_definitions()[0].image() == Some("img:1")
+        })
+        .then_output(|| registered("arn:aws:ecs:us-east-1:1:task-definition/live:3"));
+    let ecs = Ecs::new(mock_client!(
+        aws_sdk_ecs,
+        RuleMode::MatchAny,
+        [&describe, &register]
+    ));
+    let fault = [("CUTOVER_DRILL_FAULT".to_string(), "errors".to_string())];
+    ecs.register_with_image("td:2", "app", "img:1", &fault)
+        .await
+        .unwrap();
+    assert_eq!(register.num_calls(), 1, "the registration did not match");
 }

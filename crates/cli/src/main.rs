@@ -69,6 +69,11 @@ enum Command {
     /// failure. The same id again attaches. Exit codes as deploy's.
     #[command(after_help = EXIT_CODES)]
     Release(commands::release::Args),
+    /// A rollback drill: a canary of the live image whose revision carries CUTOVER_DRILL_FAULT, which
+    /// Cutover must detect and roll back; reports detection time, time to rollback and the requests
+    /// users got wrong, and writes the report to the history. Never promotes. Exit codes: 0 detected
+    /// and rolled back, 3 not detected (rolled back at the end of the canary) or failed, 4 refused.
+    Drill(commands::drill::Args),
     /// Route 53 failover: `status` shows which region each record of the release plan favours,
     /// each half's health check, and each region's live colour and image.
     #[command(subcommand)]
@@ -109,5 +114,6 @@ fn run(cli: Cli) -> Result<Outcome, String> {
         Command::Experiment(args) => commands::experiment::run(args, shared),
         Command::Release(args) => commands::release::run(args, shared),
         Command::Failover(args) => commands::failover::run(args, shared),
+        Command::Drill(args) => commands::drill::run(args, shared),
     }
 }

@@ -1,6 +1,7 @@
 //! Cutover's domain. Pure: no AWS types and no I/O, so every rule here is unit- and property-tested
 //! without a cloud. Adapters (cutover-aws) and Lambda binaries translate to and from these types.
 
+pub mod drill;
 pub mod duration;
 pub mod error;
 pub mod execution_name;

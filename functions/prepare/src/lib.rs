@@ -12,6 +12,7 @@ use cutover_aws::traffic::{read_weights, route_of};
 use cutover_aws::{
     load_ledger, Cloud, FlagSource, LedgerStore, LoadBalancer, Services, TargetSource,
 };
+use cutover_core::drill::{self, DrillRecord};
 use cutover_core::experiment::{ExperimentRecord, ExperimentSpec};
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::{
@@ -44,6 +45,8 @@ pub struct PrepareRequest {
     pub strategy: Option<Strategy>,
     /// An A/B experiment instead of a rollout (`cutover experiment start`).
     pub experiment: Option<ExperimentSpec>,
+    /// A rollback drill (`cutover drill`): the execution input's `drill`, checked against the plan.
+    pub drill: Option<Value>,
     pub execution_arn: Option<String>,
 }
 
@@ -80,6 +83,13 @@ impl PrepareRequest {
                 "an experiment holds its split for its duration: give strategy or experiment, not both",
             ));
         }
+        let drill = event.get("drill").filter(|v| !v.is_null()).cloned();
+        if drill.is_some() && experiment.is_some() {
+            return Err(invalid_field(
+                "drill",
+                "a drill is a canary, not an experiment",
+            ));
+        }
         let execution_arn = wrapped
             .get("executionArn")
             .and_then(Value::as_str)
@@ -91,6 +101,7 @@ impl PrepareRequest {
             deployment_id,
             strategy,
             experiment,
+            drill,
             execution_arn,
         })
     }
@@ -118,6 +129,13 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
             .plan(),
     };
     history_fits(&plan)?;
+    let drill = match &req.drill {
+        Some(v) => Some(DrillRecord::from_json(
+            v,
+            plan.first().map_or(100, |s| s.weight),
+        )?),
+        None => None,
+    };
     // Read before anything changes: the stickiness an experiment restores when it ends.
     let previous_stickiness = match &req.experiment {
         Some(_) => {
@@ -139,6 +157,9 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         )),
     };
     let (acquired, ledger) = told::record(cloud, &req.app, &req.env, initial.as_ref(), |l| {
+        if drill.is_some() {
+            check_drill_image(l, &req.image)?;
+        }
         let acquired = l.acquire(
             &req.deployment_id,
             &req.image,
@@ -150,6 +171,9 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
                 &req.deployment_id,
                 ExperimentRecord::new(spec.clone(), previous_stickiness.clone()),
             )?;
+        }
+        if let Some(record) = &drill {
+            l.start_drill(&req.deployment_id, record.clone())?;
         }
         Ok(acquired)
     })
@@ -165,6 +189,22 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         }
     };
     Ok(plan_answer(req, &target, &ledger, &plan, release, desired))
+}
+
+/// A drill deploys what is live, so that the injected fault is the only difference users can see.
+fn check_drill_image(l: &Ledger, image: &str) -> Result<(), Failure> {
+    let live = l.last_known_good.as_ref().map(|r| r.image.as_str());
+    match live {
+        Some(live) if live == image => Ok(()),
+        Some(live) => Err(invalid_field(
+            "image",
+            format!("a drill deploys the live image ({live}), not {image}"),
+        )),
+        None => Err(invalid_field(
+            "drill",
+            "the ledger knows no live image yet: deploy once before drilling",
+        )),
+    }
 }
 
 /// The candidate colour's service on the new release, at the live service's size. Returns the
@@ -185,12 +225,20 @@ async fn start_candidate(
     let release = match existing {
         Some(r) => r,
         None => {
+            let environment: Vec<(String, String)> = ledger
+                .deployment
+                .as_ref()
+                .and_then(|d| d.drill.as_ref())
+                .map(|d| (drill::FAULT_ENV.to_string(), d.fault.as_str().to_string()))
+                .into_iter()
+                .collect();
             let r = cloud
                 .services()
                 .register_with_image(
                     &live_service.task_definition_arn,
                     &target.container_name,
                     &req.image,
+                    &environment,
                 )
                 .await?;
             told::record(cloud, &req.app, &req.env, None, |l| {

@@ -265,3 +265,68 @@ async fn a_bad_experiment_or_one_with_a_strategy_is_refused_before_anything_chan
     assert!(e.reason.contains("not both"), "{}", e.reason);
     assert!(c.ledger.get("live", "prod").is_none(), "nothing is claimed");
 }
+
+fn with_live(c: &FakeCloud, image: &str) {
+    let release = cutover_core::Release {
+        task_definition_arn: "td:1".into(),
+        image: image.into(),
+    };
+    c.ledger.put(&cutover_core::Ledger::new(
+        "live",
+        "prod",
+        Colour::Blue,
+        Some(release),
+    ));
+}
+
+fn drill(image: &str, fault: &str) -> Value {
+    json!({"app": "live", "env": "prod", "image": image, "deploymentId": "drill-1",
+           "strategy": {"steps": [{"weight": 10, "bakeSeconds": 300}, {"weight": 100, "bakeSeconds": 0}]},
+           "drill": {"fault": fault}})
+}
+
+#[tokio::test]
+async fn a_drill_registers_the_live_image_with_the_fault_variable_and_records_its_ceiling() {
+    let c = FakeCloud::new();
+    with_live(&c, "live:1.0.0");
+    prepare(&c, drill("live:1.0.0", "errors")).await.unwrap();
+    assert_eq!(
+        *c.services.environments.lock().unwrap(),
+        vec![vec![(
+            "CUTOVER_DRILL_FAULT".to_string(),
+            "errors".to_string()
+        )]]
+    );
+    let d = c.stored_ledger().deployment.unwrap();
+    let record = d.drill.unwrap();
+    assert_eq!(
+        (record.fault.as_str(), record.ceiling_percent),
+        ("errors", 10)
+    );
+    // An ordinary deployment adds nothing to the revision.
+    let c = FakeCloud::new();
+    prepare(&c, start("abc123")).await.unwrap();
+    assert_eq!(*c.services.environments.lock().unwrap(), vec![vec![]]);
+}
+
+#[tokio::test]
+async fn a_drill_of_another_image_or_without_a_canary_is_refused_before_anything_changes() {
+    for (event, field) in [
+        (drill("live:2.0.0", "errors"), "image"),
+        (drill("live:1.0.0", "stop-everything"), "drill.fault"),
+        (
+            json!({"app": "live", "env": "prod", "image": "live:1.0.0", "deploymentId": "drill-1",
+                   "strategy": "AllAtOnce", "drill": {"fault": "errors"}}),
+            "drill",
+        ),
+    ] {
+        let c = FakeCloud::new();
+        with_live(&c, "live:1.0.0");
+        let before = c.stored_ledger();
+        let err = prepare(&c, event).await.unwrap_err();
+        assert_eq!(err.error_type, ErrorType::InvalidInput, "{}", err.reason);
+        assert!(err.reason.starts_with(field), "{field}: {}", err.reason);
+        assert_eq!(c.stored_ledger(), before);
+        assert!(c.services.registered.lock().unwrap().is_empty());
+    }
+}

@@ -9,6 +9,8 @@ pub struct FakeServices {
     pub(crate) calls: super::Calls,
     pub services: Mutex<HashMap<String, ServiceState>>,
     pub registered: Mutex<Vec<Release>>,
+    /// The environment variables each registration added, in order.
+    pub environments: Mutex<Vec<Vec<(String, String)>>>,
     /// When set, RegisterTaskDefinition fails with it (a policy without the action, say).
     pub register_failure: Mutex<Option<AwsError>>,
 }
@@ -52,11 +54,13 @@ impl Services for FakeServices {
         from: &str,
         _container: &str,
         image: &str,
+        environment: &[(String, String)],
     ) -> Result<Release, AwsError> {
         self.calls.note("Services::register_with_image");
         if let Some(e) = self.register_failure.lock().unwrap().clone() {
             return Err(e);
         }
+        self.environments.lock().unwrap().push(environment.to_vec());
         let mut registered = self.registered.lock().unwrap();
         let release = Release {
             task_definition_arn: format!("{from}+{}", registered.len() + 1),

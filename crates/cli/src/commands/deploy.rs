@@ -47,6 +47,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         image,
         strategy,
         experiment: None,
+        drill: None,
         id,
     };
     super::with_context(shared, |mut ctx, format| async move {
@@ -79,6 +80,8 @@ pub(super) struct Request {
     pub strategy: Option<Value>,
     /// An A/B experiment's spec (`cutover experiment start`) instead of a strategy.
     pub experiment: Option<Value>,
+    /// A rollback drill's fault (`cutover drill`): `{"fault": "errors"}`.
+    pub drill: Option<Value>,
     pub id: String,
 }
 
@@ -102,6 +105,9 @@ async fn start(
     });
     if let Some(e) = &req.experiment {
         input["experiment"] = e.clone();
+    }
+    if let Some(d) = &req.drill {
+        input["drill"] = d.clone();
     }
     start_or_attach(ctx, &machine, &name, &input, report).await
 }

@@ -144,6 +144,7 @@ fn run_start(a: StartArgs, shared: SharedArgs) -> Result<Outcome, String> {
         image: a.image,
         strategy: None,
         experiment: Some(value),
+        drill: None,
         id: a.id,
     };
     let wait = a.wait;

@@ -4,6 +4,7 @@
 pub mod approve;
 pub mod check_target;
 pub mod deploy;
+pub mod drill;
 pub mod experiment;
 pub mod failover;
 pub mod history;

@@ -73,6 +73,7 @@ impl Ledger {
             test_route: None,
             hooks: Vec::new(),
             experiment: None,
+            drill: None,
         });
         Ok(Acquired::New)
     }
@@ -256,6 +257,9 @@ impl Ledger {
         if d.status == Status::Shifting && d.step_index == Some(step_index) && d.weights == weights
         {
             return Ok(());
+        }
+        if let Some(drill) = &d.drill {
+            drill.check_shift(weights.of(d.candidate))?;
         }
         move_to(d, Status::Shifting)?;
         d.weights = weights;

@@ -97,6 +97,9 @@ pub struct Deployment {
     /// An A/B experiment's spec, the listener's stickiness before it, and its verdict (experiment/).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub experiment: Option<crate::experiment::ExperimentRecord>,
+    /// A rollback drill's fault and canary ceiling (drill.rs): it never promotes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<crate::drill::DrillRecord>,
 }
 
 /// A lifecycle hook's stage: its last answer and how long it has run.

@@ -1,0 +1,130 @@
+//! `cutover drill` (issue 19, item 3): a canary of the live image with a fault, detected and rolled
+//! back, its report printed and in the history; refused while deployments are frozen.
+
+use super::{cutover, text};
+use aws_sdk_dynamodb::types::AttributeValue;
+use cutover_core::{Status, Weights};
+use cutover_scenarios::{one_at_a_time, unique, LocalCloud};
+use serde_json::json;
+
+/// The image the ledger says is live, deploying a good one first when none is known yet.
+async fn live_image(c: &LocalCloud) -> String {
+    c.live_colour().await;
+    if let Some(r) = c.ledger().await.and_then(|l| l.last_known_good) {
+        return r.image;
+    }
+    let id = unique("drillbase");
+    let image = format!("public.ecr.aws/live-event/service:{id}");
+    let strategy =
+        json!({"steps": [{"weight": 20, "bakeSeconds": 300}, {"weight": 100, "bakeSeconds": 0}]});
+    c.deploy(&id, &image, strategy, None, || async {}).await;
+    c.ledger().await.unwrap().last_known_good.unwrap().image
+}
+
+/// The drill's history record as stored, by its id.
+async fn record(c: &LocalCloud, id: &str) -> std::collections::HashMap<String, AttributeValue> {
+    let pk = format!("{}#{}", c.seeded("app"), c.seeded("env"));
+    let out = c
+        .dynamodb
+        .query()
+        .table_name(c.output("LedgerTableName"))
+        .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+        .expression_attribute_values(":pk", AttributeValue::S(pk))
+        .expression_attribute_values(":p", AttributeValue::S("DEPLOYMENT#".into()))
+        .scan_index_forward(false)
+        .limit(20)
+        .send()
+        .await
+        .expect("Query");
+    out.items()
+        .iter()
+        .find(|i| {
+            i.get("sk")
+                .and_then(|s| s.as_s().ok())
+                .is_some_and(|s| s.ends_with(&format!("#{id}")))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no history record of {id}"))
+}
+
+#[tokio::test]
+async fn an_errors_drill_is_detected_rolled_back_and_reported_in_the_history() {
+    let _one = one_at_a_time().lock().await;
+    let c = LocalCloud::for_deployments().await;
+    let image = live_image(&c).await;
+    let live = c.live_colour().await;
+    let id = unique("drill-");
+    let (app, env) = (c.seeded("app"), c.seeded("env"));
+    let out = cutover(
+        &c,
+        &[
+            "drill", "--app", &app, "--env", &env, "--fault", "errors", "--weight", "10", "--id",
+            &id,
+        ],
+    );
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(
+        log.contains(&format!("drill {id}: errors at 10 %: detected")),
+        "{log}"
+    );
+    assert!(log.contains("detection time "), "{log}");
+
+    let ledger = c.ledger().await.unwrap();
+    let d = ledger.deployment.as_ref().unwrap();
+    assert_eq!((d.id.as_str(), d.status), (id.as_str(), Status::RolledBack));
+    assert_eq!(d.image, image, "a drill deploys the live image");
+    assert_eq!(ledger.live_colour, live);
+    assert_eq!(ledger.last_known_good.as_ref().unwrap().image, image);
+    assert_eq!(c.listener_weights().await, Weights::all_on(live));
+    // The candidate revision differs from the live one by the fault variable only.
+    let td = c
+        .ecs
+        .describe_task_definition()
+        .task_definition(&d.release.as_ref().unwrap().task_definition_arn)
+        .send()
+        .await
+        .unwrap()
+        .task_definition
+        .unwrap();
+    let container = &td.container_definitions()[0];
+    assert_eq!(container.image(), Some(image.as_str()));
+    assert!(
+        container
+            .environment()
+            .iter()
+            .any(|v| v.name() == Some("CUTOVER_DRILL_FAULT") && v.value() == Some("errors")),
+        "{container:?}"
+    );
+
+    let report = record(&c, &id).await;
+    let report: serde_json::Value =
+        serde_dynamo::from_attribute_value(report["drillReport"].clone()).unwrap();
+    assert_eq!(report["detected"], true, "{report}");
+    assert!(report["detectionMs"].as_u64().is_some(), "{report}");
+    assert!(report["rollbackMs"].as_u64().is_some(), "{report}");
+    assert!(report["requests"].as_u64().unwrap() > 0, "{report}");
+    assert!(report["failed"].as_u64().unwrap() > 0, "{report}");
+}
+
+#[tokio::test]
+async fn a_drill_while_deployments_are_frozen_is_refused_and_moves_nothing() {
+    let _one = one_at_a_time().lock().await;
+    let c = LocalCloud::for_deployments().await;
+    live_image(&c).await;
+    let before = c.ledger().await.unwrap();
+    let weights = c.listener_weights().await;
+    c.set_flags(true).await;
+    let (app, env) = (c.seeded("app"), c.seeded("env"));
+    let id = unique("drill-frozen-");
+    let out = cutover(&c, &["drill", "--app", &app, "--env", &env, "--id", &id]);
+    c.set_flags(false).await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("frozen"), "{}", text(&out));
+    let after = c.ledger().await.unwrap();
+    assert_eq!(
+        after.deployment.map(|d| d.id),
+        before.deployment.map(|d| d.id)
+    );
+    assert_eq!(c.listener_weights().await, weights);
+}
