@@ -113,26 +113,40 @@ fn proxies() -> [String; 2] {
     ]
 }
 
-/// microburst's control API (curl, as the other local-cloud helpers do).
-fn control(proxy: &str, method: &str, body: &Value) -> Value {
+/// microburst's control API (curl, as the other local-cloud helpers do); `None` when it refused.
+fn try_control(proxy: &str, method: &str, body: &Value) -> Option<Value> {
     let out = std::process::Command::new("curl")
         .args(["-fsS", "-X", method, "-H", "Content-Type: application/json"])
         .args(["--data", &body.to_string()])
         .arg(format!("{proxy}/_microburst/rules"))
         .output()
-        .expect("curl");
-    assert!(
-        out.status.success(),
-        "fault proxy {proxy} refused {method} {body}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+        .ok()?;
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap_or(Value::Null))
 }
 
-/// Rules in force on both proxies until `stop`, which says how many faults they injected.
+fn control(proxy: &str, method: &str, body: &Value) -> Value {
+    try_control(proxy, method, body)
+        .unwrap_or_else(|| panic!("fault proxy {proxy} refused {method} {body}"))
+}
+
+/// Rules in force on both proxies until `stop`, which says how many faults they injected, or until
+/// it is dropped: a run that panics must not leave faults behind for the tests after it.
 pub struct Injection {
     region: String,
     rule_ids: Vec<(String, u64)>,
+    stopped: bool,
+}
+
+impl Drop for Injection {
+    fn drop(&mut self) {
+        if !self.stopped {
+            for proxy in proxies() {
+                try_control(&proxy, "DELETE", &json!([{"region": self.region}]));
+            }
+        }
+    }
 }
 
 impl Injection {
@@ -151,11 +165,13 @@ impl Injection {
         Injection {
             region: region.into(),
             rule_ids,
+            stopped: false,
         }
     }
 
     /// Remove the region's rules; the faults they fired.
-    pub fn stop(self) -> u64 {
+    pub fn stop(mut self) -> u64 {
+        self.stopped = true;
         let mut fired = 0;
         for proxy in proxies() {
             let rules = control(&proxy, "GET", &json!([]));
@@ -213,10 +229,7 @@ impl LocalCloud {
         let mut violations = Vec::new();
         let arn = match start {
             Ok(out) => out.execution_arn,
-            Err(e) => {
-                injection.stop();
-                panic!("StartExecution (not faulted: the test's own client): {e:?}");
-            }
+            Err(e) => panic!("StartExecution (not faulted: the test's own client): {e:?}"),
         };
         // Long enough for every retry the machine allows under the worst fault; a run still going
         // then is stuck, which is what the invariant is about.
