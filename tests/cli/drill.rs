@@ -115,12 +115,20 @@ async fn a_drill_while_deployments_are_frozen_is_refused_and_moves_nothing() {
     let before = c.ledger().await.unwrap();
     let weights = c.listener_weights().await;
     c.set_flags(true).await;
+    // prepare honours AppConfig's poll interval (15 s): a warm function sees the flag after that.
+    let poll = std::time::Duration::from_secs(16);
+    tokio::time::sleep(poll).await;
     let (app, env) = (c.seeded("app"), c.seeded("env"));
     let id = unique("drill-frozen-");
     let out = cutover(&c, &["drill", "--app", &app, "--env", &env, "--id", &id]);
     c.set_flags(false).await;
+    tokio::time::sleep(poll).await;
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("frozen"), "{}", text(&out));
+    assert!(
+        text(&out).to_lowercase().contains("frozen"),
+        "{}",
+        text(&out)
+    );
     let after = c.ledger().await.unwrap();
     assert_eq!(
         after.deployment.map(|d| d.id),
