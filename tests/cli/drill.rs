@@ -2,7 +2,6 @@
 //! back, its report printed and in the history; refused while deployments are frozen.
 
 use super::{cutover, text};
-use aws_sdk_dynamodb::types::AttributeValue;
 use cutover_core::{Status, Weights};
 use cutover_scenarios::{one_at_a_time, unique, LocalCloud};
 use serde_json::json;
@@ -21,32 +20,6 @@ async fn live_image(c: &LocalCloud) -> String {
     c.ledger().await.unwrap().last_known_good.unwrap().image
 }
 
-/// The drill's history record as stored, by its id.
-async fn record(c: &LocalCloud, id: &str) -> std::collections::HashMap<String, AttributeValue> {
-    let pk = format!("{}#{}", c.seeded("app"), c.seeded("env"));
-    let out = c
-        .dynamodb
-        .query()
-        .table_name(c.output("LedgerTableName"))
-        .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-        .expression_attribute_values(":pk", AttributeValue::S(pk))
-        .expression_attribute_values(":p", AttributeValue::S("DEPLOYMENT#".into()))
-        .scan_index_forward(false)
-        .limit(20)
-        .send()
-        .await
-        .expect("Query");
-    out.items()
-        .iter()
-        .find(|i| {
-            i.get("sk")
-                .and_then(|s| s.as_s().ok())
-                .is_some_and(|s| s.ends_with(&format!("#{id}")))
-        })
-        .cloned()
-        .unwrap_or_else(|| panic!("no history record of {id}"))
-}
-
 #[tokio::test]
 async fn an_errors_drill_is_detected_rolled_back_and_reported_in_the_history() {
     let _one = one_at_a_time().lock().await;
@@ -54,6 +27,10 @@ async fn an_errors_drill_is_detected_rolled_back_and_reported_in_the_history() {
     let image = live_image(&c).await;
     let live = c.live_colour().await;
     let id = unique("drill-");
+    let since_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
     let (app, env) = (c.seeded("app"), c.seeded("env"));
     let out = cutover(
         &c,
@@ -97,7 +74,9 @@ async fn an_errors_drill_is_detected_rolled_back_and_reported_in_the_history() {
         "{container:?}"
     );
 
-    let report = record(&c, &id).await;
+    let records = c.history_records(&id, since_ms).await;
+    assert_eq!(records.len(), 1, "one history record of {id}");
+    let report = &records[0];
     let report: serde_json::Value =
         serde_dynamo::from_attribute_value(report["drillReport"].clone()).unwrap();
     assert_eq!(report["detected"], true, "{report}");

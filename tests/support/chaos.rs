@@ -301,7 +301,7 @@ impl LocalCloud {
         if !rules.is_empty() {
             violations.push(format!("{} test rule(s) left on the listener", rules.len()));
         }
-        let records = self.history_records(id, since_ms).await;
+        let records = self.history_records(id, since_ms).await.len();
         if records != 1 {
             violations.push(format!("{records} history records, not 1"));
         }
@@ -310,7 +310,11 @@ impl LocalCloud {
 
     /// Archived records of deployment `id` in the ledger table: those started since `since_ms`
     /// (the sort key is `DEPLOYMENT#<started ms, 13 digits>#<id>`), one page of few items.
-    async fn history_records(&self, id: &str, since_ms: u128) -> usize {
+    pub async fn history_records(
+        &self,
+        id: &str,
+        since_ms: u128,
+    ) -> Vec<std::collections::HashMap<String, AttributeValue>> {
         let pk = format!("{}#{}", self.seeded("app"), self.seeded("env"));
         let out = self
             .dynamodb
@@ -334,6 +338,7 @@ impl LocalCloud {
                     .and_then(|v| v.as_s().ok())
                     .is_some_and(|sk| sk.ends_with(&format!("#{id}")))
             })
-            .count()
+            .cloned()
+            .collect()
     }
 }

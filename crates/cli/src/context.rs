@@ -82,6 +82,18 @@ impl Context {
         }
     }
 
+    /// The service's target configuration from SSM, checked with the metric rules this process's
+    /// environment sets (`METRIC_PERIOD_FLOOR_SECONDS`), as the functions check it.
+    pub async fn target(&self, app: &str, env: &str) -> Result<cutover_core::TargetConfig, String> {
+        use cutover_aws::TargetSource;
+        let rules = cutover_aws::aws_cloud::metric_rules(|k| std::env::var(k).ok())
+            .map_err(|e| e.to_string())?;
+        cutover_aws::config::SsmTargets::from_conf(&self.conf, rules)
+            .target(app, env)
+            .await
+            .map_err(|f| f.reason)
+    }
+
     pub async fn ledger_table(&mut self) -> Result<String, String> {
         match self.args.ledger_table.clone() {
             Some(v) => Ok(v),

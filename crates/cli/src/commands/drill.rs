@@ -10,10 +10,9 @@ use crate::args::{names, ServiceArgs, SharedArgs};
 use crate::context::Context;
 use crate::outcome::Outcome;
 use crate::report::Report;
-use cutover_aws::config::SsmTargets;
 use cutover_aws::ledger::DynamoLedger;
 use cutover_aws::metrics::CloudWatchMetrics;
-use cutover_aws::{LedgerStore, Metrics, MetricsQuery, TargetSource};
+use cutover_aws::{LedgerStore, Metrics, MetricsQuery};
 use cutover_core::drill::{exposure, DrillFault, DrillReport};
 use cutover_core::target::target_group_dimension;
 use cutover_core::Deployment;
@@ -99,7 +98,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         else {
             return Err(format!("the ledger holds no drill {id} after it ended"));
         };
-        let (requests, failed) = candidate_counts(&mut ctx, &app, &env, &d).await?;
+        let (requests, failed) = candidate_counts(&ctx, &app, &env, &d).await?;
         let drill = DrillReport::new(&d, requests, failed)?;
         for line in drill.lines() {
             report.event("drill", &line, json!({ "drill": drill }));
@@ -128,7 +127,7 @@ fn refuse(report: &Report, why: &str) -> Result<Outcome, String> {
 
 /// Requests and 5XX the candidate's target group served while the drill exposed it.
 async fn candidate_counts(
-    ctx: &mut Context,
+    ctx: &Context,
     app: &str,
     env: &str,
     d: &Deployment,
@@ -136,12 +135,7 @@ async fn candidate_counts(
     let Some((from_ms, to_ms)) = exposure(d) else {
         return Ok((0, 0));
     };
-    let rules = cutover_aws::aws_cloud::metric_rules(|k| std::env::var(k).ok())
-        .map_err(|e| e.to_string())?;
-    let target = SsmTargets::from_conf(&ctx.conf, rules)
-        .target(app, env)
-        .await
-        .map_err(|f| f.reason)?;
+    let target = ctx.target(app, env).await?;
     let group = target_group_dimension(target.target_groups.get(d.candidate))
         .ok_or("the candidate's target group is not a target group ARN")?
         .to_string();

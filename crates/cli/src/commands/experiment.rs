@@ -9,12 +9,11 @@ use crate::args::{names, ServiceArgs, SharedArgs};
 use crate::context::Context;
 use crate::outcome::Outcome;
 use crate::report::{Format, Report};
-use cutover_aws::config::SsmTargets;
 use cutover_aws::elbv2::Elbv2;
 use cutover_aws::ledger::DynamoLedger;
 use cutover_aws::metrics::CloudWatchMetrics;
 use cutover_aws::traffic::read_weights;
-use cutover_aws::{LedgerStore, Metrics, SeriesQuery, TargetSource};
+use cutover_aws::{LedgerStore, Metrics, SeriesQuery};
 use cutover_core::experiment::{judged_periods, period_for, power, ExperimentSpec};
 use cutover_core::target::target_group_dimension;
 use cutover_core::{Colour, Weights};
@@ -172,12 +171,7 @@ async fn estimate(
     req: &Request,
     spec: &ExperimentSpec,
 ) -> Result<Result<power::PowerEstimate, String>, String> {
-    let rules = cutover_aws::aws_cloud::metric_rules(|k| std::env::var(k).ok())
-        .map_err(|e| e.to_string())?;
-    let target = SsmTargets::from_conf(&ctx.conf, rules)
-        .target(&req.app, &req.env)
-        .await
-        .map_err(|f| f.reason)?;
+    let target = ctx.target(&req.app, &req.env).await?;
     let weights = read_weights(&Elbv2::from_conf(&ctx.conf), &target)
         .await
         .map_err(|f| f.reason)?;

@@ -5,13 +5,12 @@ use crate::args::{ServiceArgs, SharedArgs};
 use crate::context::Context;
 use crate::outcome::Outcome;
 use crate::report::{bar, sparkline, Format};
-use cutover_aws::config::SsmTargets;
 use cutover_aws::elbv2::Elbv2;
 use cutover_aws::ledger::DynamoLedger;
 use cutover_aws::release::aws::DynamoReleases;
 use cutover_aws::release::Releases;
 use cutover_aws::traffic::read_weights;
-use cutover_aws::{LedgerStore, TargetSource};
+use cutover_aws::LedgerStore;
 use serde_json::json;
 
 pub fn run(service: ServiceArgs, shared: SharedArgs) -> Result<Outcome, String> {
@@ -28,12 +27,7 @@ async fn status(ctx: &mut Context, app: &str, env: &str, format: Format) -> Resu
         .load(app, env)
         .await
         .map_err(|e| e.to_string())?;
-    let rules = cutover_aws::aws_cloud::metric_rules(|k| std::env::var(k).ok())
-        .map_err(|e| e.to_string())?;
-    let target = SsmTargets::from_conf(&ctx.conf, rules)
-        .target(app, env)
-        .await
-        .map_err(|f| f.reason)?;
+    let target = ctx.target(app, env).await?;
     let weights = read_weights(&Elbv2::from_conf(&ctx.conf), &target)
         .await
         .map_err(|f| f.reason)?;
