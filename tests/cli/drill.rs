@@ -115,3 +115,40 @@ async fn a_drill_while_deployments_are_frozen_is_refused_and_moves_nothing() {
     );
     assert_eq!(c.listener_weights().await, weights);
 }
+
+/// The local stack has no FIS experiment template (no DrillAlarmArn: no emulator has FIS), which is
+/// the case of any stack deployed without one: the drill is refused before anything starts.
+#[tokio::test]
+async fn a_stop_tasks_drill_without_the_stacks_fis_template_is_refused_and_moves_nothing() {
+    let _one = one_at_a_time().lock().await;
+    let c = LocalCloud::for_deployments().await;
+    live_image(&c).await;
+    let before = c.ledger().await.unwrap();
+    let weights = c.listener_weights().await;
+    let (app, env) = (c.seeded("app"), c.seeded("env"));
+    let id = unique("drill-fis-");
+    let out = cutover(
+        &c,
+        &[
+            "drill",
+            "--app",
+            &app,
+            "--env",
+            &env,
+            "--fault",
+            "stop-tasks",
+            "--id",
+            &id,
+        ],
+    );
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{log}");
+    assert!(log.contains("no FIS experiment template"), "{log}");
+    assert!(log.contains("DrillAlarmArn"), "{log}");
+    let after = c.ledger().await.unwrap();
+    assert_eq!(
+        after.deployment.map(|d| d.id),
+        before.deployment.map(|d| d.id)
+    );
+    assert_eq!(c.listener_weights().await, weights);
+}

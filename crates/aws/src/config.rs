@@ -34,10 +34,15 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
     ]
 };
 
-/// Under the stack's `SwitchParameterPrefix` (the prefix is the stack's, the name the spec's).
+/// Under the stack's `SwitchParameterPrefix` (the prefix is the stack's, the name the spec's). Only
+/// the switch adapters use them: a build of the CLI's features alone has none.
+#[cfg(feature = "switch")]
 const SWITCH: &str = "arn:{partition}:ssm:{region}:{account}:parameter{switch_prefix}{switch_name}";
+#[cfg(feature = "switch")]
 pub(crate) const SWITCH_GET: crate::iam::Permission = crate::iam::allow("ssm:GetParameter", SWITCH);
+#[cfg(feature = "switch")]
 pub(crate) const SWITCH_PUT: crate::iam::Permission = crate::iam::allow("ssm:PutParameter", SWITCH);
+#[cfg(feature = "switch")]
 pub(crate) const SWITCH_DELETE: crate::iam::Permission =
     crate::iam::allow("ssm:DeleteParameter", SWITCH);
 

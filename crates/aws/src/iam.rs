@@ -10,7 +10,9 @@
 #[cfg(feature = "fakes")]
 mod check;
 #[cfg(feature = "fakes")]
-pub use check::{check, check_template_file};
+pub use check::check;
+#[cfg(all(feature = "fakes", feature = "all"))]
+pub use check::check_template_file;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Permission {

@@ -11,6 +11,8 @@ pub mod aws_cloud;
 pub mod cloud;
 #[cfg(feature = "config")]
 pub mod config;
+#[cfg(feature = "drill")]
+pub mod drill;
 #[cfg(feature = "ecs")]
 pub mod ecs;
 #[cfg(feature = "elbv2")]

@@ -101,6 +101,11 @@ impl Context {
         }
     }
 
+    /// The FIS experiment template of stop-tasks drills (only when the stack has DrillAlarmArn).
+    pub async fn drill_experiment_template(&mut self) -> Result<String, String> {
+        self.output("DrillExperimentTemplateId").await
+    }
+
     pub async fn rollback_function(&mut self) -> Result<String, String> {
         match self.args.rollback_function.clone() {
             Some(v) => Ok(v),

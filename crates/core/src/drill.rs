@@ -24,15 +24,32 @@ pub enum DrillFault {
     Errors,
     /// The candidate answers slowly.
     Latency,
+    /// A share of the candidate's tasks is stopped from outside (an AWS FIS experiment that
+    /// `cutover drill` starts once the canary has traffic); the application injects nothing.
+    StopTasks,
 }
 
 impl DrillFault {
-    pub const ALL: [DrillFault; 2] = [DrillFault::Errors, DrillFault::Latency];
+    pub const ALL: [DrillFault; 3] = [
+        DrillFault::Errors,
+        DrillFault::Latency,
+        DrillFault::StopTasks,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             DrillFault::Errors => "errors",
             DrillFault::Latency => "latency",
+            DrillFault::StopTasks => "stop-tasks",
+        }
+    }
+
+    /// The value of [`FAULT_ENV`] the candidate's revision carries, when the application injects the
+    /// fault itself. A stopped task is no fault of the revision: that one is identical to the live.
+    pub fn injected_by_application(self) -> Option<&'static str> {
+        match self {
+            DrillFault::Errors | DrillFault::Latency => Some(self.as_str()),
+            DrillFault::StopTasks => None,
         }
     }
 
@@ -57,7 +74,12 @@ impl DrillRecord {
             .get("fault")
             .and_then(Value::as_str)
             .and_then(DrillFault::parse)
-            .ok_or_else(|| invalid_field("drill.fault", "must be \"errors\" or \"latency\""))?;
+            .ok_or_else(|| {
+                invalid_field(
+                    "drill.fault",
+                    "must be \"errors\", \"latency\" or \"stop-tasks\"",
+                )
+            })?;
         if first_weight == 0 || first_weight >= 100 {
             return Err(invalid_field(
                 "drill",
@@ -126,6 +148,93 @@ pub struct DrillReport {
     /// Requests the candidate served while exposed, and how many failed (5XX).
     pub requests: u64,
     pub failed: u64,
+    /// A fault injected from outside the application (`stop-tasks`): what happened to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injection: Option<Injection>,
+}
+
+/// What `cutover drill --fault stop-tasks` did with the stack's FIS experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Injection {
+    pub experiment_id: Option<String>,
+    /// The candidate's running tasks tagged as the experiment's targets.
+    pub tasks_marked: u32,
+    /// How many of them the template's selection stops.
+    pub tasks_selected: u32,
+    /// FIS's last word on the experiment (`stopped`, `completed`, `failed`, …) and its reason.
+    pub status: String,
+    pub reason: Option<String>,
+    /// Why the fault was not injected, when it was not.
+    pub error: Option<String>,
+}
+
+/// How an FIS target picks among the resources it found (`ALL`, `COUNT(n)`, `PERCENT(n)`, which
+/// rounds down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    All,
+    Count(u32),
+    Percent(u32),
+}
+
+impl Selection {
+    pub fn parse(text: &str) -> Option<Selection> {
+        let arg = |prefix: &str| {
+            text.strip_prefix(prefix)?
+                .strip_suffix(')')?
+                .parse::<u32>()
+                .ok()
+        };
+        match text {
+            "ALL" => Some(Selection::All),
+            _ => arg("COUNT(").map(Selection::Count).or_else(|| {
+                arg("PERCENT(")
+                    .filter(|p| *p <= 100)
+                    .map(Selection::Percent)
+            }),
+        }
+    }
+
+    /// How many of `found` resources FIS picks.
+    pub fn of(self, found: u32) -> u32 {
+        match self {
+            Selection::All => found,
+            Selection::Count(n) => n.min(found),
+            Selection::Percent(p) => (u64::from(found) * u64::from(p) / 100) as u32,
+        }
+    }
+}
+
+/// FIS's default quota on the tasks one `aws:ecs:stop-task` action may target (adjustable in
+/// Service Quotas, L-48D12416): past it the experiment fails to start.
+pub const STOP_TASK_TARGET_QUOTA: u32 = 5;
+
+/// The idempotency token of a drill's experiment: a retry of the same drill starts nothing new,
+/// and two services' drills with the same id never share one (FIS allows up to 1 024 characters).
+pub fn experiment_client_token(app: &str, env: &str, id: &str) -> String {
+    format!(
+        "cutover-drill-{:016x}",
+        crate::execution_name::fnv1a(&[app, env, id])
+    )
+}
+
+impl Injection {
+    fn line(&self) -> String {
+        let experiment = self.experiment_id.as_deref().unwrap_or("-");
+        match &self.error {
+            Some(e) => format!("FIS experiment {experiment}: fault NOT injected: {e}"),
+            None => format!(
+                "FIS experiment {experiment}: {}{}; {} candidate tasks tagged, {} selected to stop",
+                self.status,
+                self.reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(" ({r})")),
+                self.tasks_marked,
+                self.tasks_selected
+            ),
+        }
+    }
 }
 
 /// The window a drill's users were exposed in: from the first shift giving the candidate traffic
@@ -169,6 +278,7 @@ impl DrillReport {
             }),
             requests,
             failed,
+            injection: None,
         })
     }
 
@@ -182,7 +292,7 @@ impl DrillReport {
         } else {
             self.failed as f64 * 100.0 / self.requests as f64
         };
-        vec![
+        let mut lines = vec![
             format!(
                 "drill {}: {} at {} %: {}",
                 self.deployment_id,
@@ -206,7 +316,11 @@ impl DrillReport {
                 "users: {} requests on the candidate, {} failed ({share:.2} %)",
                 self.requests, self.failed
             ),
-        ]
+        ];
+        if let Some(i) = &self.injection {
+            lines.push(i.line());
+        }
+        lines
     }
 }
 
@@ -228,6 +342,37 @@ mod tests {
             let e = DrillRecord::from_json(&v, w).unwrap_err();
             assert_eq!(e.error_type, ErrorType::InvalidInput, "{v} {w}");
         }
+    }
+
+    #[test]
+    fn fis_selection_modes_round_down_and_bad_ones_are_refused() {
+        assert_eq!(Selection::parse("PERCENT(50)").unwrap().of(3), 1);
+        assert_eq!(Selection::parse("PERCENT(50)").unwrap().of(1), 0);
+        assert_eq!(Selection::parse("COUNT(2)").unwrap().of(1), 1);
+        assert_eq!(Selection::parse("ALL").unwrap().of(7), 7);
+        assert_eq!(Selection::parse("PERCENT(100)").unwrap().of(4), 4);
+        for bad in [
+            "PERCENT(101)",
+            "percent(5)",
+            "COUNT()",
+            "COUNT(-1)",
+            "SOME",
+            "",
+        ] {
+            assert_eq!(Selection::parse(bad), None, "{bad}");
+        }
+        let token = experiment_client_token("live", "prod", "drill-1");
+        assert_ne!(token, experiment_client_token("live", "prod1", "drill-1"));
+        assert_ne!(token, experiment_client_token("live", "prod", "drill-2"));
+        assert!(token.len() <= 64 && !token.contains(char::is_whitespace));
+    }
+
+    #[test]
+    fn a_stop_tasks_drill_adds_nothing_to_the_revision() {
+        assert_eq!(DrillFault::StopTasks.injected_by_application(), None);
+        assert_eq!(DrillFault::Errors.injected_by_application(), Some("errors"));
+        let r = DrillRecord::from_json(&json!({"fault": "stop-tasks"}), 10).unwrap();
+        assert_eq!(r.fault, DrillFault::StopTasks);
     }
 
     #[test]

@@ -229,7 +229,8 @@ async fn start_candidate(
                 .deployment
                 .as_ref()
                 .and_then(|d| d.drill.as_ref())
-                .map(|d| (drill::FAULT_ENV.to_string(), d.fault.as_str().to_string()))
+                .and_then(|d| d.fault.injected_by_application())
+                .map(|fault| (drill::FAULT_ENV.to_string(), fault.to_string()))
                 .into_iter()
                 .collect();
             let r = cloud

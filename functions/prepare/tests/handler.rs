@@ -303,10 +303,19 @@ async fn a_drill_registers_the_live_image_with_the_fault_variable_and_records_it
         (record.fault.as_str(), record.ceiling_percent),
         ("errors", 10)
     );
-    // An ordinary deployment adds nothing to the revision.
+    // An ordinary deployment adds nothing to the revision, nor a drill whose fault comes from
+    // outside the application (FIS stops its tasks).
     let c = FakeCloud::new();
     prepare(&c, start("abc123")).await.unwrap();
     assert_eq!(*c.services.environments.lock().unwrap(), vec![vec![]]);
+    let c = FakeCloud::new();
+    with_live(&c, "live:1.0.0");
+    prepare(&c, drill("live:1.0.0", "stop-tasks"))
+        .await
+        .unwrap();
+    assert_eq!(*c.services.environments.lock().unwrap(), vec![vec![]]);
+    let record = c.stored_ledger().deployment.unwrap().drill.unwrap();
+    assert_eq!(record.fault.as_str(), "stop-tasks");
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ fn condition(name: &str) -> bool {
             | "HasTaskRoles"
             | "HasDatabaseSecrets"
             | "IsReleaseHome"
+            | "HasDrillExperiment"
     )
 }
 
@@ -183,9 +184,14 @@ fn statements(template: &Value, function: &str) -> Result<Vec<Statement>, String
         .ok_or(format!("{function} has no Policies list"))?;
     let mut out = Vec::new();
     for policy in policies {
-        let Some(policy) = eval(policy)? else {
+        let Some(mut policy) = eval(policy)? else {
             continue;
         };
+        // A plain IAM role's inline policies are {PolicyName, PolicyDocument}; a SAM function's
+        // are the documents themselves.
+        if let Some(document) = policy.get("PolicyDocument").cloned() {
+            policy = document;
+        }
         for s in policy["Statement"].as_sequence().into_iter().flatten() {
             if s["Effect"].as_str() != Some("Allow") {
                 continue;

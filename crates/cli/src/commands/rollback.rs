@@ -34,23 +34,8 @@ async fn rollback(
     format: Format,
 ) -> Result<(), String> {
     let function = ctx.rollback_function().await?;
-    let out = aws_sdk_lambda::Client::new(&ctx.conf)
-        .invoke()
-        .function_name(&function)
-        .payload(Blob::new(
-            json!({ "app": app, "env": env, "reason": reason }).to_string(),
-        ))
-        .send()
-        .await
-        .map_err(|e| cutover_aws::AwsError::from_sdk("Invoke", e).to_string())?;
-    let body: Value = out
-        .payload()
-        .and_then(|b| serde_json::from_slice(b.as_ref()).ok())
-        .unwrap_or(Value::Null);
-    if out.function_error().is_some() {
-        let reason = body["errorMessage"].as_str().unwrap_or("rollback failed");
-        return Err(format!("rollback refused: {reason}"));
-    }
+    let lambda = aws_sdk_lambda::Client::new(&ctx.conf);
+    let body = invoke(&lambda, &function, app, env, reason).await?;
     if format == Format::Json {
         println!("{body}");
     } else if body["rolledBack"] == true {
@@ -67,4 +52,32 @@ async fn rollback(
         );
     }
     Ok(())
+}
+
+/// Ask the rollback function to roll `app`/`env`'s active deployment back; its answer.
+pub(super) async fn invoke(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+    app: &str,
+    env: &str,
+    reason: &str,
+) -> Result<Value, String> {
+    let out = lambda
+        .invoke()
+        .function_name(function)
+        .payload(Blob::new(
+            json!({ "app": app, "env": env, "reason": reason }).to_string(),
+        ))
+        .send()
+        .await
+        .map_err(|e| cutover_aws::AwsError::from_sdk("Invoke", e).to_string())?;
+    let body: Value = out
+        .payload()
+        .and_then(|b| serde_json::from_slice(b.as_ref()).ok())
+        .unwrap_or(Value::Null);
+    if out.function_error().is_some() {
+        let reason = body["errorMessage"].as_str().unwrap_or("rollback failed");
+        return Err(format!("rollback refused: {reason}"));
+    }
+    Ok(body)
 }

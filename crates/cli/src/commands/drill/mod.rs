@@ -3,7 +3,11 @@
 //! follows it like `deploy --wait`, and reports how long detection and rollback took and how many
 //! requests users got wrong; the report is also written to the deployment's history record. A drill
 //! never promotes (core `drill`): a fault nobody detected is rolled back when the canary ends, and
-//! the command exits 3 — the safety net has a hole.
+//! the command exits 3 — the safety net has a hole. `--fault stop-tasks` leaves the revision as it is
+//! and stops a share of the candidate's tasks through the stack's FIS experiment
+//! ([`stop_tasks`]).
+
+mod stop_tasks;
 
 use super::deploy::{now_ms, start_and_follow, Request};
 use crate::args::{names, ServiceArgs, SharedArgs};
@@ -17,12 +21,14 @@ use cutover_core::drill::{exposure, DrillFault, DrillReport};
 use cutover_core::target::target_group_dimension;
 use cutover_core::Deployment;
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     service: ServiceArgs,
-    /// What the candidate injects: errors (a share of requests answer 5XX) or latency.
+    /// The fault: errors (a share of the candidate's requests answer 5XX) or latency, which the
+    /// application injects; stop-tasks, a share of its tasks stopped by the stack's FIS experiment.
     #[arg(long, default_value = "errors", value_parser = fault)]
     fault: DrillFault,
     /// The canary's share of production traffic, 1 to 50 %.
@@ -34,10 +40,13 @@ pub struct Args {
     /// The drill's deployment id (default: drill-<epoch ms>).
     #[arg(long)]
     id: Option<String>,
+    /// stop-tasks: the FIS experiment template (default: the stack's DrillExperimentTemplateId).
+    #[arg(long)]
+    experiment_template: Option<String>,
 }
 
 fn fault(text: &str) -> Result<DrillFault, String> {
-    DrillFault::parse(text).ok_or_else(|| "errors or latency".to_string())
+    DrillFault::parse(text).ok_or_else(|| "errors, latency or stop-tasks".to_string())
 }
 
 pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
@@ -73,6 +82,27 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
                 "no live image is known yet: deploy once before drilling",
             );
         };
+        let stop_tasks = match args.fault {
+            DrillFault::StopTasks => {
+                let target = ctx.target(&app, &env).await?;
+                let live = stored
+                    .as_ref()
+                    .map_or(cutover_core::Colour::Blue, |l| l.live_colour);
+                match stop_tasks::Plan::check(
+                    &mut ctx,
+                    args.experiment_template.clone(),
+                    &target,
+                    live,
+                )
+                .await
+                {
+                    Ok(plan) => Some(plan),
+                    Err(stop_tasks::Refusal::Refused(why)) => return refuse(&report, &why),
+                    Err(stop_tasks::Refusal::Error(e)) => return Err(e),
+                }
+            }
+            _ => None,
+        };
         let req = Request {
             app: app.clone(),
             env: env.clone(),
@@ -85,7 +115,26 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
             drill: Some(json!({ "fault": args.fault.as_str() })),
             id: id.clone(),
         };
-        let followed = start_and_follow(&mut ctx, &req, true, &report).await?;
+        let ended = AtomicBool::new(false);
+        let follow = async {
+            let followed = start_and_follow(&mut ctx, &req, true, &report).await;
+            ended.store(true, Ordering::SeqCst);
+            followed
+        };
+        let inject = async {
+            match &stop_tasks {
+                Some(plan) => Some(
+                    plan.inject(&ledger, (&app, &env, &id), &ended, &report)
+                        .await,
+                ),
+                None => None,
+            }
+        };
+        let (followed, mut injection) = tokio::join!(follow, inject);
+        if let (Some(plan), Some(i)) = (&stop_tasks, injection.as_mut()) {
+            plan.finish(i, &report).await;
+        }
+        let followed = followed?;
         if followed == Outcome::Refused {
             return Ok(followed);
         }
@@ -99,7 +148,9 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
             return Err(format!("the ledger holds no drill {id} after it ended"));
         };
         let (requests, failed) = candidate_counts(&ctx, &app, &env, &d).await?;
-        let drill = DrillReport::new(&d, requests, failed)?;
+        let mut drill = DrillReport::new(&d, requests, failed)?;
+        let not_injected = injection.as_ref().and_then(|i| i.error.clone());
+        drill.injection = injection;
         for line in drill.lines() {
             report.event("drill", &line, json!({ "drill": drill }));
         }
@@ -107,6 +158,9 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
             .annotate_archived(&app, &env, &d, "drillReport", &json!(drill))
             .await
             .map_err(|e| format!("the report was not written to the history: {e}"))?;
+        if let Some(e) = not_injected {
+            return Err(format!("the drill's fault was not injected: {e}"));
+        }
         Ok(if drill.detected {
             Outcome::Done
         } else {

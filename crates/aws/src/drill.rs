@@ -1,0 +1,376 @@
+//! `cutover drill --fault stop-tasks` on AWS: the stack's FIS experiment template
+//! (`DrillExperimentTemplate`) stops a share of the ECS tasks that carry Cutover's drill tag. Once
+//! the canary has traffic the CLI tags the candidate's running tasks (and takes the tag off any
+//! other task of the cluster, left by a drill that died), starts the experiment, and when the drill
+//! has ended stops it and removes the tag from the tasks still running (docs/chaos.md).
+//!
+//! These calls are the CLI's, made with the caller's credentials: [`PERMISSIONS`] is what a person
+//! or CI role that runs drills needs; [`EXPERIMENT_ROLE`] is what FIS needs from the template's role.
+
+use crate::AwsError;
+use aws_sdk_ecs::types::{Tag, TaskField};
+use aws_sdk_fis::types::ExperimentStatus;
+use cutover_core::drill::Selection;
+
+/// The tag the template's target selects tasks by.
+pub const TAG_KEY: &str = "cutover:drill";
+pub const TAG_VALUE: &str = "stop-tasks";
+/// The one FIS action the drill's template may run.
+pub const ACTION: &str = "aws:ecs:stop-task";
+/// DescribeTasks takes at most 100 tasks a call.
+const DESCRIBE_BATCH: usize = 100;
+
+const TASK: &str = "arn:{partition}:ecs:{region}:{account}:task/{cluster}/*";
+const CLUSTER_ARN: &str = "arn:{partition}:ecs:{region}:{account}:cluster/{cluster}";
+const TEMPLATE: &str =
+    "arn:{partition}:fis:{region}:{account}:experiment-template/{experiment_template}";
+const EXPERIMENT: &str = "arn:{partition}:fis:{region}:{account}:experiment/*";
+
+const LIST_TASKS: crate::iam::Permission = crate::iam::allow_if(
+    "ecs:ListTasks",
+    "arn:{partition}:ecs:{region}:{account}:container-instance/{cluster}/*",
+    "ecs:cluster",
+    CLUSTER_ARN,
+);
+
+/// ListTasks is authorized on the cluster's container instances with `ecs:cluster`; tags are
+/// written to task ARNs (which need the long ARN format); starting an experiment is authorized on
+/// both the template and the new experiment, and tagging it at start on the experiment.
+pub const PERMISSIONS: &[crate::iam::Needs] = {
+    use crate::iam::{allow, allow_if};
+    &[
+        (
+            "DrillInjector::check_template",
+            &[allow("fis:GetExperimentTemplate", TEMPLATE)],
+        ),
+        (
+            "DrillInjector::mark",
+            &[
+                LIST_TASKS,
+                allow_if("ecs:DescribeTasks", TASK, "ecs:cluster", CLUSTER_ARN),
+                allow("ecs:TagResource", TASK),
+                allow("ecs:UntagResource", TASK),
+            ],
+        ),
+        (
+            "DrillInjector::clear",
+            &[
+                LIST_TASKS,
+                allow_if("ecs:DescribeTasks", TASK, "ecs:cluster", CLUSTER_ARN),
+                allow("ecs:UntagResource", TASK),
+            ],
+        ),
+        (
+            "DrillInjector::start",
+            &[
+                allow("fis:StartExperiment", TEMPLATE),
+                allow("fis:StartExperiment", EXPERIMENT),
+                allow("fis:TagResource", EXPERIMENT),
+            ],
+        ),
+        (
+            "DrillInjector::state",
+            &[allow("fis:GetExperiment", EXPERIMENT)],
+        ),
+        (
+            "DrillInjector::stop",
+            &[allow("fis:StopExperiment", EXPERIMENT)],
+        ),
+    ]
+};
+
+/// What FIS itself needs, through the template's role, to run `aws:ecs:stop-task` on tasks chosen by
+/// tag (AWS's actions reference; the managed policy AWSFaultInjectionSimulatorECSAccess grants the
+/// same, on every task). StopTask supports the task's tags as a condition: the role can stop only
+/// tasks that carry the drill tag. The stop condition's alarm FIS reads through its service-linked
+/// role.
+pub const EXPERIMENT_ROLE: &[crate::iam::Needs] = {
+    use crate::iam::{allow, allow_if};
+    &[(
+        "FIS::aws:ecs:stop-task",
+        &[
+            allow("tag:GetResources", "*"),
+            allow("ecs:ListTasks", "*"),
+            allow("ecs:DescribeTasks", TASK),
+            allow_if(
+                "ecs:StopTask",
+                TASK,
+                "aws:ResourceTag/cutover:drill",
+                "stop-tasks",
+            ),
+        ],
+    )]
+};
+
+/// An experiment's state as FIS reports it (`running`, `completed`, `stopped`, `failed`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExperimentState {
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+impl ExperimentState {
+    /// FIS is done with it: nothing to stop.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "completed" | "stopped" | "failed" | "cancelled"
+        )
+    }
+}
+
+pub struct DrillInjector {
+    ecs: aws_sdk_ecs::Client,
+    fis: aws_sdk_fis::Client,
+}
+
+impl DrillInjector {
+    pub fn new(ecs: aws_sdk_ecs::Client, fis: aws_sdk_fis::Client) -> Self {
+        DrillInjector { ecs, fis }
+    }
+
+    pub fn from_conf(conf: &aws_config::SdkConfig) -> Self {
+        DrillInjector::new(
+            aws_sdk_ecs::Client::new(conf),
+            aws_sdk_fis::Client::new(conf),
+        )
+    }
+
+    /// The template exists and does what a drill expects: only `aws:ecs:stop-task`, on a target
+    /// chosen by the drill tag, with a stop condition. Checked before the drill's deployment starts.
+    /// Returns how its target picks among the tagged tasks.
+    pub async fn check_template(&self, id: &str) -> Result<Selection, AwsError> {
+        let out = self
+            .fis
+            .get_experiment_template()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
+                    AwsError::NotFound {
+                        what: "FIS experiment template",
+                        id: id.into(),
+                    }
+                } else {
+                    AwsError::from_sdk("GetExperimentTemplate", e)
+                }
+            })?;
+        let unusable = |problem: &str| AwsError::Unusable {
+            what: "FIS experiment template",
+            id: id.into(),
+            problem: problem.into(),
+        };
+        let t = out
+            .experiment_template()
+            .ok_or_else(|| unusable("GetExperimentTemplate returned no template"))?;
+        let actions = t.actions().map(|a| a.values().collect::<Vec<_>>());
+        if !actions
+            .is_some_and(|a| !a.is_empty() && a.iter().all(|a| a.action_id() == Some(ACTION)))
+        {
+            return Err(unusable(&format!("its actions must all be {ACTION}")));
+        }
+        let targets: Vec<_> = t
+            .targets()
+            .map(|m| m.values().collect())
+            .unwrap_or_default();
+        let [target] = targets.as_slice() else {
+            return Err(unusable("it must have exactly one target"));
+        };
+        let tagged = target
+            .resource_tags()
+            .and_then(|tags| tags.get(TAG_KEY))
+            .is_some_and(|v| v == TAG_VALUE);
+        if !tagged {
+            return Err(unusable(&format!(
+                "its target must select tasks by the tag {TAG_KEY}={TAG_VALUE}"
+            )));
+        }
+        let selection = target
+            .selection_mode()
+            .and_then(Selection::parse)
+            .ok_or_else(|| {
+                unusable("its target's selection mode is not ALL, COUNT(n) or PERCENT(n)")
+            })?;
+        let stops = t
+            .stop_conditions()
+            .iter()
+            .any(|c| c.source() == Some("aws:cloudwatch:alarm"));
+        if !stops {
+            return Err(unusable("it has no CloudWatch alarm as stop condition"));
+        }
+        Ok(selection)
+    }
+
+    /// Tag the running tasks of `service` as the drill's targets, after taking the tag off every
+    /// other task of `cluster` (left by a drill that died). Returns the tagged tasks' ARNs.
+    pub async fn mark(&self, cluster: &str, service: &str) -> Result<Vec<String>, AwsError> {
+        let targets = self.running_tasks(cluster, Some(service)).await?;
+        self.clear(cluster, &targets).await?;
+        let tag = Tag::builder().key(TAG_KEY).value(TAG_VALUE).build();
+        for arn in &targets {
+            self.ecs
+                .tag_resource()
+                .resource_arn(arn)
+                .tags(tag.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("TagResource", e))?;
+        }
+        Ok(targets)
+    }
+
+    /// Take the drill tag off every running task of `cluster` but `except` (a stopped task loses
+    /// its tags with it). Returns how many were untagged.
+    pub async fn clear(&self, cluster: &str, except: &[String]) -> Result<usize, AwsError> {
+        let others: Vec<String> = self
+            .running_tasks(cluster, None)
+            .await?
+            .into_iter()
+            .filter(|t| !except.contains(t))
+            .collect();
+        let mut untagged = 0;
+        for batch in others.chunks(DESCRIBE_BATCH) {
+            let out = self
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .include(TaskField::Tags)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeTasks", e))?;
+            for task in out.tasks() {
+                let tagged = task
+                    .tags()
+                    .iter()
+                    .any(|t| t.key() == Some(TAG_KEY) && t.value() == Some(TAG_VALUE));
+                if let (true, Some(arn)) = (tagged, task.task_arn()) {
+                    self.untag(arn).await?;
+                    untagged += 1;
+                }
+            }
+        }
+        Ok(untagged)
+    }
+
+    async fn running_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+    ) -> Result<Vec<String>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = self
+            .ecs
+            .list_tasks()
+            .cluster(cluster)
+            .set_service_name(service.map(String::from))
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_cluster_not_found_exception() || s.is_service_not_found_exception()
+                }) {
+                    AwsError::NotFound {
+                        what: "ECS service",
+                        id: format!("{cluster}/{}", service.unwrap_or("*")),
+                    }
+                } else {
+                    AwsError::from_sdk("ListTasks", e)
+                }
+            })?;
+            arns.extend(page.task_arns().iter().cloned());
+        }
+        Ok(arns)
+    }
+
+    async fn untag(&self, arn: &str) -> Result<(), AwsError> {
+        self.ecs
+            .untag_resource()
+            .resource_arn(arn)
+            .tag_keys(TAG_KEY)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("UntagResource", e))
+    }
+
+    /// Start the template's experiment. `client_token` makes a retry start nothing new; the
+    /// experiment carries the deployment's id as a tag.
+    pub async fn start(
+        &self,
+        template: &str,
+        client_token: &str,
+        deployment_id: &str,
+    ) -> Result<String, AwsError> {
+        let out = self
+            .fis
+            .start_experiment()
+            .experiment_template_id(template)
+            .client_token(client_token)
+            .tags("cutover:deployment", deployment_id)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception())
+                {
+                    AwsError::NotFound {
+                        what: "FIS experiment template",
+                        id: template.into(),
+                    }
+                } else {
+                    AwsError::from_sdk("StartExperiment", e)
+                }
+            })?;
+        out.experiment()
+            .and_then(|x| x.id())
+            .map(String::from)
+            .ok_or_else(|| AwsError::Unusable {
+                what: "FIS experiment",
+                id: template.into(),
+                problem: "StartExperiment returned no experiment id".into(),
+            })
+    }
+
+    pub async fn state(&self, experiment: &str) -> Result<ExperimentState, AwsError> {
+        let out = self
+            .fis
+            .get_experiment()
+            .id(experiment)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetExperiment", e))?;
+        let state = out.experiment().and_then(|x| x.state());
+        Ok(ExperimentState {
+            status: state
+                .and_then(|s| s.status())
+                .map_or("unknown", ExperimentStatus::as_str)
+                .to_string(),
+            reason: state.and_then(|s| s.reason()).map(String::from),
+        })
+    }
+
+    /// Stop the experiment if FIS still runs it; one that has ended is left as it is.
+    pub async fn stop(&self, experiment: &str) -> Result<ExperimentState, AwsError> {
+        let state = self.state(experiment).await?;
+        if state.is_final() {
+            return Ok(state);
+        }
+        match self.fis.stop_experiment().id(experiment).send().await {
+            Ok(_) => self.state(experiment).await,
+            // Ended between the two calls: FIS refuses to stop what is no longer running.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_validation_exception()) =>
+            {
+                self.state(experiment).await
+            }
+            Err(e) => Err(AwsError::from_sdk("StopExperiment", e)),
+        }
+    }
+}
