@@ -151,7 +151,8 @@ async fn a_mapping_the_table_cannot_satisfy_is_refused_before_any_trigger() {
 }
 
 /// The TLS path the function takes to RDS, against the local server's certificate: verified with the
-/// CA bundle, refused without it, never downgraded to plain text; and the password goes only to a
+/// local CA as `DB_CA_BUNDLE`, refused with the RDS roots the function ships (an unknown CA is not
+/// trusted because a bundle is there), never downgraded to plain text; and the password goes only to a
 /// server that proves itself by SCRAM with channel binding (the cluster's `cutover_tls` role, as on
 /// RDS), never to one that lets the session in without it (`postgres` is trusted locally).
 #[tokio::test]
