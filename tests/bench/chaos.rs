@@ -56,7 +56,16 @@ async fn run_all(c: LocalCloud, jobs: Vec<Job>) -> Vec<Done> {
             outcome.seconds,
             outcome.faults,
             if outcome.violations.is_empty() {
-                String::new()
+                // A good release that did not promote, or a bad one that did not roll back: say why.
+                let expected = if job.bad {
+                    Some(Status::RolledBack)
+                } else {
+                    Some(Status::Promoted)
+                };
+                match (&outcome.reason, outcome.status == expected) {
+                    (Some(r), false) => format!(" (unexpected: {r})"),
+                    _ => String::new(),
+                }
             } else {
                 format!(", VIOLATIONS {:?}", outcome.violations)
             }

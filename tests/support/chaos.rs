@@ -196,6 +196,8 @@ pub struct Outcome {
     pub seconds: f64,
     pub faults: u64,
     pub violations: Vec<String>,
+    /// Why it ended as it did (the ledger's reason, or the rollback's first source).
+    pub reason: Option<String>,
 }
 
 impl LocalCloud {
@@ -255,6 +257,16 @@ impl LocalCloud {
             violations.push(format!("execution still RUNNING after {seconds:.0} s"));
         }
         let status = self.check_invariants(&id, since_ms, &mut violations).await;
+        let reason = self
+            .ledger()
+            .await
+            .and_then(|l| l.deployment)
+            .filter(|d| d.id == id)
+            .and_then(|d| {
+                d.rollback
+                    .and_then(|r| r.sources.first().cloned())
+                    .or(d.reason)
+            });
         Outcome {
             id,
             status,
@@ -262,6 +274,7 @@ impl LocalCloud {
             seconds,
             faults,
             violations,
+            reason,
         }
     }
 

@@ -146,18 +146,7 @@ impl DrillInjector {
             .id(id)
             .send()
             .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception())
-                {
-                    AwsError::NotFound {
-                        what: "FIS experiment template",
-                        id: id.into(),
-                    }
-                } else {
-                    AwsError::from_sdk("GetExperimentTemplate", e)
-                }
-            })?;
+            .map_err(|e| template_error("GetExperimentTemplate", id, e))?;
         let unusable = |problem: &str| AwsError::Unusable {
             what: "FIS experiment template",
             id: id.into(),
@@ -315,18 +304,7 @@ impl DrillInjector {
             .tags("cutover:deployment", deployment_id)
             .send()
             .await
-            .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception())
-                {
-                    AwsError::NotFound {
-                        what: "FIS experiment template",
-                        id: template.into(),
-                    }
-                } else {
-                    AwsError::from_sdk("StartExperiment", e)
-                }
-            })?;
+            .map_err(|e| template_error("StartExperiment", template, e))?;
         out.experiment()
             .and_then(|x| x.id())
             .map(String::from)
@@ -372,5 +350,27 @@ impl DrillInjector {
             }
             Err(e) => Err(AwsError::from_sdk("StopExperiment", e)),
         }
+    }
+}
+
+/// FIS answers 404 `ResourceNotFoundException` for a template id it does not know.
+fn template_error<E>(
+    operation: &'static str,
+    template: &str,
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> AwsError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if e.as_service_error().and_then(|s| s.code()) == Some("ResourceNotFoundException") {
+        AwsError::NotFound {
+            what: "FIS experiment template",
+            id: template.into(),
+        }
+    } else {
+        AwsError::from_sdk(operation, e)
     }
 }

@@ -63,11 +63,19 @@ fn ecs_rules() -> [Rule; 3] {
     ]
 }
 
-fn ledger(rule: &Rule) -> DynamoLedger {
-    DynamoLedger::new(
-        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]),
+/// `plan`'s injection for drill `ID`, the ledger read through `get`.
+async fn inject(plan: Plan, get: &Rule, ended: bool) -> Injection {
+    let ledger = DynamoLedger::new(
+        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [get]),
         "ledger",
+    );
+    plan.inject(
+        &ledger,
+        ("live", "prod", ID),
+        &AtomicBool::new(ended),
+        &Report::new(Format::Json),
     )
+    .await
 }
 
 #[tokio::test]
@@ -88,15 +96,7 @@ async fn the_experiment_starts_once_the_canary_has_traffic() {
                 .build()
         });
     let [list, describe, tag] = ecs_rules();
-    let ended = AtomicBool::new(false);
-    let i = plan(&[&list, &describe, &tag], &[&start], &[])
-        .inject(
-            &ledger(&get),
-            ("live", "prod", ID),
-            &ended,
-            &Report::new(Format::Json),
-        )
-        .await;
+    let i = inject(plan(&[&list, &describe, &tag], &[&start], &[]), &get, false).await;
     assert_eq!(i.error, None);
     assert_eq!(i.experiment_id.as_deref(), Some("EXP1"));
     assert_eq!((i.tasks_marked, i.tasks_selected), (2, 1));
@@ -137,15 +137,12 @@ async fn a_fault_fis_will_not_start_rolls_the_drill_back_at_once() {
                 .build()
         });
     let [list, describe, tag] = ecs_rules();
-    let ended = AtomicBool::new(false);
-    let i = plan(&[&list, &describe, &tag], &[&quota], &[&rollback])
-        .inject(
-            &ledger(&get),
-            ("live", "prod", ID),
-            &ended,
-            &Report::new(Format::Json),
-        )
-        .await;
+    let i = inject(
+        plan(&[&list, &describe, &tag], &[&quota], &[&rollback]),
+        &get,
+        false,
+    )
+    .await;
     let error = i.error.unwrap();
     assert!(error.contains("ServiceQuotaExceededException"), "{error}");
     assert_eq!(i.experiment_id, None);
@@ -158,15 +155,7 @@ async fn a_drill_that_ends_before_any_traffic_starts_no_experiment() {
     let start = mock!(aws_sdk_fis::Client::start_experiment)
         .then_output(|| StartExperimentOutput::builder().build());
     let [list, describe, tag] = ecs_rules();
-    let ended = AtomicBool::new(true);
-    let i = plan(&[&list, &describe, &tag], &[&start], &[])
-        .inject(
-            &ledger(&get),
-            ("live", "prod", ID),
-            &ended,
-            &Report::new(Format::Json),
-        )
-        .await;
+    let i = inject(plan(&[&list, &describe, &tag], &[&start], &[]), &get, true).await;
     assert!(i.error.unwrap().contains("ended before"));
     assert_eq!((start.num_calls(), list.num_calls()), (0, 0));
 }
