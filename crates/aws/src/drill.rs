@@ -44,6 +44,13 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
             &[allow("fis:GetExperimentTemplate", TEMPLATE)],
         ),
         (
+            "DrillInjector::tagged_elsewhere",
+            &[
+                LIST_TASKS,
+                allow_if("ecs:DescribeTasks", TASK, "ecs:cluster", CLUSTER_ARN),
+            ],
+        ),
+        (
             "DrillInjector::mark",
             &[
                 LIST_TASKS,
@@ -53,12 +60,8 @@ pub const PERMISSIONS: &[crate::iam::Needs] = {
             ],
         ),
         (
-            "DrillInjector::clear",
-            &[
-                LIST_TASKS,
-                allow_if("ecs:DescribeTasks", TASK, "ecs:cluster", CLUSTER_ARN),
-                allow("ecs:UntagResource", TASK),
-            ],
+            "DrillInjector::unmark",
+            &[LIST_TASKS, allow("ecs:UntagResource", TASK)],
         ),
         (
             "DrillInjector::start",
@@ -107,9 +110,21 @@ pub const EXPERIMENT_ROLE: &[crate::iam::Needs] = {
 pub struct ExperimentState {
     pub status: String,
     pub reason: Option<String>,
+    /// An action of the experiment completed: FIS stopped the tasks it selected.
+    pub action_completed: bool,
 }
 
 impl ExperimentState {
+    /// FIS has not begun it yet (it resolves the targets first).
+    pub fn is_starting(&self) -> bool {
+        matches!(self.status.as_str(), "pending" | "initiating")
+    }
+
+    /// FIS gave up on it (no target found, a denied call): no task was stopped by it.
+    pub fn has_failed(&self) -> bool {
+        matches!(self.status.as_str(), "failed" | "cancelled")
+    }
+
     /// FIS is done with it: nothing to stop.
     pub fn is_final(&self) -> bool {
         matches!(
@@ -193,34 +208,22 @@ impl DrillInjector {
         Ok(selection)
     }
 
-    /// Tag the running tasks of `service` as the drill's targets, after taking the tag off every
-    /// other task of `cluster` (left by a drill that died). Returns the tagged tasks' ARNs.
-    pub async fn mark(&self, cluster: &str, service: &str) -> Result<Vec<String>, AwsError> {
-        let targets = self.running_tasks(cluster, Some(service)).await?;
-        self.clear(cluster, &targets).await?;
-        let tag = Tag::builder().key(TAG_KEY).value(TAG_VALUE).build();
-        for arn in &targets {
-            self.ecs
-                .tag_resource()
-                .resource_arn(arn)
-                .tags(tag.clone())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("TagResource", e))?;
-        }
-        Ok(targets)
-    }
-
-    /// Take the drill tag off every running task of `cluster` but `except` (a stopped task loses
-    /// its tags with it). Returns how many were untagged.
-    pub async fn clear(&self, cluster: &str, except: &[String]) -> Result<usize, AwsError> {
+    /// Running tasks of `cluster` outside `service` that carry the drill tag: another drill's
+    /// targets (the template picks every tagged task of the cluster), or a dead drill's leftovers.
+    /// Neither is Cutover's to untag; a drill refuses to start while there are any.
+    pub async fn tagged_elsewhere(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let own = self.running_tasks(cluster, Some(service)).await?;
         let others: Vec<String> = self
             .running_tasks(cluster, None)
             .await?
             .into_iter()
-            .filter(|t| !except.contains(t))
+            .filter(|t| !own.contains(t))
             .collect();
-        let mut untagged = 0;
+        let mut tagged = Vec::new();
         for batch in others.chunks(DESCRIBE_BATCH) {
             let out = self
                 .ecs
@@ -231,16 +234,65 @@ impl DrillInjector {
                 .send()
                 .await
                 .map_err(|e| AwsError::from_sdk("DescribeTasks", e))?;
-            for task in out.tasks() {
-                let tagged = task
-                    .tags()
+            tagged.extend(
+                out.tasks()
                     .iter()
-                    .any(|t| t.key() == Some(TAG_KEY) && t.value() == Some(TAG_VALUE));
-                if let (true, Some(arn)) = (tagged, task.task_arn()) {
-                    self.untag(arn).await?;
-                    untagged += 1;
+                    .filter(|task| {
+                        task.tags()
+                            .iter()
+                            .any(|t| t.key() == Some(TAG_KEY) && t.value() == Some(TAG_VALUE))
+                    })
+                    .filter_map(|task| task.task_arn().map(String::from)),
+            );
+        }
+        Ok(tagged)
+    }
+
+    /// Tag the running tasks of `service` as the drill's targets, refusing while tasks elsewhere in
+    /// the cluster carry the tag. All or nothing: a tag that fails takes the ones written off again.
+    /// Returns the tagged tasks' ARNs.
+    pub async fn mark(&self, cluster: &str, service: &str) -> Result<Vec<String>, AwsError> {
+        let elsewhere = self.tagged_elsewhere(cluster, service).await?;
+        if let Some(first) = elsewhere.first() {
+            return Err(AwsError::Unusable {
+                what: "ECS cluster",
+                id: cluster.into(),
+                problem: format!(
+                    "{} running task(s) outside {service} already carry {TAG_KEY}={TAG_VALUE} \
+                     (another drill runs, or one died: remove the tag), e.g. {first}",
+                    elsewhere.len()
+                ),
+            });
+        }
+        let targets = self.running_tasks(cluster, Some(service)).await?;
+        let tag = Tag::builder().key(TAG_KEY).value(TAG_VALUE).build();
+        for (i, arn) in targets.iter().enumerate() {
+            let tagged = self
+                .ecs
+                .tag_resource()
+                .resource_arn(arn)
+                .tags(tag.clone())
+                .send()
+                .await;
+            if let Err(e) = tagged {
+                for done in &targets[..i] {
+                    // Best effort: the error that stopped the marking is the one to report.
+                    let _ = self.untag(done).await;
                 }
+                return Err(AwsError::from_sdk("TagResource", e));
             }
+        }
+        Ok(targets)
+    }
+
+    /// Take the drill tag off `tasks` that still run (a stopped task loses its tags with it), and
+    /// off no other task. Returns how many were untagged.
+    pub async fn unmark(&self, cluster: &str, tasks: &[String]) -> Result<usize, AwsError> {
+        let running = self.running_tasks(cluster, None).await?;
+        let mut untagged = 0;
+        for arn in tasks.iter().filter(|t| running.contains(t)) {
+            self.untag(arn).await?;
+            untagged += 1;
         }
         Ok(untagged)
     }
@@ -324,13 +376,41 @@ impl DrillInjector {
             .await
             .map_err(|e| AwsError::from_sdk("GetExperiment", e))?;
         let state = out.experiment().and_then(|x| x.state());
+        let action_completed = out
+            .experiment()
+            .and_then(|x| x.actions())
+            .is_some_and(|actions| {
+                actions.values().any(|a| {
+                    a.state().and_then(|s| s.status())
+                        == Some(&aws_sdk_fis::types::ExperimentActionStatus::Completed)
+                })
+            });
         Ok(ExperimentState {
             status: state
                 .and_then(|s| s.status())
                 .map_or("unknown", ExperimentStatus::as_str)
                 .to_string(),
             reason: state.and_then(|s| s.reason()).map(String::from),
+            action_completed,
         })
+    }
+
+    /// The experiment's state once FIS has resolved its targets and begun (or given up), polling
+    /// every `every` for at most `within`.
+    pub async fn wait_begun(
+        &self,
+        experiment: &str,
+        every: std::time::Duration,
+        within: std::time::Duration,
+    ) -> Result<ExperimentState, AwsError> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let state = self.state(experiment).await?;
+            if !state.is_starting() || tokio::time::Instant::now() >= deadline {
+                return Ok(state);
+            }
+            tokio::time::sleep(every).await;
+        }
     }
 
     /// Stop the experiment if FIS still runs it; one that has ended is left as it is.

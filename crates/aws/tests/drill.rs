@@ -12,7 +12,8 @@ use aws_sdk_fis::operation::get_experiment_template::GetExperimentTemplateOutput
 use aws_sdk_fis::operation::start_experiment::StartExperimentOutput;
 use aws_sdk_fis::operation::stop_experiment::StopExperimentOutput;
 use aws_sdk_fis::types::{
-    Experiment, ExperimentState, ExperimentStatus, ExperimentTemplate, ExperimentTemplateAction,
+    Experiment, ExperimentAction, ExperimentActionState, ExperimentActionStatus, ExperimentState,
+    ExperimentStatus, ExperimentTemplate, ExperimentTemplateAction,
     ExperimentTemplateStopCondition, ExperimentTemplateTarget,
 };
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
@@ -44,40 +45,36 @@ fn injector(ecs: &[&aws_smithy_mocks::Rule], fis: &[&aws_smithy_mocks::Rule]) ->
     )
 }
 
-#[tokio::test]
-async fn marking_tags_the_candidates_tasks_and_takes_the_tag_off_a_stray_of_another_service() {
-    let candidate = mock!(aws_sdk_ecs::Client::list_tasks)
-        .match_requests(|r| {
-            r.service_name() == Some("live-green")
+fn list(service: Option<&'static str>, tasks: &'static [u32]) -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_ecs::Client::list_tasks)
+        .match_requests(move |r| {
+            r.service_name() == service
                 && r.cluster() == Some(CLUSTER)
                 && r.desired_status() == Some(&aws_sdk_ecs::types::DesiredStatus::Running)
         })
-        .then_output(|| {
+        .then_output(move || {
             ListTasksOutput::builder()
-                .task_arns(task(1))
-                .task_arns(task(2))
+                .set_task_arns(Some(tasks.iter().map(|n| task(*n)).collect()))
                 .build()
-        });
-    let cluster = mock!(aws_sdk_ecs::Client::list_tasks)
-        .match_requests(|r| r.service_name().is_none())
-        .then_output(|| {
-            ListTasksOutput::builder()
-                .set_task_arns(Some((1..=4).map(task).collect()))
-                .build()
-        });
-    let describe = mock!(aws_sdk_ecs::Client::describe_tasks)
+        })
+}
+
+/// DescribeTasks of the cluster's other tasks 3 and 4; `stray` carries the drill tag.
+fn others(stray: bool) -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_ecs::Client::describe_tasks)
         .match_requests(|r| {
             r.tasks() == [task(3), task(4)] && r.include() == [aws_sdk_ecs::types::TaskField::Tags]
         })
-        .then_output(|| {
+        .then_output(move || {
             let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+            let third = Task::builder().task_arn(task(3));
+            let third = if stray {
+                third.tags(tag(TAG_KEY, TAG_VALUE))
+            } else {
+                third
+            };
             DescribeTasksOutput::builder()
-                .tasks(
-                    Task::builder()
-                        .task_arn(task(3))
-                        .tags(tag(TAG_KEY, TAG_VALUE))
-                        .build(),
-                )
+                .tasks(third.build())
                 .tasks(
                     Task::builder()
                         .task_arn(task(4))
@@ -85,10 +82,16 @@ async fn marking_tags_the_candidates_tasks_and_takes_the_tag_off_a_stray_of_anot
                         .build(),
                 )
                 .build()
-        });
-    let untag = mock!(aws_sdk_ecs::Client::untag_resource)
-        .match_requests(|r| r.resource_arn() == Some(task(3).as_str()) && r.tag_keys() == [TAG_KEY])
-        .then_output(|| UntagResourceOutput::builder().build());
+        })
+}
+
+#[tokio::test]
+async fn marking_tags_the_candidates_running_tasks() {
+    let (candidate, cluster, describe) = (
+        list(Some("live-green"), &[1, 2]),
+        list(None, &[1, 2, 3, 4]),
+        others(false),
+    );
     let tag = mock!(aws_sdk_ecs::Client::tag_resource)
         .match_requests(|r| {
             [task(1), task(2)]
@@ -99,15 +102,58 @@ async fn marking_tags_the_candidates_tasks_and_takes_the_tag_off_a_stray_of_anot
                 && r.tags()[0].value() == Some(TAG_VALUE)
         })
         .then_output(|| TagResourceOutput::builder().build());
-    let marked = injector(&[&candidate, &cluster, &describe, &untag, &tag], &[])
+    let marked = injector(&[&candidate, &cluster, &describe, &tag], &[])
         .mark(CLUSTER, "live-green")
         .await
         .unwrap();
     assert_eq!(marked, vec![task(1), task(2)]);
-    assert_eq!(
-        (untag.num_calls(), tag.num_calls(), describe.num_calls()),
-        (1, 2, 1)
+    assert_eq!((tag.num_calls(), describe.num_calls()), (2, 1));
+}
+
+/// The template stops every tagged task of the cluster: another service's tagged task (another
+/// drill's target, or a dead drill's) is neither untagged nor joined.
+#[tokio::test]
+async fn a_task_tagged_outside_the_candidate_refuses_the_marking() {
+    let (candidate, cluster, describe) = (
+        list(Some("live-green"), &[1, 2]),
+        list(None, &[1, 2, 3, 4]),
+        others(true),
     );
+    let tag = mock!(aws_sdk_ecs::Client::tag_resource)
+        .then_output(|| TagResourceOutput::builder().build());
+    let untag = mock!(aws_sdk_ecs::Client::untag_resource)
+        .then_output(|| UntagResourceOutput::builder().build());
+    let inj = injector(&[&candidate, &cluster, &describe, &tag, &untag], &[]);
+    assert_eq!(
+        inj.tagged_elsewhere(CLUSTER, "live-green").await.unwrap(),
+        vec![task(3)]
+    );
+    let err = inj.mark(CLUSTER, "live-green").await.unwrap_err();
+    assert!(
+        matches!(&err, AwsError::Unusable { problem, .. } if problem.contains(&task(3))),
+        "{err:?}"
+    );
+    assert_eq!((tag.num_calls(), untag.num_calls()), (0, 0));
+}
+
+#[tokio::test]
+async fn a_tag_that_fails_half_way_takes_the_written_ones_off_again() {
+    let (candidate, cluster) = (list(Some("live-green"), &[1, 2]), list(None, &[1, 2]));
+    const DENIED: &str = r#"{"__type":"AccessDeniedException","message":"not authorized to perform: ecs:TagResource"}"#;
+    let tag = mock!(aws_sdk_ecs::Client::tag_resource)
+        .sequence()
+        .output(|| TagResourceOutput::builder().build())
+        .http_status(400, Some(DENIED.into()))
+        .build();
+    let untag = mock!(aws_sdk_ecs::Client::untag_resource)
+        .match_requests(|r| r.resource_arn() == Some(task(1).as_str()))
+        .then_output(|| UntagResourceOutput::builder().build());
+    let err = injector(&[&candidate, &cluster, &tag, &untag], &[])
+        .mark(CLUSTER, "live-green")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AwsError::AccessDenied { .. }), "{err:?}");
+    assert_eq!((tag.num_calls(), untag.num_calls()), (2, 1));
 }
 
 #[tokio::test]
@@ -258,6 +304,16 @@ fn experiment(status: ExperimentStatus, reason: &str) -> GetExperimentOutput {
                         .reason(reason)
                         .build(),
                 )
+                .actions(
+                    "StopCandidateTasks",
+                    ExperimentAction::builder()
+                        .state(
+                            ExperimentActionState::builder()
+                                .status(ExperimentActionStatus::Completed)
+                                .build(),
+                        )
+                        .build(),
+                )
                 .build(),
         )
         .build()
@@ -273,6 +329,7 @@ async fn stopping_leaves_an_ended_experiment_and_stops_a_running_one() {
     let state = injector(&[], &[&ended, &stop]).stop("EXP7").await.unwrap();
     assert_eq!(state.status, "stopped");
     assert_eq!(state.reason.as_deref(), Some("Stop condition activated"));
+    assert!(state.action_completed);
     assert_eq!(stop.num_calls(), 0);
 
     let get = mock!(aws_sdk_fis::Client::get_experiment)
@@ -299,32 +356,42 @@ async fn stopping_leaves_an_ended_experiment_and_stops_a_running_one() {
 }
 
 #[tokio::test]
-async fn clearing_untags_every_tagged_task_that_still_runs() {
-    let list = mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| {
-        ListTasksOutput::builder()
-            .task_arns(task(2))
-            .task_arns(task(9))
-            .build()
-    });
-    let describe = mock!(aws_sdk_ecs::Client::describe_tasks).then_output(|| {
-        DescribeTasksOutput::builder()
-            .tasks(
-                Task::builder()
-                    .task_arn(task(2))
-                    .tags(Tag::builder().key(TAG_KEY).value(TAG_VALUE).build())
-                    .build(),
-            )
-            .tasks(Task::builder().task_arn(task(9)).build())
-            .build()
-    });
+async fn unmarking_untags_only_this_drills_tasks_that_still_run() {
+    let cluster = list(None, &[2, 3, 9]);
     let untag = mock!(aws_sdk_ecs::Client::untag_resource)
         .match_requests(|r| r.resource_arn() == Some(task(2).as_str()))
         .then_output(|| UntagResourceOutput::builder().build());
-    let n = injector(&[&list, &describe, &untag], &[])
-        .clear(CLUSTER, &[])
+    let n = injector(&[&cluster, &untag], &[])
+        .unmark(CLUSTER, &[task(1), task(2)])
         .await
         .unwrap();
     assert_eq!((n, untag.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn waiting_for_the_experiment_to_begin_reads_until_fis_has_resolved_its_targets() {
+    let get = mock!(aws_sdk_fis::Client::get_experiment)
+        .sequence()
+        .output(|| experiment(ExperimentStatus::Pending, "pending"))
+        .output(|| experiment(ExperimentStatus::Initiating, "resolving targets"))
+        .output(|| {
+            experiment(
+                ExperimentStatus::Failed,
+                "Target resolution returned empty set.",
+            )
+        })
+        .build();
+    let ms = std::time::Duration::from_millis;
+    let state = injector(&[], &[&get])
+        .wait_begun("EXP7", ms(1), ms(5_000))
+        .await
+        .unwrap();
+    assert!(state.has_failed(), "{state:?}");
+    assert_eq!(
+        state.reason.as_deref(),
+        Some("Target resolution returned empty set.")
+    );
+    assert_eq!(get.num_calls(), 3);
 }
 
 /// The template's FIS role grants exactly what `aws:ecs:stop-task` on tagged tasks needs, scoped to

@@ -23,6 +23,17 @@ impl Context {
 
     /// A stack output, read once (one DescribeStacks) and only when no flag or variable gave it.
     async fn output(&mut self, key: &str) -> Result<String, String> {
+        self.optional_output(key).await?.ok_or_else(|| {
+            format!(
+                "stack {} has no output {key}; pass it by flag or environment",
+                self.args.stack
+            )
+        })
+    }
+
+    /// A stack output the stack may not have (a conditional resource's); an error only when the
+    /// stack's outputs cannot be read.
+    async fn optional_output(&mut self, key: &str) -> Result<Option<String>, String> {
         if self.outputs.is_none() {
             let out = cfn::Client::new(&self.conf)
                 .describe_stacks()
@@ -50,15 +61,7 @@ impl Context {
                 .unwrap_or_default();
             self.outputs = Some(outputs);
         }
-        self.outputs
-            .as_ref()
-            .and_then(|o| o.get(key).cloned())
-            .ok_or_else(|| {
-                format!(
-                    "stack {} has no output {key}; pass it by flag or environment",
-                    self.args.stack
-                )
-            })
+        Ok(self.outputs.as_ref().and_then(|o| o.get(key).cloned()))
     }
 
     pub async fn state_machine_arn(&mut self) -> Result<String, String> {
@@ -101,9 +104,10 @@ impl Context {
         }
     }
 
-    /// The FIS experiment template of stop-tasks drills (only when the stack has DrillAlarmArn).
-    pub async fn drill_experiment_template(&mut self) -> Result<String, String> {
-        self.output("DrillExperimentTemplateId").await
+    /// The FIS experiment template of stop-tasks drills: `None` when the stack was deployed
+    /// without DrillAlarmArn.
+    pub async fn drill_experiment_template(&mut self) -> Result<Option<String>, String> {
+        self.optional_output("DrillExperimentTemplateId").await
     }
 
     pub async fn rollback_function(&mut self) -> Result<String, String> {

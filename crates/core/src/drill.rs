@@ -167,6 +167,9 @@ pub struct Injection {
     pub reason: Option<String>,
     /// Why the fault was not injected, when it was not.
     pub error: Option<String>,
+    /// The tasks tagged as targets, to untag when the drill ends (not reported).
+    #[serde(skip)]
+    pub targets: Vec<String>,
 }
 
 /// How an FIS target picks among the resources it found (`ALL`, `COUNT(n)`, `PERCENT(n)`, which
@@ -207,7 +210,8 @@ impl Selection {
 }
 
 /// FIS's default quota on the tasks one `aws:ecs:stop-task` action may target (adjustable in
-/// Service Quotas, L-48D12416): past it the experiment fails to start.
+/// Service Quotas, L-48D12416). Past it `cutover drill` warns; an experiment FIS then fails is
+/// reported as a fault not injected.
 pub const STOP_TASK_TARGET_QUOTA: u32 = 5;
 
 /// The idempotency token of a drill's experiment: a retry of the same drill starts nothing new,

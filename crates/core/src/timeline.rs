@@ -47,6 +47,11 @@ pub struct Timeline {
     pub bakes: Vec<BakeWindow>,
     pub verdicts: Vec<VerdictRecord>,
     pub rollback: Option<RollbackMoments>,
+    /// A rollback drill's outcome and timings (`cutover drill`); its request counts come from
+    /// CloudWatch, not the record, and are left at 0 here.
+    pub drill: Option<crate::drill::DrillReport>,
+    /// The team's lifecycle hooks that ran, in the order they started.
+    pub hooks: Vec<crate::ledger::HookRecord>,
 }
 
 impl Timeline {
@@ -119,6 +124,12 @@ impl Timeline {
             bakes,
             verdicts: d.verdicts.clone(),
             rollback,
+            drill: crate::drill::DrillReport::new(d, 0, 0).ok(),
+            hooks: {
+                let mut hooks = d.hooks.clone();
+                hooks.sort_by_key(|h| h.started_at_ms);
+                hooks
+            },
         }
     }
 

@@ -164,6 +164,7 @@ fn section(h: &mut String, s: &Section) -> Result<(), String> {
             r.traffic_restored_at_ms.map_or("-".into(), when),
         );
     }
+    drill(h, t);
     let _ = write!(
         h,
         "<figure class=\"chart timeline\">{}</figure>",
@@ -200,8 +201,58 @@ fn section(h: &mut String, s: &Section) -> Result<(), String> {
         }
     }
     verdicts(h, t);
+    hooks(h, t);
     h.push_str("</section>");
     Ok(())
+}
+
+/// A rollback drill: what it injected and how fast it was caught (`cutover drill` prints the
+/// requests users got wrong; they are in the history record's `drillReport`).
+fn drill(h: &mut String, t: &Timeline) {
+    let Some(d) = &t.drill else {
+        return;
+    };
+    let caught = if d.detected {
+        format!(
+            "detected ({}) in {}, traffic back in {}",
+            escape(d.trigger.as_deref().unwrap_or("?")),
+            duration(d.detection_ms),
+            duration(d.rollback_ms)
+        )
+    } else {
+        "NOT detected: rolled back when the canary ended".to_string()
+    };
+    let _ = write!(
+        h,
+        "<p class=\"drill\" data-detected=\"{}\">Rollback drill: {} at {} %: {caught}.</p>",
+        d.detected,
+        d.fault.as_str(),
+        d.weight_percent
+    );
+}
+
+fn hooks(h: &mut String, t: &Timeline) {
+    if t.hooks.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<table class=\"hooks\"><tr><th>Hook stage</th><th>Function</th><th>Status</th>\
+         <th>Attempts</th><th>Took</th><th>Reason</th></tr>",
+    );
+    for k in &t.hooks {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"{status}\">{status}</td><td>{}</td><td>{}</td>\
+             <td>{}</td></tr>",
+            k.stage.as_str(),
+            escape(&k.function),
+            k.attempts,
+            duration(Some(k.updated_at_ms.saturating_sub(k.started_at_ms))),
+            escape(k.reason.as_deref().unwrap_or("")),
+            status = escape(&k.status),
+        );
+    }
+    h.push_str("</table>");
 }
 
 fn verdicts(h: &mut String, t: &Timeline) {

@@ -128,3 +128,43 @@ fn the_metric_charts_draw_the_candidate_and_the_baseline() {
     );
     assert!(svg.contains("candidate (green)") && svg.contains("baseline (blue)"));
 }
+
+#[test]
+fn a_drill_and_the_hooks_that_ran_are_on_the_page() {
+    let mut d = rolled_back("img:3");
+    d.drill = Some(
+        cutover_core::drill::DrillRecord::from_json(&serde_json::json!({"fault": "errors"}), 10)
+            .unwrap(),
+    );
+    d.hooks = vec![cutover_core::ledger::HookRecord {
+        stage: cutover_core::target::HookStage::AfterRollback,
+        function: "cutover-hook-page<me>".into(),
+        status: "Succeeded".into(),
+        reason: Some("paged <on-call>".into()),
+        attempts: 1,
+        started_at_ms: 22_000,
+        updated_at_ms: 22_400,
+    }];
+    let sections = [Section {
+        timeline: Timeline::of(&d),
+        metrics: Err("none".into()),
+    }];
+    let page = page("live", "prod", 30_000, &Summary::of(&[d]), &sections).unwrap();
+    assert!(
+        page.contains(
+            "Rollback drill: errors at 10 %: detected (step) in 20 s, traffic back in 0.2 s."
+        ),
+        "{page}"
+    );
+    assert!(page.contains("data-detected=\"true\""));
+    assert!(page.contains("<td>afterRollback</td><td>cutover-hook-page&lt;me&gt;</td>"));
+    assert!(page.contains("paged &lt;on-call&gt;"));
+    // A deployment that is no drill and ran no hook shows neither.
+    let plain = rolled_back("img:4");
+    let sections = [Section {
+        timeline: Timeline::of(&plain),
+        metrics: Err("none".into()),
+    }];
+    let html = super::page("live", "prod", 30_000, &Summary::of(&[plain]), &sections).unwrap();
+    assert!(!html.contains("class=\"drill\"") && !html.contains("class=\"hooks\""));
+}
