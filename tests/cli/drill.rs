@@ -86,13 +86,33 @@ async fn an_errors_drill_is_detected_rolled_back_and_reported_in_the_history() {
     assert!(report["failed"].as_u64().unwrap() > 0, "{report}");
 }
 
+/// What a refused drill must leave as it found it: the ledger's deployment and the listener.
+struct Untouched {
+    deployment: Option<String>,
+    weights: Weights,
+}
+
+impl Untouched {
+    async fn now(c: &LocalCloud) -> Untouched {
+        Untouched {
+            deployment: c.ledger().await.unwrap().deployment.map(|d| d.id),
+            weights: c.listener_weights().await,
+        }
+    }
+
+    async fn still(&self, c: &LocalCloud) {
+        let after = c.ledger().await.unwrap().deployment.map(|d| d.id);
+        assert_eq!(after, self.deployment);
+        assert_eq!(c.listener_weights().await, self.weights);
+    }
+}
+
 #[tokio::test]
 async fn a_drill_while_deployments_are_frozen_is_refused_and_moves_nothing() {
     let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     live_image(&c).await;
-    let before = c.ledger().await.unwrap();
-    let weights = c.listener_weights().await;
+    let before = Untouched::now(&c).await;
     c.set_flags(true).await;
     // prepare honours AppConfig's poll interval (15 s): a warm function sees the flag after that.
     let poll = std::time::Duration::from_secs(16);
@@ -108,12 +128,7 @@ async fn a_drill_while_deployments_are_frozen_is_refused_and_moves_nothing() {
         "{}",
         text(&out)
     );
-    let after = c.ledger().await.unwrap();
-    assert_eq!(
-        after.deployment.map(|d| d.id),
-        before.deployment.map(|d| d.id)
-    );
-    assert_eq!(c.listener_weights().await, weights);
+    before.still(&c).await;
 }
 
 /// The local stack has no FIS experiment template (no DrillAlarmArn: no emulator has FIS), which is
@@ -123,8 +138,7 @@ async fn a_stop_tasks_drill_without_the_stacks_fis_template_is_refused_and_moves
     let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     live_image(&c).await;
-    let before = c.ledger().await.unwrap();
-    let weights = c.listener_weights().await;
+    let before = Untouched::now(&c).await;
     let (app, env) = (c.seeded("app"), c.seeded("env"));
     let id = unique("drill-fis-");
     let out = cutover(
@@ -145,10 +159,5 @@ async fn a_stop_tasks_drill_without_the_stacks_fis_template_is_refused_and_moves
     assert_eq!(out.status.code(), Some(4), "{log}");
     assert!(log.contains("no FIS experiment template"), "{log}");
     assert!(log.contains("DrillAlarmArn"), "{log}");
-    let after = c.ledger().await.unwrap();
-    assert_eq!(
-        after.deployment.map(|d| d.id),
-        before.deployment.map(|d| d.id)
-    );
-    assert_eq!(c.listener_weights().await, weights);
+    before.still(&c).await;
 }

@@ -1,8 +1,8 @@
 //! `cutover drill --fault stop-tasks` on AWS: the stack's FIS experiment template
 //! (`DrillExperimentTemplate`) stops a share of the ECS tasks that carry Cutover's drill tag. Once
-//! the canary has traffic the CLI tags the candidate's running tasks (and takes the tag off any
-//! other task of the cluster, left by a drill that died), starts the experiment, and when the drill
-//! has ended stops it and removes the tag from the tasks still running (docs/chaos.md).
+//! the canary has traffic the CLI tags the candidate's running tasks (refusing while any other task
+//! of the cluster carries the tag), starts the experiment, and when the drill has ended stops it and
+//! removes the tag from the tasks it tagged that still run (docs/chaos.md).
 //!
 //! These calls are the CLI's, made with the caller's credentials: [`PERMISSIONS`] is what a person
 //! or CI role that runs drills needs; [`EXPERIMENT_ROLE`] is what FIS needs from the template's role.
@@ -217,6 +217,11 @@ impl DrillInjector {
         service: &str,
     ) -> Result<Vec<String>, AwsError> {
         let own = self.running_tasks(cluster, Some(service)).await?;
+        self.tagged_outside(cluster, &own).await
+    }
+
+    /// Running tasks of `cluster` other than `own` that carry the drill tag.
+    async fn tagged_outside(&self, cluster: &str, own: &[String]) -> Result<Vec<String>, AwsError> {
         let others: Vec<String> = self
             .running_tasks(cluster, None)
             .await?
@@ -252,7 +257,8 @@ impl DrillInjector {
     /// the cluster carry the tag. All or nothing: a tag that fails takes the ones written off again.
     /// Returns the tagged tasks' ARNs.
     pub async fn mark(&self, cluster: &str, service: &str) -> Result<Vec<String>, AwsError> {
-        let elsewhere = self.tagged_elsewhere(cluster, service).await?;
+        let targets = self.running_tasks(cluster, Some(service)).await?;
+        let elsewhere = self.tagged_outside(cluster, &targets).await?;
         if let Some(first) = elsewhere.first() {
             return Err(AwsError::Unusable {
                 what: "ECS cluster",
@@ -264,7 +270,6 @@ impl DrillInjector {
                 ),
             });
         }
-        let targets = self.running_tasks(cluster, Some(service)).await?;
         let tag = Tag::builder().key(TAG_KEY).value(TAG_VALUE).build();
         for (i, arn) in targets.iter().enumerate() {
             let tagged = self
