@@ -7,7 +7,8 @@ draws each group's 5XX count and response times from the profile of the image it
 non-zero, as the ALB does) and TargetResponseTime (Values/Counts) with LoadBalancer + TargetGroup
 dimensions, all in one PutMetricData call.
 
-Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD; a revision
+Profiles are chosen by image tag: a tag containing "bad" gets BAD, anything else GOOD, except that
+"badin-<region>" is BAD in that region only (a release whose second wave fails); a revision
 whose container carries CUTOVER_DRILL_FAULT (a `cutover drill`'s candidate) gets the fault it names:
 errors → BAD's error rate with GOOD's latency, latency → GOOD's error rate with BAD's latency.
 
@@ -50,10 +51,13 @@ DRILL = {
 }
 
 
-def profile_for(image, fault=None):
+def profile_for(image, fault=None, region=None):
     if fault in DRILL:
         return f"drill-{fault}", DRILL[fault]
-    tag = image.rsplit(":", 1)[-1] if ":" in image else ""
+    tag = tag_of(image)
+    scoped = re.search(r"badin-([a-z]{2}(?:-[a-z]+)+-\d+)", tag)
+    if scoped:
+        return ("bad", BAD) if scoped.group(1) == region else ("good", GOOD)
     return ("bad", BAD) if "bad" in tag else ("good", GOOD)
 
 
@@ -145,7 +149,7 @@ class World:
             if n == 0:
                 continue
             image, fault = images.get(arn, ("", None))
-            name, prof = profile_for(image, fault)
+            name, prof = profile_for(image, fault, self.region)
             errors = sum(1 for _ in range(n) if random.random() < prof["errors"])
             dims = [{"Name": "LoadBalancer", "Value": self.seed["loadBalancer"]},
                     {"Name": "TargetGroup", "Value": arn.split(":", 5)[5]}]

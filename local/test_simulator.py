@@ -41,6 +41,8 @@ class Profiles(unittest.TestCase):
         name, prof = simulator.profile_for("r:1.4.0", "latency")
         self.assertEqual((name, prof["errors"], prof["p95_ms"]), ("drill-latency", 0.001, 900.0))
         self.assertEqual(simulator.profile_for("r:bad-1")[0], "bad")
+        self.assertEqual(simulator.profile_for("r:rel-badin-us-west-2", None, "us-west-2")[0], "bad")
+        self.assertEqual(simulator.profile_for("r:rel-badin-us-west-2", None, "us-east-1")[0], "good")
         self.assertEqual(simulator.profile_for("r:1.4.0", "unknown")[0], "good")
 
 

@@ -5,9 +5,11 @@
 
 use super::text;
 use cutover_core::release::{RegionOutcome, ReleaseRecord, ReleaseStatus};
+use cutover_core::telemetry::RELEASE_DETAIL_TYPE;
 use cutover_core::Ledger;
+use cutover_scenarios::events::Subscriber;
 use cutover_scenarios::{one_at_a_time, unique, LocalCloud, HOME_REGION, OTHER_REGION};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::process::Output;
 
 struct Regions {
@@ -104,6 +106,7 @@ async fn a_good_release_promotes_wave_one_then_after_the_bake_wave_two() {
     let r = regions().await;
     let id = unique("rel");
     let image = format!("public.ecr.aws/live-event/service:{id}");
+    let heard = Subscriber::subscribe(&r.east, RELEASE_DETAIL_TYPE).await;
     let out = release(&r.east, &id, &image, &[]);
     let log = text(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
@@ -139,6 +142,30 @@ async fn a_good_release_promotes_wave_one_then_after_the_bake_wave_two() {
         .unwrap();
     let west_start = item.region(OTHER_REGION).unwrap().deploy.started_at_ms;
     assert!(west_start >= east_end, "wave 2 began after wave 1 ended");
+
+    let end = ended(&heard, &r.east, &id).await;
+    assert_eq!(
+        (
+            end["to"].clone(),
+            end["wave"].clone(),
+            end["notStarted"].clone()
+        ),
+        (json!("Succeeded"), json!(2), json!([])),
+        "{end}"
+    );
+    let outcomes: Vec<(Value, Value)> = end["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["region"].clone(), g["outcome"].clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (json!(HOME_REGION), json!("Promoted")),
+            (json!(OTHER_REGION), json!("Promoted"))
+        ]
+    );
 }
 
 #[tokio::test]
@@ -184,12 +211,12 @@ async fn rollback_all_returns_the_promoted_wave_when_wave_two_fails() {
     let mut plan: Value = stored.clone();
     plan["onFailure"] = "rollbackAll".into();
     put_plan(&r.east, &plan_name, &plan).await;
-    // Wave 2 fails: deployments are frozen in us-west-2, so its prepare refuses.
-    r.west.set_flags(true).await;
+    // Wave 2 fails its verification: the simulator serves this image's 5XX in us-west-2 only.
+    let west_before = r.west.ledger().await.map(|l| live_image(&l));
     let id = unique("relall");
-    let image = format!("public.ecr.aws/live-event/service:{id}");
+    let image = format!("public.ecr.aws/live-event/service:{id}-badin-{OTHER_REGION}");
+    let heard = Subscriber::subscribe(&r.east, RELEASE_DETAIL_TYPE).await;
     let out = release(&r.east, &id, &image, &[]);
-    r.west.set_flags(false).await;
     put_plan(&r.east, &plan_name, &stored).await;
     let log = text(&out);
     assert_eq!(out.status.code(), Some(2), "{log}");
@@ -201,8 +228,14 @@ async fn rollback_all_returns_the_promoted_wave_when_wave_two_fails() {
     assert_eq!(item.status, ReleaseStatus::RolledBack, "{item:?}");
     assert_eq!(
         item.region(OTHER_REGION).unwrap().deploy.outcome,
-        Some(RegionOutcome::Refused)
+        Some(RegionOutcome::RolledBack)
     );
+    assert_eq!(
+        ledger_says(&r.west, &id).await,
+        Some(cutover_core::Status::RolledBack)
+    );
+    assert_eq!(r.west.ledger().await.map(|l| live_image(&l)), west_before);
+    all_on_live(&r.west).await;
     let revert = item
         .region(HOME_REGION)
         .unwrap()
@@ -224,6 +257,40 @@ async fn rollback_all_returns_the_promoted_wave_when_wave_two_fails() {
         Some(format!("{id}-revert"))
     );
     all_on_live(&r.east).await;
+
+    let end = ended(&heard, &r.east, &id).await;
+    assert_eq!(end["to"], "RolledBack", "{end}");
+    assert_eq!(
+        (
+            end["regions"][0]["revert"].clone(),
+            end["regions"][1]["outcome"].clone()
+        ),
+        (json!("Promoted"), json!("RolledBack")),
+        "{end}"
+    );
+}
+
+/// The home bus's `Cutover Release State Change` events of release `id`, which must be its claim
+/// and then its end, once each; returns the end's detail.
+async fn ended(heard: &Subscriber, c: &LocalCloud, id: &str) -> Value {
+    let mine = |got: &[Value]| -> Vec<Value> {
+        got.iter()
+            .filter(|e| e["detail"]["releaseId"] == id)
+            .map(|e| e["detail"].clone())
+            .collect()
+    };
+    let got = heard
+        .received(c, |got| mine(got).iter().any(|d| d["to"] != "Running"))
+        .await;
+    let told = mine(&got);
+    let chain: Vec<(Value, Value)> = told
+        .iter()
+        .map(|d| (d["from"].clone(), d["to"].clone()))
+        .collect();
+    assert_eq!(chain.len(), 2, "{told:#?}");
+    assert_eq!(chain[0], (Value::Null, json!("Running")), "{told:#?}");
+    assert_eq!(chain[1].0, json!("Running"), "{told:#?}");
+    told[1].clone()
 }
 
 async fn put_plan(c: &LocalCloud, name: &str, plan: &Value) {

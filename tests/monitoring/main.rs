@@ -9,8 +9,10 @@
 //! CloudWatch would, when ministack answers it with an error.
 
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use cutover_core::telemetry::changes::DEPLOYMENT_DETAIL_TYPE;
 use cutover_core::telemetry::metrics::CATALOGUE;
 use cutover_core::Weights;
+use cutover_scenarios::events::Subscriber;
 use cutover_scenarios::{one_at_a_time, unique, LocalCloud};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -217,90 +219,6 @@ async fn single_value(c: &LocalCloud, widget: &Value, start: SystemTime, end: Sy
     }
 }
 
-struct Subscriber {
-    queue_url: String,
-}
-
-/// A rule on the default bus sending every Cutover state change to a fresh queue.
-async fn subscribe(c: &LocalCloud) -> Subscriber {
-    let conf = c.conf_on_ministack();
-    let sqs = aws_sdk_sqs::Client::new(&conf);
-    let events = aws_sdk_eventbridge::Client::new(&conf);
-    let name = unique("cutover-changes");
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("GetQueueAttributes");
-    let arn =
-        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    let pattern =
-        json!({"source": ["cutover"], "detail-type": ["Cutover Deployment State Change"]});
-    events
-        .put_rule()
-        .name(&name)
-        .event_pattern(pattern.to_string())
-        .send()
-        .await
-        .expect("PutRule");
-    events
-        .put_targets()
-        .rule(&name)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("queue")
-                .arn(arn)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("PutTargets");
-    Subscriber { queue_url }
-}
-
-impl Subscriber {
-    /// Every event received until both deployments' last transitions are in, or 60 s.
-    async fn received(&self, c: &LocalCloud, finals: &[(&str, &str)]) -> Vec<Value> {
-        let sqs = aws_sdk_sqs::Client::new(&c.conf_on_ministack());
-        let mut got = Vec::new();
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while std::time::Instant::now() < deadline {
-            let out = sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .expect("ReceiveMessage");
-            for m in out.messages() {
-                got.push(
-                    serde_json::from_str::<Value>(m.body().unwrap()).expect("an event is JSON"),
-                );
-            }
-            let done = finals.iter().all(|(id, to)| {
-                got.iter()
-                    .any(|e| e["detail"]["deploymentId"] == *id && e["detail"]["to"] == *to)
-            });
-            if done {
-                break;
-            }
-        }
-        got
-    }
-}
-
 /// The transitions of deployment `id`, chained from its start: each one leaves the status the one
 /// before reached. Panics on a gap, a repeat or an event out of the chain.
 fn chain(events: &[Value], id: &str) -> Vec<String> {
@@ -329,7 +247,7 @@ async fn the_dashboard_shows_one_promoted_and_one_rolled_back_deployment_and_a_r
     let _one = one_at_a_time().lock().await;
     let c = LocalCloud::for_deployments().await;
     let start = SystemTime::now() - Duration::from_secs(1);
-    let subscriber = subscribe(&c).await;
+    let subscriber = Subscriber::subscribe(&c, DEPLOYMENT_DETAIL_TYPE).await;
     let live = c.live_colour().await;
 
     let good = unique("good");
@@ -360,8 +278,14 @@ async fn the_dashboard_shows_one_promoted_and_one_rolled_back_deployment_and_a_r
     c.settle_5xx_alarm().await;
     assert_eq!(run.status, "ABORTED", "{:?} {:?}", run.error, run.cause);
 
+    let finals = [(&good, "Promoted"), (&bad, "RolledBack")];
     let events = subscriber
-        .received(&c, &[(&good, "Promoted"), (&bad, "RolledBack")])
+        .received(&c, |got| {
+            finals.iter().all(|(id, to)| {
+                got.iter()
+                    .any(|e| e["detail"]["deploymentId"] == **id && e["detail"]["to"] == *to)
+            })
+        })
         .await;
     let good_chain = chain(&events, &good);
     assert_eq!(good_chain.first().map(String::as_str), Some("Preparing"));

@@ -14,6 +14,7 @@ pub mod appconfig;
 pub mod chaos;
 pub mod cli;
 mod deploy;
+pub mod events;
 pub mod pg;
 mod test_route;
 

@@ -5,8 +5,12 @@
 
 use crate::ports::{update_ledger_seen, Updated};
 use crate::{Cloud, LedgerStore, Telemetry};
+use cutover_core::release::{ReleaseRecord, ReleaseStatus};
 use cutover_core::telemetry::changes::{DEPLOYMENT_DETAIL_TYPE, MIGRATION_DETAIL_TYPE};
-use cutover_core::telemetry::{changes, metrics, outcome_metrics, Emf, MigrationChange};
+use cutover_core::telemetry::{
+    changes, metrics, outcome_metrics, release_change, release_metrics, Emf, MigrationChange,
+    RELEASE_DETAIL_TYPE,
+};
 use cutover_core::{Colour, Failure, Ledger, Weights};
 use std::time::Duration;
 
@@ -68,6 +72,23 @@ pub async fn tell_migration<T: Telemetry>(telemetry: &T, c: &MigrationChange, at
     telemetry.metric(&emf);
     let detail = serde_json::to_value(c).expect("a change serializes");
     publish(telemetry, MIGRATION_DETAIL_TYPE, &detail).await;
+}
+
+/// A release's status change (its claim, its end): the release metrics and a `Cutover Release State
+/// Change` event; nothing when `from` is the status it has (a retried step).
+pub async fn tell_release<T: Telemetry>(
+    telemetry: &T,
+    from: Option<ReleaseStatus>,
+    release: &ReleaseRecord,
+) {
+    let Some(change) = release_change(from, release) else {
+        return;
+    };
+    if let Some(emf) = release_metrics(&change) {
+        telemetry.metric(&emf);
+    }
+    let detail = serde_json::to_value(&change).expect("a change serializes");
+    publish(telemetry, RELEASE_DETAIL_TYPE, &detail).await;
 }
 
 /// Each colour's share after a listener write, as two lines (one per `Colour` value).

@@ -8,10 +8,14 @@
 //! `start` / `poll`: one region's deploy execution (or, for `rollbackAll`, its revert), see region.rs.
 //! `wave`: once every region of a wave has ended, what next (bake, done, stop, rollbackAll).
 //! `finish`: the release's end in its record.
+//!
+//! The claim and the end are told on the home region's bus (`Cutover Release State Change`) and in
+//! the release metrics; each region's deployment tells of itself in its own region.
 
 mod region;
 
 use cutover_aws::release::{Regions, ReleaseCloud, Releases};
+use cutover_aws::told;
 use cutover_core::fields::{invalid_field, text};
 use cutover_core::release::plan::waves_from_text;
 use cutover_core::release::{Next, ReleasePlan, ReleaseRecord, ReleaseStatus};
@@ -31,6 +35,7 @@ pub const CALLS: &[&str] = &[
     "Releases::save",
     "Releases::archive",
     "Releases::plan",
+    "Telemetry::publish",
 ];
 
 /// A revert is deployment `<id>-revert`, and a deployment id is at most 40 characters.
@@ -264,10 +269,12 @@ async fn claim(
         record.strategy = strategy.clone();
         record.version = version;
         if cloud.releases().save(&record).await? {
-            return Ok(ReleaseRecord {
+            let record = ReleaseRecord {
                 version: version + 1,
                 ..record
-            });
+            };
+            told::tell_release(cloud.telemetry(), None, &record).await;
+            return Ok(record);
         }
     }
     Err(Failure::new(
@@ -304,7 +311,8 @@ async fn finish(
     now: u64,
 ) -> Result<Value, Failure> {
     let reason = event.get("reason").and_then(Value::as_str);
-    let (status, record) = update(cloud, at, |r| {
+    let ((status, was), record) = update(cloud, at, |r| {
+        let was = r.status;
         let status = match text(event, "status")?.as_str() {
             "Succeeded" => ReleaseStatus::Succeeded,
             "Stopped" => ReleaseStatus::Stopped,
@@ -318,9 +326,11 @@ async fn finish(
             }
         };
         r.finish(status, reason, now);
-        Ok(r.status)
+        Ok((r.status, was))
     })
     .await?;
+    // Told once, by the write that ended it: a retried finish finds it final already.
+    told::tell_release(cloud.telemetry(), Some(was), &record).await;
     // `cutover history` reads finished releases from here; a retried finish replaces its own copy.
     cloud.releases().archive(&record).await?;
     Ok(json!({ "status": status }))

@@ -147,6 +147,75 @@ async fn a_good_two_wave_release_promotes_wave_after_wave() {
         Some("img:1")
     );
     assert_eq!(r.regions.len(), 2);
+
+    let told = release_events(&cloud);
+    let chain: Vec<(Value, Value)> = told
+        .iter()
+        .map(|d| (d["from"].clone(), d["to"].clone()))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            (Value::Null, json!("Running")),
+            (json!("Running"), json!("Succeeded"))
+        ],
+        "the claim and the end, once each (the plan was not retried, the finish was)"
+    );
+    let end = &told[1];
+    assert_eq!(
+        (
+            end["releaseId"].clone(),
+            end["wave"].clone(),
+            end["waveCount"].clone()
+        ),
+        (json!("r1"), json!(2), json!(2))
+    );
+    assert_eq!(
+        end["regions"][1],
+        json!({"region": WEST, "wave": 2, "outcome": "Promoted", "revert": null})
+    );
+    let t = &cloud.telemetry;
+    assert_eq!(t.values("ReleasesStarted", None), [(1.0, None)]);
+    assert_eq!(
+        t.values("ReleasesSucceeded", Some("Outcome")),
+        [(1.0, Some("Succeeded".into()))]
+    );
+    assert_eq!(t.values("ReleasesStopped", None), [(0.0, None)]);
+}
+
+/// The `detail` of every `Cutover Release State Change` the release published, in order.
+fn release_events(cloud: &FakeReleaseCloud) -> Vec<Value> {
+    cloud
+        .telemetry
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, _)| t == cutover_core::telemetry::RELEASE_DETAIL_TYPE)
+        .map(|(_, d)| d.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bus_that_refuses_does_not_fail_the_release_and_its_end_is_still_counted() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    cloud
+        .telemetry
+        .refuse
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    plan(&cloud, "us-east-1").await.unwrap();
+    let s = run_region(&cloud, EAST, false).await;
+    ended(&cloud, EAST, "r1", Status::Promoted, "SUCCEEDED", None);
+    poll(&cloud, &s).await;
+    step(&cloud, "wave", json!({"wave": 0})).await;
+    step(&cloud, "finish", json!({"status": "Succeeded"})).await;
+    assert_eq!(record(&cloud).status, ReleaseStatus::Succeeded);
+    assert!(release_events(&cloud).is_empty());
+    assert_eq!(
+        cloud.telemetry.values("ReleasesSucceeded", None),
+        [(1.0, None)]
+    );
 }
 
 #[tokio::test]
@@ -177,6 +246,16 @@ async fn a_rolled_back_first_wave_stops_the_release() {
         cloud.executions().iter().all(|(_, e)| e.region == EAST),
         "wave 2 never started"
     );
+    let end = release_events(&cloud).pop().unwrap();
+    assert_eq!(
+        (end["to"].clone(), end["notStarted"].clone()),
+        (json!("Stopped"), json!([WEST]))
+    );
+    assert_eq!(end["regions"][0]["outcome"], "RolledBack");
+    assert!(end["reason"]
+        .as_str()
+        .unwrap()
+        .contains("us-east-1: RolledBack"));
 }
 
 #[tokio::test]

@@ -397,13 +397,16 @@ impl Releases for DynamoReleases {
 }
 
 /// The release function's [`ReleaseCloud`] on AWS.
+#[cfg(feature = "events")]
 pub struct AwsReleaseCloud {
     pub regions: AwsRegions,
     pub health_checks: Route53HealthChecks,
     pub releases: DynamoReleases,
     pub known: Vec<String>,
+    pub telemetry: crate::telemetry::EventBridgeTelemetry,
 }
 
+#[cfg(feature = "events")]
 impl AwsReleaseCloud {
     /// From the function's environment: `LEDGER_TABLE`, `RELEASE_REGIONS` (comma-separated) and
     /// `REGIONAL_STACK_NAME` (the stack's name in every region). A missing one is named.
@@ -426,6 +429,7 @@ impl AwsReleaseCloud {
             regions: AwsRegions::new(conf.clone(), stack),
             health_checks: Route53HealthChecks::new(aws_sdk_route53::Client::new(&conf)),
             releases: DynamoReleases::from_conf(&conf, table),
+            telemetry: crate::telemetry::EventBridgeTelemetry::from_conf(&conf),
             known: regions
                 .split(',')
                 .map(str::trim)
@@ -436,10 +440,12 @@ impl AwsReleaseCloud {
     }
 }
 
+#[cfg(feature = "events")]
 impl ReleaseCloud for AwsReleaseCloud {
     type Regions = AwsRegions;
     type HealthChecks = Route53HealthChecks;
     type Releases = DynamoReleases;
+    type Telemetry = crate::telemetry::EventBridgeTelemetry;
     fn regions(&self) -> &AwsRegions {
         &self.regions
     }
@@ -451,5 +457,8 @@ impl ReleaseCloud for AwsReleaseCloud {
     }
     fn known_regions(&self) -> &[String] {
         &self.known
+    }
+    fn telemetry(&self) -> &crate::telemetry::EventBridgeTelemetry {
+        &self.telemetry
     }
 }

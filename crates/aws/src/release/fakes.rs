@@ -35,6 +35,8 @@ struct State {
 pub struct FakeReleaseCloud {
     state: Arc<Mutex<State>>,
     known: Vec<String>,
+    /// What the release told: its metric lines and state-change events.
+    pub telemetry: Arc<crate::fakes::FakeTelemetry>,
 }
 
 impl FakeReleaseCloud {
@@ -43,6 +45,7 @@ impl FakeReleaseCloud {
         let cloud = FakeReleaseCloud {
             state: Arc::default(),
             known: regions.iter().map(|r| r.to_string()).collect(),
+            telemetry: Arc::default(),
         };
         for r in regions {
             cloud.lock().stacks.insert(
@@ -243,6 +246,7 @@ impl ReleaseCloud for FakeReleaseCloud {
     type Regions = FakeReleaseCloud;
     type HealthChecks = FakeReleaseCloud;
     type Releases = FakeReleaseCloud;
+    type Telemetry = crate::fakes::FakeTelemetry;
     fn regions(&self) -> &Self {
         self
     }
@@ -254,5 +258,8 @@ impl ReleaseCloud for FakeReleaseCloud {
     }
     fn known_regions(&self) -> &[String] {
         &self.known
+    }
+    fn telemetry(&self) -> &crate::fakes::FakeTelemetry {
+        &self.telemetry
     }
 }

@@ -1,5 +1,5 @@
 //! The release function's seam (issue 18). It runs in the home region and reaches the Cutover stacks
-//! of other regions, so none of the regional ports apply: its own four, gathered by [`ReleaseCloud`].
+//! of other regions, so none of the regional ports apply: its own, gathered by [`ReleaseCloud`].
 //! Step Functions' own `startExecution` integration cannot start an execution in another region
 //! (docs/multi-region.md, "Why a function starts the regional executions"), so the release machine
 //! asks this function to start and to poll them.
@@ -9,7 +9,7 @@ pub mod aws;
 #[cfg(feature = "fakes")]
 pub mod fakes;
 
-use crate::AwsError;
+use crate::{AwsError, Telemetry};
 use cutover_core::release::ReleaseRecord;
 use cutover_core::Ledger;
 use serde::{Deserialize, Serialize};
@@ -124,11 +124,14 @@ pub trait ReleaseCloud: Sync {
     type Regions: Regions + Sync;
     type HealthChecks: HealthChecks + Sync;
     type Releases: Releases + Sync;
+    /// The home region's metrics and bus: a release's start and end.
+    type Telemetry: Telemetry + Sync;
     fn regions(&self) -> &Self::Regions;
     fn health_checks(&self) -> &Self::HealthChecks;
     fn releases(&self) -> &Self::Releases;
     /// The regions the stack was told about (`RELEASE_REGIONS`), in that order.
     fn known_regions(&self) -> &[String];
+    fn telemetry(&self) -> &Self::Telemetry;
 }
 
 /// The parameter a regional stack publishes its outputs in.

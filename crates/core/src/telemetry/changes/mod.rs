@@ -12,7 +12,7 @@ pub const DEPLOYMENT_DETAIL_TYPE: &str = "Cutover Deployment State Change";
 pub const MIGRATION_DETAIL_TYPE: &str = "Cutover Migration Phase Change";
 /// What Cutover puts in a reason it publishes: a reason is bounded where it is recorded (1 KB), and an
 /// event carries a few of them, far under PutEvents' 256 KB per entry.
-const REASON_BYTES: usize = 1024;
+pub(crate) const REASON_BYTES: usize = 1024;
 
 /// The `detail` of a `Cutover Deployment State Change` event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -129,7 +129,7 @@ pub fn outcome_metrics(c: &DeploymentChange) -> Option<Emf> {
     ))
 }
 
-fn bounded(s: &str, max: usize) -> String {
+pub(crate) fn bounded(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }

@@ -88,6 +88,18 @@ pub const MIGRATION_PHASE_DURATION: MetricDef = def(
 pub const MIGRATION_VERIFY_MISMATCHES: MetricDef =
     def("MigrationVerifyMismatches", Unit::Count, &[APP_ENV]);
 
+/// Written by the release function in the home region: one release across regions.
+pub const RELEASES_STARTED: MetricDef = def("ReleasesStarted", Unit::Count, &[APP_ENV]);
+pub const RELEASES_SUCCEEDED: MetricDef = def("ReleasesSucceeded", Unit::Count, &[APP_ENV]);
+pub const RELEASES_STOPPED: MetricDef = def("ReleasesStopped", Unit::Count, &[APP_ENV]);
+pub const RELEASES_ROLLED_BACK: MetricDef = def("ReleasesRolledBack", Unit::Count, &[APP_ENV]);
+pub const RELEASES_FAILED: MetricDef = def("ReleasesFailed", Unit::Count, &[APP_ENV]);
+pub const RELEASE_DURATION: MetricDef = def(
+    "ReleaseDurationMs",
+    Unit::Milliseconds,
+    &[APP_ENV, &["App", "Env", "Outcome"]],
+);
+
 pub const CATALOGUE: &[MetricDef] = &[
     DEPLOYMENTS_STARTED,
     DEPLOYMENTS_PROMOTED,
@@ -102,6 +114,12 @@ pub const CATALOGUE: &[MetricDef] = &[
     MIGRATION_ROWS_COPIED,
     MIGRATION_PHASE_DURATION,
     MIGRATION_VERIFY_MISMATCHES,
+    RELEASES_STARTED,
+    RELEASES_SUCCEEDED,
+    RELEASES_STOPPED,
+    RELEASES_ROLLED_BACK,
+    RELEASES_FAILED,
+    RELEASE_DURATION,
 ];
 
 /// One EMF document: metrics of one service at one moment. Metrics with the same dimension sets share
