@@ -143,6 +143,24 @@ async fn a_good_release_promotes_wave_one_then_after_the_bake_wave_two() {
     let west_start = item.region(OTHER_REGION).unwrap().deploy.started_at_ms;
     assert!(west_start >= east_end, "wave 2 began after wave 1 ended");
 
+    // The home region's status and history tell of the release across both regions.
+    let (app, env) = (r.east.seeded("app"), r.east.seeded("env"));
+    let summary = format!(
+        "release {id} of {image} Succeeded (wave 2/2): {HOME_REGION} Promoted, {OTHER_REGION} Promoted"
+    );
+    let status = text(&r.east.cutover(&["status", "--app", &app, "--env", &env]));
+    assert!(status.contains(&summary), "{status}");
+    let history = r.east.cutover(&[
+        "history", "--app", &app, "--env", &env, "--limit", "3", "--output", "json",
+    ]);
+    let archived: Vec<Value> = text(&history)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["release"]["id"] == id.as_str())
+        .collect();
+    assert_eq!(archived.len(), 1, "{}", text(&history));
+    assert_eq!(archived[0]["release"]["status"], "Succeeded");
+
     let end = ended(&heard, &r.east, &id).await;
     assert_eq!(
         (
@@ -175,13 +193,31 @@ async fn a_bad_release_rolls_wave_one_back_and_never_starts_wave_two() {
     let west_before = r.west.ledger().await.map(|l| live_image(&l));
     let id = unique("relbad-");
     let image = format!("public.ecr.aws/live-event/service:{id}");
-    let out = release(&r.east, &id, &image, &[]);
+    let out = release(&r.east, &id, &image, &["--output", "json"]);
     let log = text(&out);
     assert_eq!(out.status.code(), Some(2), "{log}");
+    // Every line a program reads: the region's own deploy lines scoped to it, its end, the result.
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let east_end = lines
+        .iter()
+        .find(|l| l["event"] == "region" && l["data"]["run"]["outcome"] == "RolledBack")
+        .unwrap_or_else(|| panic!("east's end: {log}"));
+    assert_eq!(east_end["data"]["region"], HOME_REGION);
     assert!(
-        log.contains("us-east-1: deploy") && log.contains("RolledBack"),
-        "{log}"
+        lines.iter().any(|l| l["scope"] == HOME_REGION),
+        "east's deploy lines: {log}"
     );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["scope"] != OTHER_REGION && l["data"]["region"] != OTHER_REGION),
+        "nothing of wave 2: {log}"
+    );
+    let result = lines.last().unwrap();
+    assert_eq!(result["event"], "result", "{log}");
     let item = release_item(&r.east).await;
     assert_eq!(item.status, ReleaseStatus::Stopped);
     assert!(
