@@ -387,3 +387,74 @@ async fn failover_status_shows_the_favoured_region_and_follows_an_outage() {
     assert!(log.contains("favours us-west-2"), "{log}");
     assert!(log.contains("0 % of 8 checkers healthy"), "{log}");
 }
+
+#[tokio::test]
+async fn a_deploy_of_one_half_is_refused_while_the_other_half_is_unhealthy() {
+    // Outages are shared with the other scenarios of this file.
+    let _one = one_at_a_time().lock().await;
+    let c = LocalCloud::connect().await;
+    // Its own env, so no warm function's cached target configuration of the seeded one changes:
+    // the seeded target with the release plan's failover record, us-east-1 its primary.
+    let app = c.seeded("app");
+    let env = unique("failover-gate");
+    let seeded = c
+        .ssm
+        .get_parameter()
+        .name(c.seeded("targetParameter"))
+        .send()
+        .await
+        .expect("GetParameter")
+        .parameter
+        .and_then(|p| p.value)
+        .unwrap();
+    let mut target: Value = serde_json::from_str(&seeded).unwrap();
+    target["failover"] = c.seed["releasePlan"]["failover"][0].clone();
+    let name = format!("/cutover/{app}/{env}/target");
+    put_plan(&c, &name, &target).await;
+    let before = c.listener_weights().await;
+    let outage = cutover_scenarios::outage(OTHER_REGION);
+    let id = unique("gate");
+    let out = c.cutover(&[
+        "deploy",
+        "--app",
+        &app,
+        "--env",
+        &env,
+        "--image",
+        "public.ecr.aws/live-event/service:gate",
+        "--id",
+        &id,
+        "--wait",
+    ]);
+    drop(outage);
+    c.ssm
+        .delete_parameter()
+        .name(&name)
+        .send()
+        .await
+        .expect("DeleteParameter");
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{log}");
+    assert!(
+        log.contains("us-east-1 is not deployed: its failover partner us-west-2 is unhealthy (0 % of 8 Route 53 checkers report success, 50 % needed)"),
+        "{log}"
+    );
+    assert_eq!(c.listener_weights().await, before, "no traffic moved");
+    let ledger = c
+        .dynamodb
+        .get_item()
+        .table_name(c.output("LedgerTableName"))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{app}#{env}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("LEDGER".into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem");
+    assert!(ledger.item.is_none(), "nothing claimed: {:?}", ledger.item);
+}

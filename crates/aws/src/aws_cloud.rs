@@ -6,6 +6,7 @@ use crate::alarms::CloudWatchAlarms;
 use crate::config::SsmTargets;
 use crate::ecs::Ecs;
 use crate::elbv2::Elbv2;
+use crate::failover::AwsPartners;
 use crate::flags::AppConfigFlags;
 use crate::hooks::LambdaHooks;
 use crate::ledger::DynamoLedger;
@@ -36,6 +37,9 @@ pub struct Environment {
     /// This function's account (`CUTOVER_ACCOUNT_ID`, from the template) and region (`AWS_REGION`,
     /// set by Lambda); the rollback ignores alarms from elsewhere.
     pub home: Option<(String, String)>,
+    /// The stack's name (`REGIONAL_STACK_NAME`), the same in every region: a failover partner's
+    /// ledger is found through its `/cutover-stack/<name>` parameter.
+    pub stack_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +90,7 @@ impl Environment {
             metric_rules,
             scope,
             home,
+            stack_name: optional("REGIONAL_STACK_NAME"),
             ledger_table: required("LEDGER_TABLE")?,
             appconfig_application: required("APPCONFIG_APPLICATION")?,
             appconfig_environment: required("APPCONFIG_ENVIRONMENT")?,
@@ -131,6 +136,7 @@ pub struct AwsCloud {
     secrets: Passwords,
     telemetry: EventBridgeTelemetry,
     hooks: LambdaHooks,
+    partners: AwsPartners,
 }
 
 impl AwsCloud {
@@ -166,6 +172,7 @@ impl AwsCloud {
             secrets: Passwords::from_conf(conf),
             telemetry: EventBridgeTelemetry::from_conf(conf),
             hooks: LambdaHooks::from_conf(conf),
+            partners: AwsPartners::new(conf, env.stack_name.clone()),
             env,
         }
     }
@@ -188,6 +195,7 @@ crate::cloud_of_fields!(AwsCloud {
     Passwords,
     EventBridgeTelemetry,
     LambdaHooks,
+    AwsPartners,
 });
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 //! function that does not use it. See docs/architecture.md, "Pieces".
 
 use crate::{
-    Alarms, Executions, FlagSource, Hooks, LedgerStore, LoadBalancer, Metrics, SecretSource,
-    Services, SwitchStore, TargetSource, Telemetry,
+    Alarms, Executions, FlagSource, Hooks, LedgerStore, LoadBalancer, Metrics, Partners,
+    SecretSource, Services, SwitchStore, TargetSource, Telemetry,
 };
 
 pub trait Cloud: Sync {
@@ -22,6 +22,7 @@ pub trait Cloud: Sync {
     type Secrets: SecretSource + Sync;
     type Telemetry: Telemetry + Sync;
     type Hooks: Hooks + Sync;
+    type Partners: Partners + Sync;
 
     /// The production listener (or rule) and its target groups.
     fn lb(&self) -> &Self::LoadBalancer;
@@ -46,15 +47,18 @@ pub trait Cloud: Sync {
     /// EMF metrics and state-change events.
     fn telemetry(&self) -> &Self::Telemetry;
     fn hooks(&self) -> &Self::Hooks;
+    /// The other half of a Route 53 failover pair, in another region.
+    fn partners(&self) -> &Self::Partners;
 }
 
 /// Implements [`Cloud`] for a struct whose fields `lb`, `ledger`, `targets`, `flags`, `services`,
-/// `executions`, `alarms`, `metrics`, `switches`, `secrets` and `telemetry` hold the ports, given their types in
+/// `executions`, `alarms`, `metrics`, `switches`, `secrets`, `telemetry`, `hooks` and `partners` hold the ports, given their types in
 /// that order.
 #[macro_export]
 macro_rules! cloud_of_fields {
     ($cloud:ty { $lb:ty, $ledger:ty, $targets:ty, $flags:ty, $services:ty, $executions:ty,
-        $alarms:ty, $metrics:ty, $switches:ty, $secrets:ty, $telemetry:ty, $hooks:ty $(,)? }) => {
+        $alarms:ty, $metrics:ty, $switches:ty, $secrets:ty, $telemetry:ty, $hooks:ty,
+        $partners:ty $(,)? }) => {
         impl $crate::Cloud for $cloud {
             type LoadBalancer = $lb;
             type Ledger = $ledger;
@@ -68,10 +72,11 @@ macro_rules! cloud_of_fields {
             type Secrets = $secrets;
             type Telemetry = $telemetry;
             type Hooks = $hooks;
+            type Partners = $partners;
             $crate::cloud_of_fields!(@get lb: $lb, ledger: $ledger, targets: $targets,
                 flags: $flags, services: $services, executions: $executions, alarms: $alarms,
                 metrics: $metrics, switches: $switches, secrets: $secrets,
-                telemetry: $telemetry, hooks: $hooks);
+                telemetry: $telemetry, hooks: $hooks, partners: $partners);
         }
     };
     (@get $($field:ident: $port:ty),*) => {

@@ -142,6 +142,7 @@ pub fn all() -> Vec<Needs> {
         crate::telemetry::PERMISSIONS,
         crate::hooks::PERMISSIONS,
         crate::release::aws::PERMISSIONS,
+        crate::failover::PERMISSIONS,
     ]
     .concat()
 }

@@ -18,6 +18,7 @@ pub mod ecs;
 #[cfg(feature = "elbv2")]
 pub mod elbv2;
 pub mod error;
+pub mod failover;
 #[cfg(feature = "fakes")]
 pub mod fakes;
 #[cfg(feature = "switch")]
@@ -49,6 +50,7 @@ pub mod traffic;
 pub use aws_cloud::{AwsCloud, Environment, EnvironmentError};
 pub use cloud::Cloud;
 pub use error::AwsError;
+pub use failover::Partners;
 pub use ports::{
     load_ledger, update_ledger, update_ledger_seen, Alarms, Executions, FlagSource, HookCall,
     Hooks, LedgerStore, LoadBalancer, Metrics, MetricsQuery, SecretSource, SeriesQuery, Services,

@@ -1,10 +1,12 @@
 //! prepare: the first step of a deployment.
 //!
-//! Refuses when deployments are frozen or another deployment owns the app/env; otherwise claims the
+//! Refuses when deployments are frozen, another deployment owns the app/env, or (for one half of a
+//! Route 53 failover record) the other half is unhealthy or deploying; otherwise claims the
 //! ledger, registers a revision of the live task definition in which only the deployed container's
 //! image changes, and starts the idle colour's service on it at the live service's size. Every step
 //! is safe to retry: a retried prepare finds its own claim and its registered release in the ledger.
 
+mod failover;
 mod release;
 
 use cutover_aws::told;
@@ -34,6 +36,8 @@ pub const CALLS: &[&str] = &[
     "Services::register_with_image",
     "Services::update_service",
     "Telemetry::publish",
+    "Partners::observations",
+    "Partners::in_flight",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,7 +151,16 @@ pub async fn handle(cloud: &impl Cloud, event: &Value, now_ms: u64) -> Result<Va
         }
         None => None,
     };
-    let initial = match cloud.ledger().load(&req.app, &req.env).await? {
+    let stored = cloud.ledger().load(&req.app, &req.env).await?;
+    // A retry of this deployment's own prepare was let through once: its claim stands.
+    let retry = stored
+        .as_ref()
+        .and_then(|l| l.deployment.as_ref())
+        .is_some_and(|d| d.id == req.deployment_id);
+    if !retry {
+        failover::gate(cloud, &target, &req.app, &req.env).await?;
+    }
+    let initial = match stored {
         Some(_) => None,
         None => Some(Ledger::new(
             &req.app,

@@ -6,7 +6,7 @@ use cutover_aws::release::{HealthChecks, RegionalStack, Regions, ReleaseCloud, S
 use cutover_aws::AwsError;
 use cutover_core::execution_name;
 use cutover_core::fields::{invalid_field, text};
-use cutover_core::release::failover::{gate, FailoverRecord};
+use cutover_core::release::failover::{busy_refusal, health_refusal};
 use cutover_core::release::record::regional_outcome;
 use cutover_core::release::{RegionOutcome, ReleaseRecord};
 use cutover_core::{ErrorType, Failure};
@@ -63,22 +63,11 @@ async fn refusal(
             .observations(&partner.health_check_id)
             .await
         {
-            Ok(o) => o,
-            Err(AwsError::NotFound { .. }) => {
-                return Ok(Some(format!(
-                    "{region} is not deployed: its failover partner {}'s health check {} does not exist in Route 53",
-                    partner.region, partner.health_check_id
-                )))
-            }
+            Ok(o) => Some(o),
+            Err(AwsError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         };
-        let pairs = [FailoverRecord::pair(rec)];
-        if let Err(why) = gate(
-            region,
-            &pairs,
-            |_| observations.clone(),
-            rec.min_healthy_share,
-        ) {
+        if let Some(why) = health_refusal(region, rec, observations.as_deref()) {
             return Ok(Some(why));
         }
         if let Some(s) = cloud.regions().stack(&partner.region).await? {
@@ -89,10 +78,7 @@ async fn refusal(
                 .and_then(|l| l.deployment)
                 .filter(|d| !d.status.is_final());
             if let Some(d) = busy {
-                return Ok(Some(format!(
-                    "{region} is not deployed: its failover partner {} is being deployed itself (deployment {}, {}); both halves never move at once",
-                    partner.region, d.id, d.status
-                )));
+                return Ok(Some(busy_refusal(region, &partner.region, &d.id, d.status)));
             }
         }
     }

@@ -11,6 +11,7 @@ mod hooks;
 mod ledger;
 mod load_balancer;
 mod metrics;
+mod partners;
 mod secrets;
 mod services;
 mod switches;
@@ -25,6 +26,7 @@ pub use hooks::FakeHooks;
 pub use ledger::FakeLedger;
 pub use load_balancer::{FakeLoadBalancer, FakeRule};
 pub use metrics::FakeMetrics;
+pub use partners::FakePartners;
 pub use secrets::FakeSecrets;
 pub use services::FakeServices;
 pub use switches::FakeSwitches;
@@ -63,6 +65,7 @@ pub struct FakeCloud {
     pub secrets: FakeSecrets,
     pub telemetry: FakeTelemetry,
     pub hooks: FakeHooks,
+    pub partners: FakePartners,
 }
 
 /// Arranges a [`FakeCloud`] before a test: what differs from [`FakeCloud::new`].
@@ -120,6 +123,7 @@ impl FakeCloudBuilder {
             secrets: FakeSecrets::default(),
             telemetry: FakeTelemetry::default(),
             hooks: FakeHooks::default(),
+            partners: FakePartners::default(),
         };
         let calls = Calls::default();
         c.lb.calls = calls.clone();
@@ -133,7 +137,8 @@ impl FakeCloudBuilder {
         c.switches.calls = calls.clone();
         c.secrets.calls = calls.clone();
         c.telemetry.calls = calls.clone();
-        c.hooks.calls = calls;
+        c.hooks.calls = calls.clone();
+        c.partners.calls = calls;
         c
     }
 }
@@ -159,6 +164,11 @@ impl FakeCloud {
     /// Forget the calls so far (a test's own set-up), so `writes` tells what the handler did.
     pub fn clear_calls(&self) {
         self.lb.calls.0.lock().unwrap().clear();
+    }
+
+    /// Every port method called so far.
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.lb.calls.0.lock().unwrap().iter().copied().collect()
     }
 
     /// The write methods (of [`WRITES`]) called so far.
@@ -261,4 +271,5 @@ crate::cloud_of_fields!(FakeCloud {
     FakeSecrets,
     FakeTelemetry,
     FakeHooks,
+    FakePartners,
 });

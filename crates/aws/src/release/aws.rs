@@ -3,7 +3,7 @@
 
 use super::{
     plan_parameter, stack_parameter, ExecutionState, HealthChecks, RegionalStack, Regions,
-    ReleaseCloud, Releases, Started,
+    Releases, Started,
 };
 use crate::iam::{allow, allow_if, Needs};
 use crate::ledger::{
@@ -441,7 +441,7 @@ impl AwsReleaseCloud {
 }
 
 #[cfg(feature = "events")]
-impl ReleaseCloud for AwsReleaseCloud {
+impl super::ReleaseCloud for AwsReleaseCloud {
     type Regions = AwsRegions;
     type HealthChecks = Route53HealthChecks;
     type Releases = DynamoReleases;

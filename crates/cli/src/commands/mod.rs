@@ -52,6 +52,15 @@ async fn describe_execution(
         .map_err(|e| cutover_aws::AwsError::from_sdk("DescribeExecution", e).to_string())
 }
 
+/// The reason of a Cutover function's failure, from the execution's `cause`: Lambda's
+/// `{errorType, errorMessage}` whose message is the function's `{errorType, reason, details}`.
+fn failure_reason(cause: &str) -> Option<String> {
+    let lambda: serde_json::Value = serde_json::from_str(cause).ok()?;
+    let message = lambda["errorMessage"].as_str()?;
+    let failure: serde_json::Value = serde_json::from_str(message).ok()?;
+    failure["reason"].as_str().map(String::from)
+}
+
 /// The last event of a followed execution: how it ended and how long it took.
 fn report_result(
     report: &Report,
@@ -59,12 +68,30 @@ fn report_result(
 ) -> Result<Outcome, String> {
     report.finish();
     let (outcome, result) = followed?;
+    let why = result["cause"]
+        .as_str()
+        .and_then(failure_reason)
+        .map_or(String::new(), |r| format!(": {r}"));
     let text = format!(
-        "{outcome:?} after {} s: {} {}",
+        "{outcome:?} after {} s: {} {}{why}",
         result["durationSeconds"],
         result["status"].as_str().unwrap_or("?"),
         result["error"].as_str().unwrap_or("")
     );
     report.event("result", text.trim_end(), result);
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_functions_reason_is_read_out_of_the_executions_cause() {
+        let cause = r#"{"errorType": "Conflict", "errorMessage": "{\"errorType\":\"Conflict\",\"reason\":\"us-east-1 is not deployed\",\"details\":{}}"}"#;
+        assert_eq!(
+            super::failure_reason(cause).as_deref(),
+            Some("us-east-1 is not deployed")
+        );
+        assert_eq!(super::failure_reason("States.Timeout"), None);
+        assert_eq!(super::failure_reason(r#"{"errorMessage": "plain"}"#), None);
+    }
 }

@@ -177,6 +177,41 @@ pub fn gate(
     }
 }
 
+/// Why `region`, one half of `record`, must not be deployed now given what Route 53's checkers say
+/// of its partner (`None`: the partner's health check does not exist), if it must not.
+pub fn health_refusal(
+    region: &str,
+    record: &FailoverRecord,
+    observations: Option<&[String]>,
+) -> Option<String> {
+    let partner = record.partner(region)?;
+    let Some(observations) = observations else {
+        return Some(format!(
+            "{region} is not deployed: its failover partner {}'s health check {} does not exist in Route 53",
+            partner.region, partner.health_check_id
+        ));
+    };
+    gate(
+        region,
+        &[record.pair()],
+        |_| observations.to_vec(),
+        record.min_healthy_share,
+    )
+    .err()
+}
+
+/// The refusal of `region` while its partner is in deployment `id` (status `status`) itself.
+pub fn busy_refusal(
+    region: &str,
+    partner: &str,
+    id: &str,
+    status: impl std::fmt::Display,
+) -> String {
+    format!(
+        "{region} is not deployed: its failover partner {partner} is being deployed itself (deployment {id}, {status}); both halves never move at once"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

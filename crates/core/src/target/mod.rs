@@ -4,6 +4,7 @@
 
 use crate::duration::MetricTiming;
 use crate::fields::{FieldError, Reader};
+use crate::release::FailoverRecord;
 use crate::strategy::Strategy;
 use crate::traffic::Colour;
 use serde::Serialize;
@@ -108,6 +109,9 @@ pub struct TargetConfig {
     pub keep_candidate_on_rollback: bool,
     /// The team's own checks at fixed points of a deployment ([`hooks`]).
     pub hooks: Hooks,
+    /// The Route 53 failover record this region is one half of: every deployment here first asks
+    /// that the other half be healthy and not in a deployment of its own (docs/multi-region.md).
+    pub failover: Option<FailoverRecord>,
 }
 
 /// The readers only a target configuration needs.
@@ -326,6 +330,11 @@ impl TargetConfig {
         let termination_wait_seconds = r.integer("terminationWaitSeconds", 86_400, 300) as u32;
         let keep_candidate_on_rollback = r.boolean("keepCandidateOnRollback", false);
         let hooks = r.hooks();
+        let failover = r
+            .value("failover", false)
+            .is_some()
+            .then(|| FailoverRecord::read(&mut r.child("failover", true)))
+            .flatten();
 
         match (
             cluster,
@@ -360,6 +369,7 @@ impl TargetConfig {
                 termination_wait_seconds,
                 keep_candidate_on_rollback,
                 hooks,
+                failover,
             }),
             _ => Err(errors),
         }

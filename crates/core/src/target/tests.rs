@@ -194,3 +194,47 @@ fn hooks_load_with_their_defaults_and_every_bad_one_is_named() {
         ]
     );
 }
+
+fn with_failover(record: Value) -> Value {
+    let mut v = valid();
+    v["failover"] = record;
+    v
+}
+
+fn record() -> Value {
+    json!({"hostedZoneId": "Z0123456789", "recordName": "live.example.com.",
+        "primary": {"region": "us-east-1", "setIdentifier": "use1", "healthCheckId": "hc-east"},
+        "secondary": {"region": "us-west-2", "setIdentifier": "usw2", "healthCheckId": "hc-west"}})
+}
+
+#[test]
+fn a_failover_record_loads_and_knows_each_regions_partner() {
+    assert_eq!(TargetConfig::from_json(&valid()).unwrap().failover, None);
+    let c = TargetConfig::from_json(&with_failover(record())).unwrap();
+    let f = c.failover.unwrap();
+    assert_eq!(f.partner("us-east-1").unwrap().health_check_id, "hc-west");
+    assert_eq!(f.partner("us-west-2").unwrap().region, "us-east-1");
+    assert_eq!(f.min_healthy_share, crate::release::DEFAULT_HEALTHY_SHARE);
+}
+
+#[test]
+fn a_bad_failover_record_is_named_field_by_field() {
+    let mut bad = record();
+    bad["primary"]["region"] = json!("east");
+    bad["secondary"]
+        .as_object_mut()
+        .unwrap()
+        .remove("healthCheckId");
+    bad["minHealthyShare"] = json!(2);
+    let mut got = fields(with_failover(bad));
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "failover.minHealthyShare",
+            "failover.primary.region",
+            "failover.secondary.healthCheckId"
+        ]
+    );
+    assert_eq!(fields(with_failover(json!("us-west-2"))), ["failover"]);
+}
