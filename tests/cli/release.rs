@@ -458,3 +458,80 @@ async fn a_deploy_of_one_half_is_refused_while_the_other_half_is_unhealthy() {
         .expect("GetItem");
     assert!(ledger.item.is_none(), "nothing claimed: {:?}", ledger.item);
 }
+
+#[tokio::test]
+async fn a_release_whose_execution_was_stopped_gives_way_to_the_next_one() {
+    let _one = one_at_a_time().lock().await;
+    let r = regions().await;
+    let first = unique("relstop");
+    let image = format!("public.ecr.aws/live-event/service:{first}");
+    let app = r.east.seeded("app");
+    let env = r.east.seeded("env");
+    let started = r.east.cutover(&[
+        "release",
+        "--app",
+        &app,
+        "--env",
+        &env,
+        "--image",
+        &image,
+        "--id",
+        &first,
+        "--strategy",
+        "AllAtOnce",
+        "--waves",
+        HOME_REGION,
+    ]);
+    assert_eq!(started.status.code(), Some(0), "{}", text(&started));
+    // Once its Plan step has recorded it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let arn = loop {
+        let item = release_item(&r.east).await;
+        if item.id == first {
+            break item.execution_arn.expect("the release's execution");
+        }
+        assert!(std::time::Instant::now() < deadline, "{first} recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    r.east
+        .sfn
+        .stop_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .expect("StopExecution");
+    // Its region's deployment goes on by itself; the next release waits for that, not for the
+    // release item the stopped execution left Running.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ledger_says(&r.east, &first)
+        .await
+        .is_none_or(|s| !s.is_final())
+    {
+        assert!(std::time::Instant::now() < deadline, "east's deploy ended");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(release_item(&r.east).await.status, ReleaseStatus::Running);
+
+    let next = unique("relnext");
+    let out = release(
+        &r.east,
+        &next,
+        &format!("public.ecr.aws/live-event/service:{next}"),
+        &["--waves", HOME_REGION],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let history = r.east.cutover(&[
+        "history", "--app", &app, "--env", &env, "--limit", "5", "--output", "json",
+    ]);
+    let old: Vec<Value> = text(&history)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["release"]["id"] == first.as_str())
+        .collect();
+    assert_eq!(old.len(), 1, "{}", text(&history));
+    assert_eq!(old[0]["release"]["status"], "Failed");
+    assert_eq!(
+        old[0]["release"]["reason"],
+        "its release execution ended ABORTED before the release finished"
+    );
+}

@@ -211,6 +211,7 @@ async fn the_release_item_is_written_only_on_its_version() {
     let releases = DynamoReleases::new(
         mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&first, &lost]),
         mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[]),
+        mock_client!(aws_sdk_sfn, RuleMode::Sequential, &[]),
         "cutover-LedgerTable-HOME",
     );
     let plan = ReleasePlan {
@@ -226,4 +227,44 @@ async fn the_release_item_is_written_only_on_its_version() {
         !releases.save(&record).await.unwrap(),
         "someone else wrote first"
     );
+}
+
+#[tokio::test]
+async fn a_release_executions_status_is_read_and_a_forgotten_one_is_none() {
+    use aws_sdk_sfn::operation::describe_execution::DescribeExecutionError;
+    use aws_sdk_sfn::types::error::ExecutionDoesNotExist;
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:cutover-release:shop-prod-r1";
+    let stopped = mock!(aws_sdk_sfn::Client::describe_execution)
+        .match_requests(move |r| r.execution_arn() == Some(arn))
+        .then_output(|| {
+            DescribeExecutionOutput::builder()
+                .execution_arn(
+                    "arn:aws:states:us-east-1:123456789012:execution:cutover-release:shop-prod-r1",
+                )
+                .state_machine_arn(
+                    "arn:aws:states:us-east-1:123456789012:stateMachine:cutover-release",
+                )
+                .status(ExecutionStatus::Aborted)
+                .start_date(DateTime::from_secs(1_700_000_000))
+                .build()
+                .unwrap()
+        });
+    let gone = mock!(aws_sdk_sfn::Client::describe_execution).then_error(|| {
+        DescribeExecutionError::ExecutionDoesNotExist(
+            ExecutionDoesNotExist::builder()
+                .message("Execution Does Not Exist")
+                .build(),
+        )
+    });
+    let releases = DynamoReleases::new(
+        mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[]),
+        mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[]),
+        mock_client!(aws_sdk_sfn, RuleMode::Sequential, [&stopped, &gone]),
+        "cutover-LedgerTable-HOME",
+    );
+    assert_eq!(
+        releases.execution_status(arn).await.unwrap().as_deref(),
+        Some("ABORTED")
+    );
+    assert_eq!(releases.execution_status(arn).await.unwrap(), None);
 }

@@ -35,6 +35,7 @@ pub const CALLS: &[&str] = &[
     "Releases::save",
     "Releases::archive",
     "Releases::plan",
+    "Releases::execution_status",
     "Telemetry::publish",
 ];
 
@@ -249,6 +250,12 @@ async fn claim(
         let version = match &current {
             Some(r) if r.id == at.id => return Ok(r.clone()),
             Some(r) if !r.status.is_final() => {
+                // A release whose execution died (stopped by a person, failed past its retries)
+                // never finished its record: it would hold off every later release.
+                if let Some(why) = abandoned(cloud, r).await? {
+                    retire(cloud, r, &why, now).await?;
+                    continue;
+                }
                 return Err(Failure::new(
                     ErrorType::Conflict,
                     format!(
@@ -259,7 +266,7 @@ async fn claim(
                     r.wave + 1,
                     r.plan.waves.len()
                 ),
-                ))
+                ));
             }
             Some(r) => r.version,
             None => 0,
@@ -281,6 +288,47 @@ async fn claim(
         ErrorType::AwsTransient,
         "the release item kept changing; retry",
     ))
+}
+
+/// Why a running release's record is left over, if its execution is no longer running.
+async fn abandoned(
+    cloud: &impl ReleaseCloud,
+    r: &ReleaseRecord,
+) -> Result<Option<String>, Failure> {
+    let Some(arn) = &r.execution_arn else {
+        return Ok(None);
+    };
+    Ok(
+        match cloud.releases().execution_status(arn).await?.as_deref() {
+            Some("RUNNING") => None,
+            Some(status) => Some(format!(
+                "its release execution ended {status} before the release finished"
+            )),
+            None => Some("its release execution no longer exists".into()),
+        },
+    )
+}
+
+/// End a left-over release as `Failed` with `why`, keep it in the history and tell of it; a writer
+/// that got there first wins (the caller reads again).
+async fn retire(
+    cloud: &impl ReleaseCloud,
+    r: &ReleaseRecord,
+    why: &str,
+    now: u64,
+) -> Result<(), Failure> {
+    let mut ended = r.clone();
+    ended.finish(ReleaseStatus::Failed, Some(why), now);
+    if cloud.releases().save(&ended).await? {
+        let ended = ReleaseRecord {
+            version: ended.version + 1,
+            ..ended
+        };
+        tracing::warn!(release = ended.id, why, "left-over release ended Failed");
+        cloud.releases().archive(&ended).await?;
+        told::tell_release(cloud.telemetry(), Some(r.status), &ended).await;
+    }
+    Ok(())
 }
 
 async fn wave(cloud: &impl ReleaseCloud, at: &ReleaseRef, event: &Value) -> Result<Value, Failure> {

@@ -454,6 +454,40 @@ async fn a_second_start_of_the_same_release_attaches_and_another_one_waits() {
 }
 
 #[tokio::test]
+async fn a_release_whose_execution_died_is_ended_failed_and_the_next_one_claims() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST]);
+    live(&cloud, EAST);
+    plan(&cloud, EAST).await.unwrap();
+    run_region(&cloud, EAST, false).await;
+    // A person stopped the release execution while east deployed: its record stays Running.
+    cloud.end_release_execution("arn:release:1", Some("ABORTED"));
+    let other = json!({"action": "plan", "release": {"app": "shop", "env": "prod", "image": "i",
+        "releaseId": "r2", "waves": EAST}, "executionArn": "arn:release:2"});
+    release::handle(&cloud, &other, 5_000).await.unwrap();
+    let now = record(&cloud);
+    assert_eq!(
+        (now.id.as_str(), now.status),
+        ("r2", ReleaseStatus::Running)
+    );
+    let old = cloud
+        .archive()
+        .into_iter()
+        .find(|r| r.id == "r1")
+        .expect("r1 kept in the history");
+    assert_eq!(old.status, ReleaseStatus::Failed);
+    assert_eq!(
+        old.reason.as_deref(),
+        Some("its release execution ended ABORTED before the release finished")
+    );
+    let ends: Vec<Value> = release_events(&cloud)
+        .into_iter()
+        .filter(|d| d["releaseId"] == "r1" && d["to"] != "Running")
+        .collect();
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0]["to"], "Failed");
+}
+
+#[tokio::test]
 async fn a_region_the_function_could_not_read_ends_failed_with_the_error() {
     let cloud = FakeReleaseCloud::with_regions(&[EAST]);
     plan(&cloud, EAST).await.unwrap();

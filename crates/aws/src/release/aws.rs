@@ -85,6 +85,13 @@ pub const PERMISSIONS: &[Needs] = &[
     ),
     ("Releases::archived", &[allow("dynamodb:Query", HOME_TABLE)]),
     (
+        "Releases::execution_status",
+        &[allow(
+            "states:DescribeExecution",
+            "arn:{partition}:states:{region}:{account}:execution:{stack}-release:{execution}",
+        )],
+    ),
+    (
         "Releases::plan",
         &[allow(
             "ssm:GetParameter",
@@ -302,6 +309,7 @@ impl HealthChecks for Route53HealthChecks {
 pub struct DynamoReleases {
     dynamodb: aws_sdk_dynamodb::Client,
     ssm: aws_sdk_ssm::Client,
+    sfn: aws_sdk_sfn::Client,
     table: String,
 }
 
@@ -311,6 +319,7 @@ impl DynamoReleases {
         DynamoReleases::new(
             aws_sdk_dynamodb::Client::new(conf),
             aws_sdk_ssm::Client::new(conf),
+            aws_sdk_sfn::Client::new(conf),
             table,
         )
     }
@@ -318,11 +327,13 @@ impl DynamoReleases {
     pub fn new(
         dynamodb: aws_sdk_dynamodb::Client,
         ssm: aws_sdk_ssm::Client,
+        sfn: aws_sdk_sfn::Client,
         table: impl Into<String>,
     ) -> Self {
         DynamoReleases {
             dynamodb,
             ssm,
+            sfn,
             table: table.into(),
         }
     }
@@ -379,6 +390,14 @@ impl Releases for DynamoReleases {
             what,
         )
         .await
+    }
+
+    async fn execution_status(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        match describe(&self.sfn, arn).await {
+            Ok(state) => Ok(Some(state.status)),
+            Err(AwsError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn plan(&self, app: &str, env: &str) -> Result<Option<Value>, AwsError> {

@@ -29,6 +29,8 @@ struct State {
     plan: Option<Value>,
     health_reads: Vec<String>,
     archive: BTreeMap<(u64, String), ReleaseRecord>,
+    /// Release executions that ended (any other is running).
+    release_executions: BTreeMap<String, Option<String>>,
 }
 
 #[derive(Clone, Default)]
@@ -41,6 +43,14 @@ pub struct FakeReleaseCloud {
 
 impl FakeReleaseCloud {
     /// A cloud with a Cutover stack in each of `regions`.
+    /// The home release execution `arn` ended with `status` (`None`: Step Functions no longer
+    /// knows it).
+    pub fn end_release_execution(&self, arn: &str, status: Option<&str>) {
+        self.lock()
+            .release_executions
+            .insert(arn.into(), status.map(String::from));
+    }
+
     pub fn with_regions(regions: &[&str]) -> Self {
         let cloud = FakeReleaseCloud {
             state: Arc::default(),
@@ -235,6 +245,15 @@ impl Releases for FakeReleaseCloud {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    async fn execution_status(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        Ok(self
+            .lock()
+            .release_executions
+            .get(arn)
+            .cloned()
+            .unwrap_or(Some("RUNNING".into())))
     }
 
     async fn plan(&self, _app: &str, _env: &str) -> Result<Option<Value>, AwsError> {

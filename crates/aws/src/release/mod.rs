@@ -112,6 +112,13 @@ pub trait Releases {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<ReleaseRecord>, AwsError>> + Send;
 
+    /// The status of a release execution of the home release machine (`RUNNING`, `FAILED`,
+    /// `ABORTED`, …); `None` when Step Functions no longer knows it (90 days after it closed).
+    fn execution_status(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<String>, AwsError>> + Send;
+
     /// The plan stored at `/cutover/<app>/<env>/release`, as JSON; `None` when there is none.
     fn plan(
         &self,
