@@ -268,3 +268,29 @@ async fn a_release_executions_status_is_read_and_a_forgotten_one_is_none() {
     );
     assert_eq!(releases.execution_status(arn).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_start_at_the_accounts_execution_quota_is_transient() {
+    use aws_sdk_sfn::types::error::ExecutionLimitExceeded;
+    let full = mock!(aws_sdk_sfn::Client::start_execution).then_error(|| {
+        StartExecutionError::ExecutionLimitExceeded(
+            ExecutionLimitExceeded::builder()
+                .message("Maximum number of running executions reached")
+                .build(),
+        )
+    });
+    let (regions, _) = regions(&[&full], &[]);
+    let err = regions
+        .start(&west(), "shop-prod-r1-abc", "{}")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AwsError::Transient { operation: "StartExecution", message }
+            if message.contains("us-west-2") && message.contains("Maximum number")),
+        "{err}"
+    );
+    assert_eq!(
+        cutover_core::Failure::from(err).error_type,
+        cutover_core::ErrorType::AwsTransient
+    );
+}

@@ -95,3 +95,48 @@ fn verify_retries_wait_out_the_longest_verification_a_target_may_ask_for() {
         cutover_core::target::MAX_VERIFY_TIMEOUT_SECONDS
     );
 }
+
+/// The release machine runs for hours across regions: a step that fails past its retries must end
+/// the release item (FinishFailed), never the execution alone, which would leave the item Running.
+#[test]
+fn every_release_step_retries_timeouts_and_no_failure_skips_the_release_item() {
+    let path = format!(
+        "{}/../../statemachines/release.asl.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let asl: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut all = Vec::new();
+    collect(&asl["States"], "", &mut all);
+    let tasks: Vec<_> = all.iter().filter(|(_, s)| s["Type"] == "Task").collect();
+    assert!(tasks.len() >= 9, "found {} tasks", tasks.len());
+    for (name, task) in &tasks {
+        let retried: Vec<&str> = task["Retry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["ErrorEquals"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        for e in LAMBDA_ERRORS
+            .iter()
+            .chain(&["Lambda.ClientExecutionTimeoutException", "Lambda.Unknown"])
+        {
+            assert!(retried.contains(e), "{name} does not retry {e}");
+        }
+    }
+    let top = asl["States"].as_object().unwrap();
+    for (name, s) in top {
+        if s["Type"] == "Task" || s["Type"] == "Map" {
+            let catch = &s["Catch"][0];
+            assert_eq!(catch["ErrorEquals"][0], "States.ALL", "{name} catches all");
+            let to = catch["Next"].as_str().unwrap();
+            assert!(
+                ["FinishFailed", "Refused", "Failed"].contains(&to),
+                "{name} catches into {to}"
+            );
+        }
+    }
+    // Plan's failure is its refusal (nothing recorded to finish); FinishFailed's own ends the run.
+    assert_eq!(top["Plan"]["Catch"][0]["Next"], "Refused");
+    assert_eq!(top["FinishFailed"]["Catch"][0]["Next"], "Failed");
+}

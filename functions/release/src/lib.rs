@@ -22,7 +22,7 @@ use cutover_core::release::{Next, ReleasePlan, ReleaseRecord, ReleaseStatus};
 use cutover_core::{check_name, ErrorType, Failure, FieldError};
 use serde_json::{json, Value};
 
-pub use region::{fail, poll, start};
+pub use region::{caught, fail, poll, start};
 
 /// Every port method this function calls (held against its policy by tests/iam.rs).
 pub const CALLS: &[&str] = &[
@@ -248,6 +248,25 @@ async fn claim(
     for _ in 0..SAVE_ATTEMPTS {
         let current = cloud.releases().load(&at.app, &at.env).await?;
         let version = match &current {
+            // The same release again (a retried Plan, `cutover release` run twice) attaches; the
+            // same id for another image or strategy would replay the old release as this one.
+            Some(r) if r.id == at.id && (r.image != image || r.strategy != strategy) => {
+                return Err(Failure::new(
+                    ErrorType::Conflict,
+                    format!(
+                        "release {} of {}/{} was {} for {}; give this release another id",
+                        r.id,
+                        at.app,
+                        at.env,
+                        if r.status.is_final() {
+                            "made"
+                        } else {
+                            "started"
+                        },
+                        r.image
+                    ),
+                ))
+            }
             Some(r) if r.id == at.id => return Ok(r.clone()),
             Some(r) if !r.status.is_final() => {
                 // A release whose execution died (stopped by a person, failed past its retries)
@@ -358,18 +377,24 @@ async fn finish(
     event: &Value,
     now: u64,
 ) -> Result<Value, Failure> {
-    let reason = event.get("reason").and_then(Value::as_str);
+    // `Failed`: a step failed past its retries; its caught error is the reason.
+    let failed =
+        (event.get("status").and_then(Value::as_str) == Some("Failed")).then(|| caught(event));
+    let reason = failed
+        .as_deref()
+        .or_else(|| event.get("reason").and_then(Value::as_str));
     let ((status, was), record) = update(cloud, at, |r| {
         let was = r.status;
         let status = match text(event, "status")?.as_str() {
             "Succeeded" => ReleaseStatus::Succeeded,
             "Stopped" => ReleaseStatus::Stopped,
+            "Failed" => ReleaseStatus::Failed,
             // After rollbackAll's reverts: RolledBack only if every one of them promoted.
             "Reverted" => r.revert_status(),
             other => {
                 return Err(invalid_field(
                     "status",
-                    format!("must be Succeeded, Stopped or Reverted, got \"{other}\""),
+                    format!("must be Succeeded, Stopped, Reverted or Failed, got \"{other}\""),
                 ))
             }
         };

@@ -108,6 +108,10 @@ pub async fn start(
         let run = r.run(revert)?;
         Some((run.execution_arn.clone(), run.outcome, run.reason.clone()))
     });
+    // Begun but no execution recorded: a try that passed the gate died before or just after its
+    // StartExecution. The gate is not asked again (it may say no now while that execution runs);
+    // the start below attaches to the execution if it exists.
+    let begun = started.is_some();
     match started {
         Some((Some(arn), outcome, reason)) => {
             return Ok(
@@ -130,6 +134,20 @@ pub async fn start(
         .map(|r| r.image.clone());
 
     let (deployment_id, image, strategy) = if revert {
+        // A revert is a whole deployment of the region: the same gate as its first one.
+        if !begun {
+            if let Some(why) = refusal(cloud, &record, &region).await? {
+                update(cloud, at, |r| {
+                    if r.begin_revert(&region, now).is_ok() {
+                        r.end_run(&region, true, RegionOutcome::Refused, Some(&why), now);
+                    }
+                    Ok(())
+                })
+                .await?;
+                tracing::warn!(region, reason = why, "revert refused");
+                return Ok(refused(&region, true, &why));
+            }
+        }
         let begun = update(cloud, at, |r| Ok(r.begin_revert(&region, now).cloned())).await?;
         let run = match begun.0 {
             Ok(run) => run,
@@ -142,7 +160,12 @@ pub async fn start(
         };
         (run.deployment_id, run.image, json!("AllAtOnce"))
     } else {
-        if let Some(why) = refusal(cloud, &record, &region).await? {
+        let gate = if begun {
+            None
+        } else {
+            refusal(cloud, &record, &region).await?
+        };
+        if let Some(why) = gate {
             update(cloud, at, |r| {
                 r.begin_region(&region, previous.clone(), now);
                 r.end_run(&region, false, RegionOutcome::Refused, Some(&why), now);
@@ -266,6 +289,35 @@ pub async fn poll(
     )
 }
 
+/// A caught error (`error`: Step Functions' `{Error, Cause}`) as `<Error>: <reason>`. A function's
+/// Cause is its JSON reason (Lambda's `errorMessage` holding it, or it alone); the reason is kept,
+/// not the whole document.
+pub fn caught(event: &Value) -> String {
+    let error = event.get("error");
+    let name = error
+        .and_then(|e| e.get("Error"))
+        .and_then(Value::as_str)
+        .unwrap_or("Unknown");
+    let cause = error
+        .and_then(|e| e.get("Cause"))
+        .and_then(Value::as_str)
+        .map(|c| {
+            let doc = serde_json::from_str::<Value>(c).ok();
+            let inner = doc
+                .as_ref()
+                .and_then(|v| v.get("errorMessage"))
+                .and_then(Value::as_str)
+                .and_then(|m| serde_json::from_str::<Value>(m).ok());
+            inner
+                .as_ref()
+                .or(doc.as_ref())
+                .and_then(|v| v.get("reason").and_then(Value::as_str).map(String::from))
+                .unwrap_or_else(|| c.to_string())
+        })
+        .unwrap_or_default();
+    format!("{name}: {cause}")
+}
+
 /// The machine could not start or read a region (its error after the retries): that run ends
 /// Failed with the error, and the wave goes on to its decision.
 pub async fn fail(
@@ -275,23 +327,7 @@ pub async fn fail(
     now: u64,
 ) -> Result<Value, Failure> {
     let (region, revert) = region_of(event)?;
-    let error = event.get("error");
-    let name = error
-        .and_then(|e| e.get("Error"))
-        .and_then(Value::as_str)
-        .unwrap_or("Unknown");
-    // A function's Cause is its JSON reason; keep the reason, not the whole document.
-    let cause = error
-        .and_then(|e| e.get("Cause"))
-        .and_then(Value::as_str)
-        .map(|c| {
-            serde_json::from_str::<Value>(c)
-                .ok()
-                .and_then(|v| v.get("reason").and_then(Value::as_str).map(String::from))
-                .unwrap_or_else(|| c.to_string())
-        })
-        .unwrap_or_default();
-    let why = format!("{name}: {cause}");
+    let why = caught(event);
     update(cloud, at, |r| {
         if !revert {
             r.begin_region(&region, None, now);

@@ -546,3 +546,128 @@ async fn the_sample_events_run_in_order() {
         "the release's strategy reaches the region"
     );
 }
+
+#[tokio::test]
+async fn a_step_that_failed_past_its_retries_ends_the_release_failed_with_its_error() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST]);
+    live(&cloud, EAST);
+    plan(&cloud, EAST).await.unwrap();
+    let cause = json!({"errorType": "AwsTransient", "errorMessage":
+        json!({"errorType": "AwsTransient", "reason": "PutItem failed transiently: throttled"}).to_string()});
+    let out = step(
+        &cloud,
+        "finish",
+        json!({"status": "Failed", "error": {"Error": "AwsTransient", "Cause": cause.to_string()}}),
+    )
+    .await;
+    assert_eq!(out["status"], "Failed");
+    let r = record(&cloud);
+    assert_eq!(r.status, ReleaseStatus::Failed);
+    assert_eq!(
+        r.reason.as_deref(),
+        Some("AwsTransient: PutItem failed transiently: throttled")
+    );
+    assert_eq!(cloud.archive().len(), 1, "kept in the history");
+    assert_eq!(release_events(&cloud).last().unwrap()["to"], "Failed");
+}
+
+#[tokio::test]
+async fn a_start_retried_after_its_execution_began_attaches_without_asking_the_gate_again() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    live(&cloud, WEST);
+    with_pair(&cloud);
+    cloud.set_health("hc-west", &["Success: HTTP Status Code 200"]);
+    let input = json!({"app": "shop", "env": "prod", "releaseId": "r1", "image": "img:2"});
+    release::handle(&cloud, &json!({"action": "plan", "release": input}), 1)
+        .await
+        .unwrap();
+    let first = run_region(&cloud, EAST, false).await;
+    // The try died after StartExecution, before it recorded the ARN; then the partner turned bad.
+    cloud.edit_release(|r| r.run_mut(EAST, false).unwrap().execution_arn = None);
+    cloud.set_health("hc-west", &["Failure: HTTP Status Code 503"]);
+    let again = run_region(&cloud, EAST, false).await;
+    assert!(again["outcome"].is_null(), "{again}");
+    assert_eq!(again["executionArn"], first["executionArn"]);
+    assert_eq!(cloud.executions().len(), 1);
+    assert_eq!(
+        record(&cloud).region(EAST).unwrap().deploy.execution_arn,
+        first["executionArn"].as_str().map(String::from)
+    );
+}
+
+#[tokio::test]
+async fn a_revert_is_refused_while_its_failover_partner_is_unhealthy() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    live(&cloud, EAST);
+    live(&cloud, WEST);
+    cloud.set_plan(
+        json!({"waves": [[EAST], [WEST]], "bakeSeconds": 0, "onFailure": "rollbackAll",
+        "failover": [{"hostedZoneId": "Z1", "recordName": "live.example.com.",
+        "primary": {"region": EAST, "setIdentifier": "primary", "healthCheckId": "hc-east"},
+        "secondary": {"region": WEST, "setIdentifier": "secondary", "healthCheckId": "hc-west"}}]}),
+    );
+    cloud.set_health("hc-west", &["Success: HTTP Status Code 200"]);
+    cloud.set_health("hc-east", &["Success: HTTP Status Code 200"]);
+    let input = json!({"app": "shop", "env": "prod", "releaseId": "r1", "image": "img:2"});
+    release::handle(&cloud, &json!({"action": "plan", "release": input}), 1)
+        .await
+        .unwrap();
+    let s = run_region(&cloud, EAST, false).await;
+    ended(&cloud, EAST, "r1", Status::Promoted, "SUCCEEDED", None);
+    poll(&cloud, &s).await;
+    step(&cloud, "wave", json!({"wave": 0})).await;
+    let s = run_region(&cloud, WEST, false).await;
+    ended(
+        &cloud,
+        WEST,
+        "r1",
+        Status::RolledBack,
+        "FAILED",
+        Some("HealthFailed"),
+    );
+    poll(&cloud, &s).await;
+    assert_eq!(
+        step(&cloud, "wave", json!({"wave": 1})).await["next"],
+        "rollbackAll"
+    );
+    // West's outage outlasts its rollback: reverting east now could leave no healthy half.
+    cloud.set_health("hc-west", &["Failure: HTTP Status Code 503"]);
+    let revert = run_region(&cloud, EAST, true).await;
+    assert_eq!(revert["outcome"], "Refused", "{revert}");
+    assert!(
+        revert["reason"]
+            .as_str()
+            .unwrap()
+            .contains("its failover partner us-west-2 is unhealthy"),
+        "{revert}"
+    );
+    assert!(
+        !cloud
+            .executions()
+            .iter()
+            .any(|(_, e)| e.input.contains("r1-revert")),
+        "no revert started"
+    );
+    let done = step(&cloud, "finish", json!({"status": "Reverted"})).await;
+    assert_eq!(done["status"], "Failed");
+}
+
+#[tokio::test]
+async fn the_same_release_id_for_another_image_is_refused_not_replayed() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST]);
+    live(&cloud, EAST);
+    plan(&cloud, EAST).await.unwrap();
+    let other = json!({"action": "plan", "release": {"app": "shop", "env": "prod",
+        "image": "img:3", "releaseId": "r1", "waves": EAST}});
+    let e = release::handle(&cloud, &other, 1).await.unwrap_err();
+    assert_eq!(e.error_type, ErrorType::Conflict);
+    assert!(
+        e.reason.contains(
+            "release r1 of shop/prod was started for img:2; give this release another id"
+        ),
+        "{}",
+        e.reason
+    );
+    assert_eq!(record(&cloud).image, "img:2");
+}

@@ -240,6 +240,21 @@ impl Regions for AwsRegions {
                 let input = describe(&sfn, &arn).await?.input.unwrap_or_default();
                 Ok(Started::Existing { arn, input })
             }
+            // The account's open executions are at their quota: others ending makes room.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_limit_exceeded()) =>
+            {
+                Err(AwsError::Transient {
+                    operation: "StartExecution",
+                    message: format!(
+                        "in {}: {}",
+                        stack.region,
+                        e.as_service_error()
+                            .map_or(String::new(), ToString::to_string)
+                    ),
+                })
+            }
             Err(e) => Err(AwsError::from_sdk("StartExecution", e)),
         }
     }

@@ -45,6 +45,13 @@ impl FakeReleaseCloud {
     /// A cloud with a Cutover stack in each of `regions`.
     /// The home release execution `arn` ended with `status` (`None`: Step Functions no longer
     /// knows it).
+    /// Change the stored release item in place (a test's stand-in for a write that never landed).
+    pub fn edit_release(&self, change: impl FnOnce(&mut ReleaseRecord)) {
+        if let Some(r) = self.lock().release.as_mut() {
+            change(r);
+        }
+    }
+
     pub fn end_release_execution(&self, arn: &str, status: Option<&str>) {
         self.lock()
             .release_executions

@@ -158,8 +158,11 @@ fn outcome_of(status: &str, error: Option<&str>, record: Option<&ReleaseRecord>)
         (_, _, Some(ReleaseStatus::Stopped)) if any(RegionOutcome::RolledBack) => {
             Outcome::RolledBack
         }
+        // Refused only while nothing moved: a refusal after a promoted wave is a failed release.
         (_, _, Some(ReleaseStatus::Stopped))
-            if any(RegionOutcome::Refused) && !any(RegionOutcome::Failed) =>
+            if any(RegionOutcome::Refused)
+                && !any(RegionOutcome::Failed)
+                && !any(RegionOutcome::Promoted) =>
         {
             Outcome::Refused
         }
@@ -270,5 +273,46 @@ async fn follow(
             return Ok((outcome, result));
         }
         tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cutover_core::release::ReleasePlan;
+
+    fn stopped(outcomes: &[(&str, RegionOutcome)]) -> ReleaseRecord {
+        let known: Vec<String> = outcomes.iter().map(|(r, _)| r.to_string()).collect();
+        let waves: Vec<Vec<&str>> = outcomes.iter().map(|(r, _)| vec![*r]).collect();
+        let plan = ReleasePlan::from_json(&json!({ "waves": waves }), &known).unwrap();
+        let mut r = ReleaseRecord::new("a", "e", "r1", "img:2", plan, 1);
+        for (region, outcome) in outcomes {
+            r.begin_region(region, None, 1);
+            r.end_run(region, false, *outcome, None, 2);
+        }
+        r.finish(ReleaseStatus::Stopped, None, 3);
+        r
+    }
+
+    #[test]
+    fn refused_is_exit_4_only_while_nothing_moved() {
+        let first = stopped(&[("us-east-1", RegionOutcome::Refused)]);
+        assert_eq!(
+            outcome_of("FAILED", Some("ReleaseStopped"), Some(&first)),
+            Outcome::Refused
+        );
+        let later = stopped(&[
+            ("us-east-1", RegionOutcome::Promoted),
+            ("us-west-2", RegionOutcome::Refused),
+        ]);
+        assert_eq!(
+            outcome_of("FAILED", Some("ReleaseStopped"), Some(&later)),
+            Outcome::Failed
+        );
+        let rolled = stopped(&[("us-east-1", RegionOutcome::RolledBack)]);
+        assert_eq!(
+            outcome_of("FAILED", Some("ReleaseStopped"), Some(&rolled)),
+            Outcome::RolledBack
+        );
     }
 }
