@@ -242,18 +242,13 @@ async fn rollback_all_returns_the_promoted_wave_when_wave_two_fails() {
     let east_before = format!("public.ecr.aws/live-event/service:{first}");
     let out = release(&r.east, &first, &east_before, &["--waves", HOME_REGION]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let plan_name = r.east.seeded("releasePlanParameter");
-    let stored = r.east.seed["releasePlan"].clone();
-    let mut plan: Value = stored.clone();
-    plan["onFailure"] = "rollbackAll".into();
-    put_plan(&r.east, &plan_name, &plan).await;
     // Wave 2 fails its verification: the simulator serves this image's 5XX in us-west-2 only.
     let west_before = r.west.ledger().await.map(|l| live_image(&l));
     let id = unique("relall");
     let image = format!("public.ecr.aws/live-event/service:{id}-badin-{OTHER_REGION}");
     let heard = Subscriber::subscribe(&r.east, RELEASE_DETAIL_TYPE).await;
-    let out = release(&r.east, &id, &image, &[]);
-    put_plan(&r.east, &plan_name, &stored).await;
+    // The stored plan says stop; the command line's onFailure overrides it for this release.
+    let out = release(&r.east, &id, &image, &["--on-failure", "rollbackAll"]);
     let log = text(&out);
     assert_eq!(out.status.code(), Some(2), "{log}");
     assert!(

@@ -191,24 +191,35 @@ async fn plan(
         ));
     }
     let stored = cloud.releases().plan(&at.app, &at.env).await?;
-    let waves = event
-        .get("waves")
-        .and_then(Value::as_str)
-        .map(waves_from_text);
-    let plan = match (stored, waves) {
-        (Some(doc), waves) => {
-            let plan = ReleasePlan::from_json(&doc, &known)
-                .map_err(|e| problems(e, "the stored release plan"))?;
-            match waves {
-                Some(w) => plan
-                    .with_waves(w, &known)
-                    .map_err(|e| problems(e, "--waves"))?,
-                None => plan,
-            }
+    // The command line's waves, bake and onFailure over the stored plan's, checked as one plan.
+    let mut overrides = serde_json::Map::new();
+    if let Some(w) = event.get("waves").and_then(Value::as_str) {
+        overrides.insert("waves".into(), json!(waves_from_text(w)));
+    }
+    for key in ["bakeSeconds", "onFailure"] {
+        if let Some(v) = event.get(key).filter(|v| !v.is_null()) {
+            overrides.insert(key.into(), v.clone());
         }
-        (None, Some(w)) => ReleasePlan::from_json(&json!({ "waves": w }), &known)
-            .map_err(|e| problems(e, "--waves"))?,
-        (None, None) => {
+    }
+    let plan = match (stored, overrides.is_empty()) {
+        (Some(doc), true) => ReleasePlan::from_json(&doc, &known)
+            .map_err(|e| problems(e, "the stored release plan"))?,
+        (stored, false) if stored.is_some() || overrides.contains_key("waves") => {
+            let mut doc = stored.unwrap_or_else(|| json!({}));
+            let Some(fields) = doc.as_object_mut() else {
+                return Err(problems(
+                    vec![FieldError {
+                        field: "release plan".into(),
+                        problem: "must be a JSON object".into(),
+                    }],
+                    "the stored release plan",
+                ));
+            };
+            fields.extend(overrides);
+            ReleasePlan::from_json(&doc, &known)
+                .map_err(|e| problems(e, "the release plan with the command line's overrides"))?
+        }
+        _ => {
             return Err(Failure::new(
                 ErrorType::InvalidInput,
                 format!(

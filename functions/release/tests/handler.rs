@@ -671,3 +671,43 @@ async fn the_same_release_id_for_another_image_is_refused_not_replayed() {
     );
     assert_eq!(record(&cloud).image, "img:2");
 }
+
+#[tokio::test]
+async fn the_command_lines_bake_and_on_failure_override_the_stored_plan_and_are_checked() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
+    cloud.set_plan(json!({"waves": [[EAST], [WEST]], "bakeSeconds": 3600, "onFailure": "stop"}));
+    let ev = |extra: Value| {
+        let mut input = json!({"app": "shop", "env": "prod", "releaseId": "r1", "image": "img:2"});
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"action": "plan", "release": input})
+    };
+    let bad = release::handle(
+        &cloud,
+        &ev(json!({"onFailure": "retry", "bakeSeconds": -1})),
+        1,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad.error_type, ErrorType::InvalidInput);
+    assert!(
+        bad.reason.contains("onFailure") && bad.reason.contains("bakeSeconds"),
+        "{}",
+        bad.reason
+    );
+    assert!(cloud.release().is_none(), "nothing recorded");
+    let p = release::handle(
+        &cloud,
+        &ev(json!({"onFailure": "rollbackAll", "bakeSeconds": 0})),
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (p["bakeSeconds"].clone(), p["onFailure"].clone()),
+        (json!(0), json!("rollbackAll"))
+    );
+    assert_eq!(record(&cloud).plan.waves.len(), 2, "the stored waves");
+}

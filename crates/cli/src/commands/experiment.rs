@@ -92,7 +92,7 @@ fn seconds(text: &str) -> Result<u32, String> {
         .ok_or_else(|| "must be a whole number of seconds, at least 1".to_string())
 }
 
-fn seconds_or_zero(text: &str) -> Result<u32, String> {
+pub(super) fn seconds_or_zero(text: &str) -> Result<u32, String> {
     if text.trim() == "0" {
         return Ok(0);
     }

@@ -28,6 +28,13 @@ pub struct Args {
     /// Waves over the stored plan's: regions of a wave by `,`, waves by `;` ("us-east-2;us-west-2,eu-west-1").
     #[arg(long)]
     waves: Option<String>,
+    /// The bake between waves over the stored plan's: 0, 90s, 30m, 1h (at most 1d).
+    #[arg(long, value_parser = super::experiment::seconds_or_zero)]
+    bake: Option<u32>,
+    /// What a failed or refused region does over the stored plan's: stop (the next waves never
+    /// start) or rollbackAll (also return the regions this release promoted).
+    #[arg(long, value_parser = ["stop", "rollbackAll"])]
+    on_failure: Option<String>,
     /// A preset or {"steps": [...]} every region deploys with; default: each region's target's.
     #[arg(long)]
     strategy: Option<String>,
@@ -44,10 +51,15 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
         service: ServiceArgs { app, env },
         image,
         waves,
+        bake,
+        on_failure,
         strategy,
         id,
         wait,
     } = args;
+    if bake.is_some_and(|b| b > 86_400) {
+        return Err("--bake: at most 1d".into());
+    }
     names(&[("app", &app), ("env", &env), ("id", &id)])?;
     if id.len() > 33 {
         return Err(
@@ -71,7 +83,7 @@ pub fn run(args: Args, shared: SharedArgs) -> Result<Outcome, String> {
     }
     let strategy = strategy.as_deref().map(strategy_value).transpose()?;
     let input = json!({ "app": app, "env": env, "image": image, "releaseId": id,
-        "waves": waves, "strategy": strategy });
+        "waves": waves, "bakeSeconds": bake, "onFailure": on_failure, "strategy": strategy });
     let stack = shared.stack.clone();
     super::with_context(shared, |mut ctx, format| async move {
         let report = Report::new(format);
