@@ -6,17 +6,14 @@ use cutover_aws::release::{HealthChecks, RegionalStack, Regions, ReleaseCloud, S
 use cutover_aws::AwsError;
 use cutover_core::execution_name;
 use cutover_core::fields::{invalid_field, text};
+use cutover_core::release::budget;
 use cutover_core::release::failover::{busy_refusal, health_refusal};
 use cutover_core::release::record::regional_outcome;
 use cutover_core::release::{RegionOutcome, ReleaseRecord};
 use cutover_core::{ErrorType, Failure};
 use serde_json::{json, Value};
 
-/// The first poll comes soon; later ones space out (elapsed/20, at most 5 minutes), so a day-long
-/// regional deployment costs about 330 polls of the release execution's 25 000 history events.
-fn wait_seconds(elapsed_ms: u64) -> u64 {
-    (elapsed_ms / 20_000).clamp(10, 300)
-}
+// Poll waits and the execution's history budget: cutover_core::release::budget.
 
 fn region_of(event: &Value) -> Result<(String, bool), Failure> {
     let region = text(event, "region")?;
@@ -116,7 +113,7 @@ pub async fn start(
         Some((Some(arn), outcome, reason)) => {
             return Ok(
                 json!({ "region": region, "revert": revert, "executionArn": arn,
-                "outcome": outcome, "reason": reason, "waitSeconds": wait_seconds(0) }),
+                "outcome": outcome, "reason": reason, "waitSeconds": budget::wait_seconds(0, 0) }),
             )
         }
         Some((None, Some(outcome), reason)) => {
@@ -229,7 +226,7 @@ pub async fn start(
     );
     Ok(
         json!({ "region": region, "revert": revert, "executionArn": arn,
-        "outcome": Value::Null, "waitSeconds": wait_seconds(0) }),
+        "outcome": Value::Null, "waitSeconds": budget::wait_seconds(0, 0) }),
     )
 }
 
@@ -265,16 +262,26 @@ pub async fn poll(
         .as_ref()
         .and_then(|l| l.deployment.as_ref())
         .map(|d| (d.id.as_str(), d.status));
+    let used = budget::events_used(&record, now);
     let Some((outcome, reason)) = regional_outcome(
         &execution.status,
         execution.error.as_deref(),
         ours,
         &run.deployment_id,
-    ) else {
+    )
+    .or_else(|| {
+        // Following on would risk the execution's history limit, which fails it with no Catch.
+        (used > budget::HISTORY_GUARD).then(|| {
+            (RegionOutcome::Failed, Some(format!(
+                "the release stopped following {region}: its execution has written about {used} of Step Functions' {} history events; {arn} goes on by itself (see that region's ledger)",
+                budget::HISTORY_LIMIT
+            )))
+        })
+    }) else {
         return Ok(
             json!({ "region": region, "revert": revert, "executionArn": arn,
             "outcome": Value::Null,
-            "waitSeconds": wait_seconds(now.saturating_sub(run.started_at_ms)) }),
+            "waitSeconds": budget::wait_seconds(now.saturating_sub(run.started_at_ms), used) }),
         );
     };
     update(cloud, at, |r| {
@@ -327,13 +334,22 @@ pub async fn fail(
     now: u64,
 ) -> Result<Value, Failure> {
     let (region, revert) = region_of(event)?;
-    let why = caught(event);
-    update(cloud, at, |r| {
+    let caught = caught(event);
+    let (why, _) = update(cloud, at, |r| {
         if !revert {
             r.begin_region(&region, None, now);
         }
+        // Lost track of a started execution: it goes on by itself, and says so. Its partner's
+        // gate still sees it in that region's ledger, so the pair never moves at once.
+        let why = match r
+            .run_mut(&region, revert)
+            .and_then(|x| x.execution_arn.clone())
+        {
+            Some(arn) => format!("{caught}; {arn} may still be running (see that region's ledger)"),
+            None => caught.clone(),
+        };
         r.end_run(&region, revert, RegionOutcome::Failed, Some(&why), now);
-        Ok(())
+        Ok(why)
     })
     .await?;
     tracing::warn!(region, revert, reason = why, "region failed");

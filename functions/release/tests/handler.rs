@@ -711,3 +711,32 @@ async fn the_command_lines_bake_and_on_failure_override_the_stored_plan_and_are_
     );
     assert_eq!(record(&cloud).plan.waves.len(), 2, "the stored waves");
 }
+
+#[tokio::test]
+async fn near_the_history_limit_the_release_stops_following_a_region_and_says_why() {
+    let cloud = FakeReleaseCloud::with_regions(&[EAST]);
+    live(&cloud, EAST);
+    plan(&cloud, EAST).await.unwrap();
+    let s = run_region(&cloud, EAST, false).await;
+    let poll_at = |now: u64| {
+        let ev = ev(
+            "poll",
+            json!({"region": EAST, "revert": false, "executionArn": s["executionArn"]}),
+        );
+        let cloud = cloud.clone();
+        async move { release::handle(&cloud, &ev, now).await.unwrap() }
+    };
+    // A day in: still followed, at the unslowed wait.
+    let day = poll_at(86_400_000).await;
+    assert!(day["outcome"].is_null(), "{day}");
+    assert_eq!(day["waitSeconds"], 300);
+    // Ten days in, the one execution would have polled past the guard: the run ends Failed.
+    let late = poll_at(10 * 86_400_000).await;
+    assert_eq!(late["outcome"], "Failed", "{late}");
+    let why = late["reason"].as_str().unwrap();
+    assert!(
+        why.contains("the release stopped following us-east-1")
+            && why.contains("goes on by itself"),
+        "{why}"
+    );
+}

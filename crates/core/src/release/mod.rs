@@ -2,6 +2,7 @@
 //! anything starts. Never several regions at once unless a wave says so, never both halves of a
 //! Route 53 failover pair in one wave: a deployment must never take down the only healthy half.
 
+pub mod budget;
 pub mod failover;
 pub mod plan;
 pub mod record;
