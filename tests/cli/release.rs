@@ -150,16 +150,7 @@ async fn a_good_release_promotes_wave_one_then_after_the_bake_wave_two() {
     );
     let status = text(&r.east.cutover(&["status", "--app", &app, "--env", &env]));
     assert!(status.contains(&summary), "{status}");
-    let history = r.east.cutover(&[
-        "history", "--app", &app, "--env", &env, "--limit", "3", "--output", "json",
-    ]);
-    let archived: Vec<Value> = text(&history)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["release"]["id"] == id.as_str())
-        .collect();
-    assert_eq!(archived.len(), 1, "{}", text(&history));
-    assert_eq!(archived[0]["release"]["status"], "Succeeded");
+    assert_eq!(archived(&r.east, &id)["status"], "Succeeded");
 
     let end = ended(&heard, &r.east, &id).await;
     assert_eq!(
@@ -322,6 +313,22 @@ async fn ended(heard: &Subscriber, c: &LocalCloud, id: &str) -> Value {
     assert_eq!(chain[0], (Value::Null, json!("Running")), "{told:#?}");
     assert_eq!(chain[1].0, json!("Running"), "{told:#?}");
     told[1].clone()
+}
+
+/// Release `id` as `cutover history --output json` shows it, once.
+fn archived(c: &LocalCloud, id: &str) -> Value {
+    let (app, env) = (c.seeded("app"), c.seeded("env"));
+    let history = c.cutover(&[
+        "history", "--app", &app, "--env", &env, "--limit", "5", "--output", "json",
+    ]);
+    let mine: Vec<Value> = text(&history)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["release"]["id"] == id)
+        .map(|v| v["release"].clone())
+        .collect();
+    assert_eq!(mine.len(), 1, "{}", text(&history));
+    mine[0].clone()
 }
 
 async fn put_plan(c: &LocalCloud, name: &str, plan: &Value) {
@@ -515,18 +522,10 @@ async fn a_release_whose_execution_was_stopped_gives_way_to_the_next_one() {
         &["--waves", HOME_REGION],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let history = r.east.cutover(&[
-        "history", "--app", &app, "--env", &env, "--limit", "5", "--output", "json",
-    ]);
-    let old: Vec<Value> = text(&history)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["release"]["id"] == first.as_str())
-        .collect();
-    assert_eq!(old.len(), 1, "{}", text(&history));
-    assert_eq!(old[0]["release"]["status"], "Failed");
+    let old = archived(&r.east, &first);
+    assert_eq!(old["status"], "Failed");
     assert_eq!(
-        old[0]["release"]["reason"],
+        old["reason"],
         "its release execution ended ABORTED before the release finished"
     );
 }

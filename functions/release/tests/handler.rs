@@ -218,6 +218,25 @@ async fn a_bus_that_refuses_does_not_fail_the_release_and_its_end_is_still_count
     );
 }
 
+/// Wave 1 (east) promotes, wave 2 (west) is rolled back by its verification: what comes next.
+async fn east_promoted_then_west_rolled_back(cloud: &FakeReleaseCloud) -> Value {
+    let s = run_region(cloud, EAST, false).await;
+    ended(cloud, EAST, "r1", Status::Promoted, "SUCCEEDED", None);
+    poll(cloud, &s).await;
+    step(cloud, "wave", json!({"wave": 0})).await;
+    let s = run_region(cloud, WEST, false).await;
+    ended(
+        cloud,
+        WEST,
+        "r1",
+        Status::RolledBack,
+        "FAILED",
+        Some("HealthFailed"),
+    );
+    poll(cloud, &s).await;
+    step(cloud, "wave", json!({"wave": 1})).await
+}
+
 #[tokio::test]
 async fn a_rolled_back_first_wave_stops_the_release() {
     let cloud = FakeReleaseCloud::with_regions(&[EAST, WEST]);
@@ -269,21 +288,7 @@ async fn rollback_all_returns_a_promoted_wave_to_its_previous_image() {
     release::handle(&cloud, &json!({"action": "plan", "release": input}), 1)
         .await
         .unwrap();
-    let s = run_region(&cloud, EAST, false).await;
-    ended(&cloud, EAST, "r1", Status::Promoted, "SUCCEEDED", None);
-    poll(&cloud, &s).await;
-    assert_eq!(step(&cloud, "wave", json!({"wave": 0})).await["seconds"], 0);
-    let s = run_region(&cloud, WEST, false).await;
-    ended(
-        &cloud,
-        WEST,
-        "r1",
-        Status::RolledBack,
-        "FAILED",
-        Some("HealthFailed"),
-    );
-    poll(&cloud, &s).await;
-    let next = step(&cloud, "wave", json!({"wave": 1})).await;
+    let next = east_promoted_then_west_rolled_back(&cloud).await;
     assert_eq!(
         (next["next"].clone(), next["regions"].clone()),
         (json!("rollbackAll"), json!([EAST]))
@@ -613,22 +618,8 @@ async fn a_revert_is_refused_while_its_failover_partner_is_unhealthy() {
     release::handle(&cloud, &json!({"action": "plan", "release": input}), 1)
         .await
         .unwrap();
-    let s = run_region(&cloud, EAST, false).await;
-    ended(&cloud, EAST, "r1", Status::Promoted, "SUCCEEDED", None);
-    poll(&cloud, &s).await;
-    step(&cloud, "wave", json!({"wave": 0})).await;
-    let s = run_region(&cloud, WEST, false).await;
-    ended(
-        &cloud,
-        WEST,
-        "r1",
-        Status::RolledBack,
-        "FAILED",
-        Some("HealthFailed"),
-    );
-    poll(&cloud, &s).await;
     assert_eq!(
-        step(&cloud, "wave", json!({"wave": 1})).await["next"],
+        east_promoted_then_west_rolled_back(&cloud).await["next"],
         "rollbackAll"
     );
     // West's outage outlasts its rollback: reverting east now could leave no healthy half.
